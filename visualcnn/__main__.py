@@ -1,0 +1,5 @@
+import sys
+
+from visualcnn.cli import main
+
+sys.exit(main())

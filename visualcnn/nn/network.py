@@ -1,0 +1,275 @@
+"""The network: a stack of layers built from an architecture string, stepped one sample at a time.
+
+    >>> net = Network.from_arch("conv8x3-pool2-dense10", seed=0)
+    >>> trace = net.train_step(x, y=7, lr=0.01)   # x: (1, 28, 28) or (1, 1, 28, 28)
+    >>> trace.loss, trace.layer("conv1").grads["W"].shape
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from visualcnn.errors import CheckpointError, UserError
+from visualcnn.nn.arch import DEFAULT_ARCH, canonical_arch, parse_arch
+from visualcnn.nn.layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, softmax
+from visualcnn.nn.layers import softmax_cross_entropy
+from visualcnn.nn.trace import LayerTrace, StepTrace, frozen_dict
+
+CHECKPOINT_FORMAT = "visualcnn-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+_EMPTY = MappingProxyType({})
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _readonly_dict(d: dict[str, np.ndarray]):
+    return MappingProxyType({k: _readonly(v) for k, v in d.items()}) if d else _EMPTY
+
+
+class Network:
+    """A CNN for one-sample SGD with a full trace of every step.
+
+    Build with ``Network.from_arch``. ``layers`` holds the layers in forward order; ``step``
+    counts applied updates. Optional SGD momentum (``momentum`` > 0) keeps one velocity per
+    parameter; with the default 0 the update is exactly ``-lr * grad``.
+    """
+
+    def __init__(self, arch: str, input_shape=(1, 28, 28), classes: int = 10, seed: int = 0,
+                 momentum: float = 0.0):
+        self.arch = canonical_arch(arch)
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.classes = int(classes)
+        self.seed = int(seed)
+        if not 0.0 <= momentum < 1.0:
+            raise UserError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = float(momentum)
+        self.specs = parse_arch(self.arch, self.input_shape, self.classes)
+        self.reset()
+
+    @classmethod
+    def from_arch(cls, arch: str = DEFAULT_ARCH, input_shape=(1, 28, 28), classes: int = 10,
+                  seed: int = 0, momentum: float = 0.0) -> "Network":
+        return cls(arch, input_shape, classes, seed, momentum)
+
+    def reset(self) -> None:
+        """Fresh weights from the seed, step 0, no momentum."""
+        rng = np.random.default_rng(self.seed)
+        layers: list[Layer] = []
+        for s in self.specs:
+            if s.kind == "conv":
+                layers.append(Conv2D(s.name, s.shape_in, s.filters, s.kernel, rng))
+            elif s.kind == "relu":
+                layers.append(ReLU(s.name))
+            elif s.kind == "pool":
+                layers.append(MaxPool2D(s.name, s.shape_in, s.kernel))
+            elif s.kind == "flatten":
+                layers.append(Flatten(s.name))
+            else:
+                layers.append(Dense(s.name, s.shape_in[0], s.units, rng))
+        self.layers = layers
+        self.step = 0
+        self.velocity = {(lay.name, k): np.zeros_like(v)
+                         for lay in layers for k, v in lay.params.items()}
+
+    def __repr__(self) -> str:
+        return f"Network({self.arch!r}, input_shape={self.input_shape}, step={self.step})"
+
+    # ----------------------------------------------------------------- forward / backward
+    def _as_sample(self, x) -> np.ndarray:
+        x = np.array(x, dtype=np.float64, copy=True)
+        if x.shape == self.input_shape:
+            x = x[None]
+        if x.shape != (1, *self.input_shape):
+            raise UserError(f"a sample must have shape {self.input_shape} or "
+                            f"{(1, *self.input_shape)}, got {x.shape}")
+        return x
+
+    def _check_label(self, y) -> int:
+        if not (isinstance(y, (int, np.integer)) and 0 <= int(y) < self.classes):
+            raise UserError(f"label must be an int in 0..{self.classes - 1}, got {y!r}")
+        return int(y)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, C, H, W) -> logits (N, classes), without caching anything for backward."""
+        for layer in self.layers:
+            x = layer.infer(x)
+        return x
+
+    def predict(self, X: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """X: (N, C, H, W) -> class probabilities (N, classes). Does not touch traces."""
+        X = np.asarray(X)
+        if X.ndim != 4 or X.shape[1:] != self.input_shape:
+            raise UserError(f"predict takes a batch (N, {', '.join(map(str, self.input_shape))})"
+                            f", got {X.shape}")
+        out = np.empty((X.shape[0], self.classes))
+        # Chunks bound the im2col buffers: 500 images of 28x28 with 8 filters stay near 30 MB.
+        for i in range(0, X.shape[0], batch_size):
+            out[i:i + batch_size] = softmax(self.logits(X[i:i + batch_size].astype(np.float64)))
+        return out
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Mean accuracy and cross-entropy over a labelled batch."""
+        probs = self.predict(X)
+        y = np.asarray(y)
+        p_true = probs[np.arange(len(y)), y]
+        with np.errstate(divide="ignore"):
+            loss = float(-np.log(p_true).mean())
+        return float((probs.argmax(axis=1) == y).mean()), loss
+
+    def _forward_backward(self, x, y):
+        """One sample through and back; returns (x, outs, dxs, douts, loss, probs)."""
+        outs, douts, dxs = [], [None] * len(self.layers), [None] * len(self.layers)
+        a = x
+        for layer in self.layers:
+            a = layer.forward(a)
+            outs.append(a)
+        loss, probs, d = softmax_cross_entropy(a, np.array([y]))
+        for i in range(len(self.layers) - 1, -1, -1):
+            douts[i] = d
+            d = self.layers[i].backward(d)
+            dxs[i] = d
+        return outs, dxs, douts, loss, probs
+
+    def _trace(self, x, y, lr, applied, outs, dxs, douts, loss, probs, before, updates):
+        # Activations, gradients and extras are fresh arrays of this step that no layer writes
+        # to again, so freezing them in place is as safe as copying them, and much cheaper.
+        layers = []
+        ins = [x] + outs[:-1]
+        for i, layer in enumerate(self.layers):
+            layers.append(LayerTrace(
+                name=layer.name, kind=layer.kind,
+                x=_readonly(ins[i]), out=_readonly(outs[i]),
+                dx=_readonly(dxs[i]), dout=_readonly(douts[i]),
+                params=before[i], grads=_readonly_dict(layer.grads),
+                updates=updates[i], extras=_readonly_dict(layer.extras)))
+        p = probs[0]
+        return StepTrace(step=self.step, applied=applied, label=y, probs=_readonly(p),
+                         logits=_readonly(outs[-1][0]), loss=loss,
+                         prediction=int(np.argmax(p)), lr=float(lr), layers=tuple(layers))
+
+    def forward_backward(self, x, y, lr: float = 0.0) -> StepTrace:
+        """Forward and backward on one sample without changing the weights (a dry run)."""
+        x, y = self._as_sample(x), self._check_label(y)
+        res = self._forward_backward(x, y)
+        before = [frozen_dict(layer.params) for layer in self.layers]
+        return self._trace(x, y, lr, False, *res, before, [_EMPTY] * len(self.layers))
+
+    def train_step(self, x, y, lr: float) -> StepTrace:
+        """Forward, backward and one SGD update on one sample; returns that step's trace."""
+        x, y = self._as_sample(x), self._check_label(y)
+        lr = float(lr)
+        res = self._forward_backward(x, y)
+        before, updates = [], []
+        for layer in self.layers:
+            if not layer.params:
+                before.append(_EMPTY)
+                updates.append(_EMPTY)
+                continue
+            old, upd = {}, {}
+            for k, p in layer.params.items():
+                g = layer.grads[k]
+                if self.momentum:
+                    v = self.momentum * self.velocity[(layer.name, k)] - lr * g
+                    self.velocity[(layer.name, k)] = v
+                    upd[k] = v.copy()
+                else:
+                    upd[k] = -lr * g
+                # A new array rather than an in-place add: the old one now belongs to the trace.
+                layer.params[k] = p + upd[k]
+                old[k] = _readonly(p)
+                upd[k].flags.writeable = False
+            before.append(MappingProxyType(old))
+            updates.append(MappingProxyType(upd))
+        self.step += 1
+        return self._trace(x, y, lr, True, *res, before, updates)
+
+    # ------------------------------------------------------------------------ parameters
+    def parameters(self):
+        """Yield (layer, key, array) for every parameter tensor, in forward order."""
+        for layer in self.layers:
+            for k, v in layer.params.items():
+                yield layer, k, v
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and velocity, keyed ``param/<layer>/<key>``."""
+        state = {}
+        for layer, k, v in self.parameters():
+            state[f"param/{layer.name}/{k}"] = v.copy()
+            state[f"velocity/{layer.name}/{k}"] = self.velocity[(layer.name, k)].copy()
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray], step: int) -> None:
+        """Put back what ``get_state`` returned (shapes must match this architecture)."""
+        for layer, k, v in list(self.parameters()):
+            p = np.array(state[f"param/{layer.name}/{k}"], dtype=np.float64)
+            vel = np.array(state[f"velocity/{layer.name}/{k}"], dtype=np.float64)
+            if p.shape != v.shape or vel.shape != v.shape:
+                raise CheckpointError(f"parameter {layer.name}/{k} has shape {p.shape}, "
+                                      f"expected {v.shape}")
+            layer.params[k] = p
+            self.velocity[(layer.name, k)] = vel
+        self.step = int(step)
+
+    # ----------------------------------------------------------------------- checkpoints
+    def save(self, path, lr: float | None = None) -> None:
+        """Write an ``.npz`` checkpoint atomically (a temporary file in the same folder, then a
+        rename), so a crash never leaves a half-written file in place of a good one."""
+        path = Path(path)
+        meta = {
+            "format": np.array(CHECKPOINT_FORMAT),
+            "version": np.array(CHECKPOINT_VERSION),
+            "arch": np.array(self.arch),
+            "input_shape": np.array(self.input_shape),
+            "classes": np.array(self.classes),
+            "seed": np.array(self.seed),
+            "momentum": np.array(self.momentum),
+            "step": np.array(self.step),
+            "lr": np.array(np.nan if lr is None else float(lr)),
+        }
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **meta, **self.get_state())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """Read a checkpoint written by ``save``; the learning rate it stored is ``net.saved_lr``
+        (None when it had none). Raises ``CheckpointError`` for anything else."""
+        path = Path(path)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such checkpoint file")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except Exception as e:  # zip, header and pickle refusals all mean "not a checkpoint"
+            raise CheckpointError(f"{path}: not a readable .npz checkpoint ({e})") from None
+        if str(data.get("format", "")) != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"{path}: not a visualcnn checkpoint (no format marker)")
+        if int(data.get("version", -1)) != CHECKPOINT_VERSION:
+            raise CheckpointError(f"{path}: checkpoint version {data.get('version')} is not "
+                                  f"supported (expected {CHECKPOINT_VERSION})")
+        try:
+            net = cls(str(data["arch"]), tuple(int(s) for s in data["input_shape"]),
+                      int(data["classes"]), int(data["seed"]), float(data["momentum"]))
+            net.set_state(data, int(data["step"]))
+        except KeyError as e:
+            raise CheckpointError(f"{path}: damaged checkpoint, {e.args[0]} is missing") from None
+        except UserError as e:
+            raise CheckpointError(f"{path}: damaged checkpoint, {e}") from None
+        lr = float(data["lr"]) if "lr" in data else float("nan")
+        net.saved_lr = None if np.isnan(lr) else lr
+        return net
