@@ -251,7 +251,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray
+                          ) -> tuple[float, np.ndarray, np.ndarray]:
     """Mean cross-entropy of softmax(logits) against integer labels.
 
     logits: (N, M), y: (N,) -> (loss, probs (N, M), dlogits (N, M) = (probs - onehot(y)) / N)

@@ -1,0 +1,40 @@
+"""The small MNIST subset that ships with visualcnn, so the app works without a download.
+
+``resources/mnist_5k.npz`` holds 4,000 training and 1,000 test images, 400 and 100 per digit;
+``resources/README.md`` says where they come from and how ``scripts/make_bundled_mnist.py``
+made the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import visualcnn
+from visualcnn.data.dataset import Dataset
+from visualcnn.data.loaders import load_keras_npz
+from visualcnn.errors import DataError
+
+BUNDLED_FILE = "mnist_5k.npz"
+BUNDLED_NAME = "bundled MNIST subset"
+
+
+def bundled_path() -> Path:
+    """Return where the bundled npz is: inside the installed package, else in the source tree.
+
+    A wheel carries the repository's ``resources/`` as ``visualcnn/resources/``; a source
+    checkout or editable install has it next to the ``visualcnn`` package.
+    """
+    package = Path(visualcnn.__file__).parent
+    candidates = (package / "resources" / BUNDLED_FILE,
+                  package.parent / "resources" / BUNDLED_FILE)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise DataError(f"bundled dataset not found at {candidates[0]} or {candidates[1]}; "
+                    "the installation is incomplete")
+
+
+def load_bundled() -> Dataset:
+    """Load the bundled subset: float32 x_train (4000, 1, 28, 28), x_test (1000, 1, 28, 28)."""
+    return dataclasses.replace(load_keras_npz(bundled_path()), name=BUNDLED_NAME)

@@ -1,0 +1,315 @@
+"""Readers for the formats MNIST-like data is downloaded in.
+
+- a folder of the four IDX files LeCun published (MNIST, Fashion-MNIST, KMNIST), raw or gzipped;
+- Keras' ``mnist.npz``;
+- Kaggle's digit-recognizer ``train.csv``, raw or gzipped.
+
+Every problem with a file is raised as a one-line DataError that starts with the file's path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import math
+import os
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from visualcnn.data.dataset import CLASSES, Dataset, check_labels, scale_pixels
+from visualcnn.errors import DataError, UserError
+
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+_IDX_UBYTE = 0x08
+_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+# Lines per chunk of the fast CSV parser: big enough to amortise numpy's per-call cost, small
+# enough that its index arrays (8 bytes per field) stay a few tens of MB.
+_CSV_CHUNK_LINES = 4096
+
+
+def read_file(path: Path, gzipped: bool) -> bytes:
+    """Return the contents of ``path``, gunzipped if ``gzipped``.
+
+    Raises DataError if the file is missing, unreadable, empty or not valid gzip.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        raise DataError(f"{path}: no such file") from error
+    except OSError as error:
+        raise DataError(f"{path}: cannot read ({error.strerror})") from error
+    if not data:
+        raise DataError(f"{path}: file is empty")
+    if gzipped:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as error:
+            raise DataError(f"{path}: not a valid gzip file ({error})") from error
+        if not data:
+            raise DataError(f"{path}: file is empty once decompressed")
+    return data
+
+
+# --- IDX -------------------------------------------------------------------------------------
+
+
+def read_idx(path: Path, ndim: int) -> np.ndarray:
+    """Read an unsigned-byte IDX file with ``ndim`` dimensions; gunzip it if its name ends in .gz.
+
+    Returns a read-only uint8 array: ``(N, rows, cols)`` for an image file (``ndim == 3``),
+    ``(N,)`` for a label file (``ndim == 1``).
+    """
+    kind = "image" if ndim == 3 else "label"
+    data = read_file(path, gzipped=path.name.endswith(".gz"))
+    if len(data) < 4:
+        raise DataError(f"{path}: truncated: {len(data)} bytes, too short for an IDX file")
+    magic = int.from_bytes(data[:4], "big")
+    if data[0] or data[1] or data[3] != ndim:
+        raise DataError(f"{path}: wrong magic number 0x{magic:08X}, expected "
+                        f"0x{_IDX_UBYTE << 8 | ndim:08X} for an IDX {kind} file")
+    if data[2] != _IDX_UBYTE:
+        raise DataError(f"{path}: IDX data type 0x{data[2]:02X} is not supported, only 0x08 "
+                        "(unsigned byte)")
+    header_size = 4 + 4 * ndim
+    if len(data) < header_size:
+        raise DataError(f"{path}: truncated: the IDX header needs {header_size} bytes, the file "
+                        f"has {len(data)}")
+    shape = tuple(int(size) for size in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    declared = math.prod(shape)
+    present = len(data) - header_size
+    dims = "x".join(map(str, shape))
+    if present < declared:
+        raise DataError(f"{path}: truncated: the header declares {dims} = {declared} bytes of "
+                        f"data, only {present} follow")
+    if present > declared:
+        raise DataError(f"{path}: the header declares {dims} = {declared} bytes of data, but "
+                        f"{present} follow")
+    return np.frombuffer(data, np.uint8, offset=header_size).reshape(shape)
+
+
+def _find_idx_file(folder: Path, standard_name: str) -> Path | None:
+    # Besides LeCun's names, many mirrors spell them "train-images.idx3-ubyte"; either may be
+    # gzipped. The raw file wins when both exist because it is faster to read.
+    dotted = standard_name.replace("-idx", ".idx")
+    for name in (standard_name, dotted, f"{standard_name}.gz", f"{dotted}.gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _read_idx_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(images_path, 3)
+    labels = read_idx(labels_path, 1)
+    if images.size == 0:
+        raise DataError(f"{images_path}: no image data (shape {images.shape})")
+    if len(labels) != len(images):
+        raise DataError(f"{labels_path}: {len(labels)} labels, but {images_path.name} holds "
+                        f"{len(images)} images")
+    return scale_pixels(images), check_labels(labels, str(labels_path))
+
+
+def load_idx_folder(path: str | os.PathLike) -> Dataset:
+    """Load a folder holding the four IDX files of MNIST or a look-alike.
+
+    The files are ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+    ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, each optionally gzipped (``.gz``)
+    and optionally spelt with a dot (``train-images.idx3-ubyte``). Images of N samples become
+    float32 ``(N, 1, rows, cols)``; the Dataset is named after the folder.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}")
+    found = {name: _find_idx_file(folder, name) for name in IDX_FILES}
+    missing = [name for name, file in found.items() if file is None]
+    if missing:
+        raise DataError(f"{folder}: missing {', '.join(missing)} (raw or .gz)")
+    train_images, train_labels, test_images, test_labels = found.values()
+    x_train, y_train = _read_idx_split(train_images, train_labels)
+    x_test, y_test = _read_idx_split(test_images, test_labels)
+    if x_test.shape[2:] != x_train.shape[2:]:
+        raise DataError(f"{test_images}: images are {'x'.join(map(str, x_test.shape[2:]))}, but "
+                        f"the training images are {'x'.join(map(str, x_train.shape[2:]))}")
+    return Dataset(folder.resolve().name, x_train, y_train, x_test, y_test)
+
+
+# --- Keras npz -------------------------------------------------------------------------------
+
+
+def _read_npz_split(path: Path, arrays: dict[str, np.ndarray],
+                    split: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+    if x.dtype != np.uint8:
+        raise DataError(f"{path}: x_{split} has dtype {x.dtype}, expected uint8 pixels 0-255")
+    if x.ndim != 3 or x.size == 0:
+        raise DataError(f"{path}: x_{split} has shape {x.shape}, expected non-empty (N, H, W)")
+    if y.shape != (len(x),):
+        raise DataError(f"{path}: y_{split} has shape {y.shape}, expected ({len(x)},) to match "
+                        f"x_{split}")
+    return scale_pixels(x), check_labels(y, f"{path}: y_{split}")
+
+
+def load_keras_npz(path: str | os.PathLike) -> Dataset:
+    """Load an .npz laid out like Keras' ``mnist.npz``.
+
+    It must hold ``x_train`` uint8 ``(N, H, W)``, ``y_train`` ``(N,)``, ``x_test`` uint8
+    ``(M, H, W)`` and ``y_test`` ``(M,)``; images become float32 ``(N, 1, H, W)``. Nothing is
+    ever unpickled: an array of Python objects is refused.
+    """
+    path = Path(path)
+    data = read_file(path, gzipped=False)
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path}: not an .npz archive") from error
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(f"{path}: a single .npy array, not an .npz archive")
+    with archive:
+        missing = [key for key in _NPZ_KEYS if key not in archive.files]
+        if missing:
+            raise DataError(f"{path}: missing {', '.join(missing)}; expected arrays "
+                            f"{', '.join(_NPZ_KEYS)}")
+        arrays = {}
+        for key in _NPZ_KEYS:
+            try:
+                arrays[key] = archive[key]
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+                raise DataError(f"{path}: cannot load {key} ({error})") from error
+    x_train, y_train = _read_npz_split(path, arrays, "train")
+    x_test, y_test = _read_npz_split(path, arrays, "test")
+    if x_test.shape[2:] != x_train.shape[2:]:
+        raise DataError(f"{path}: x_test images are {'x'.join(map(str, x_test.shape[2:]))}, but "
+                        f"x_train images are {'x'.join(map(str, x_train.shape[2:]))}")
+    return Dataset(path.name, x_train, y_train, x_test, y_test)
+
+
+# --- Kaggle CSV ------------------------------------------------------------------------------
+
+
+def _parse_csv_header(path: Path, header: bytes) -> tuple[int, int]:
+    """Return (number of columns, image side) for a ``label,pixel0,...`` header."""
+    try:
+        text = header.decode("utf-8-sig")  # spreadsheet programs like to prepend a BOM
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: the first line is not a CSV header") from error
+    names = [name.strip().strip('"') for name in text.strip().split(",")]
+    if names[0] != "label":
+        raise DataError(f"{path}: first column is {names[0][:40]!r}, expected 'label' as in "
+                        "Kaggle's train.csv")
+    pixels = len(names) - 1
+    side = math.isqrt(pixels)
+    if pixels == 0 or side * side != pixels:
+        raise DataError(f"{path}: the header needs 'label' and a square number of pixel columns "
+                        f"(785 columns in all for 28x28 images); it has {len(names)}")
+    return len(names), side
+
+
+def _parse_small_integers(lines: list[bytes], columns: int) -> np.ndarray | None:
+    """Parse lines of ``columns`` comma-separated fields of 1-3 digits into int16 (rows, columns).
+
+    This covers Kaggle's files and is several times faster than np.loadtxt. Returns None as
+    soon as any field is anything else (a sign, a decimal point, nan, empty, ...), leaving the
+    file to the general parser. Every line must already have ``columns`` fields.
+    """
+    values = np.empty((len(lines), columns), dtype=np.int16)
+    for start in range(0, len(lines), _CSV_CHUNK_LINES):
+        chunk = b",".join(lines[start:start + _CSV_CHUNK_LINES])
+        if chunk.translate(None, b"0123456789,"):
+            return None
+        chars = np.frombuffer(chunk, dtype=np.uint8)
+        ends = np.append(np.flatnonzero(chars == ord(",")), chars.size)
+        lengths = np.diff(ends, prepend=-1) - 1
+        if lengths.min() < 1 or lengths.max() > 3:
+            return None
+        digits = chars.astype(np.int16) - ord("0")
+        # Units, tens and hundreds sit 1, 2 and 3 bytes before each field's end. For shorter
+        # fields those bytes belong to a neighbour (or wrap around), so they are masked out.
+        parsed = digits[ends - 1]
+        parsed += digits[ends - 2] * (lengths >= 2) * np.int16(10)
+        parsed += digits[ends - 3] * (lengths >= 3) * np.int16(100)
+        values[start:start + _CSV_CHUNK_LINES] = parsed.reshape(-1, columns)
+    return values
+
+
+def _parse_numbers(path: Path, body: bytes, lines: list[bytes]) -> np.ndarray:
+    """Parse anything float() reads (1.5, -3, nan, 1e2) into float64 (rows, columns)."""
+    try:
+        return np.loadtxt(io.BytesIO(body), delimiter=",", comments=None, dtype=np.float64,
+                          ndmin=2)
+    except ValueError as error:
+        # numpy counts rows from 0 after the header; find the field again to give a file line.
+        for index, line in enumerate(lines):
+            for column, field in enumerate(line.split(b",")):
+                try:
+                    float(field)
+                except ValueError:
+                    raise DataError(f"{path}: line {index + 2}, column {column + 1}: "
+                                    f"{field[:40].decode(errors='replace')!r} is not a number"
+                                    ) from error
+        raise DataError(f"{path}: {error}") from error
+
+
+def _stratified_split(labels: np.ndarray, test_fraction: float,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (train, test) row indices, each in file order.
+
+    Each class sends ``test_fraction`` of its rows (rounded half up), chosen at random, to the
+    test set.
+    """
+    rng = np.random.default_rng(seed)
+    is_test = np.zeros(len(labels), dtype=bool)
+    for digit in range(CLASSES):
+        members = rng.permutation(np.flatnonzero(labels == digit))
+        is_test[members[:int(len(members) * test_fraction + 0.5)]] = True
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def load_kaggle_csv(path: str | os.PathLike, test_fraction: float = 0.2,
+                    seed: int = 0) -> Dataset:
+    """Load Kaggle's digit-recognizer ``train.csv`` (or ``.csv.gz``) and split off a test set.
+
+    The header is ``label,pixel0,...,pixel783`` (any square number of pixel columns works) and
+    each line holds a label 0-9 and the image's pixels 0-255, row by row. Kaggle gives labels
+    only for the training file, so a stratified ``test_fraction`` of every class is held out,
+    chosen by ``np.random.default_rng(seed)``: the same file and arguments give the same
+    split. Images become float32 ``(N, 1, side, side)``.
+    """
+    if not 0 < test_fraction < 1:
+        raise UserError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    path = Path(path)
+    data = read_file(path, gzipped=path.name.lower().endswith(".gz"))
+    header, _, body = data.partition(b"\n")
+    columns, side = _parse_csv_header(path, header)
+    body = body.replace(b"\r", b"").rstrip(b"\n")
+    if not body:
+        raise DataError(f"{path}: no data lines after the header")
+    lines = body.split(b"\n")
+    fields = np.fromiter((line.count(b",") + 1 for line in lines), dtype=np.int64,
+                         count=len(lines))
+    if (fields != columns).any():
+        index = int(np.argmax(fields != columns))
+        raise DataError(f"{path}: line {index + 2} has the wrong number of columns: "
+                        f"{fields[index]} instead of {columns}")
+    values = _parse_small_integers(lines, columns)
+    if values is None:
+        values = _parse_numbers(path, body, lines)
+    labels = check_labels(values[:, 0], str(path), first_line=2)
+    pixels = values[:, 1:]
+    in_range = (pixels >= 0) & (pixels <= 255)  # false for nan as well
+    if not in_range.all():
+        row, column = np.unravel_index(np.argmin(in_range), in_range.shape)
+        raise DataError(f"{path}: line {row + 2}, column {column + 2}: pixel value "
+                        f"{pixels[row, column]:g} is not in 0-255")
+    train, test = _stratified_split(labels, test_fraction, seed)
+    if not len(train) or not len(test):
+        raise DataError(f"{path}: {len(labels)} lines are too few to split off a test set")
+    images = pixels.reshape(-1, side, side)
+    return Dataset(path.name, scale_pixels(images[train]), labels[train],
+                   scale_pixels(images[test]), labels[test])
