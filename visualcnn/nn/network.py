@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -35,8 +37,46 @@ CHECKPOINT_VERSION = 1
 _EMPTY = MappingProxyType({})
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
+def _quiet():
+    # A learning rate that is too high overflows: the trace then carries inf/NaN, which
+    # StepTrace.is_finite reports; NumPy's warnings would only repeat it, every step.
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+
+class _Work:
+    """A step in progress: what each layer has computed so far (None until then)."""
+
+    def __init__(self, net: Network, frozen_copies: bool):
+        n = len(net.layers)
+        self.outs: list = [None] * n
+        self.dxs: list = [None] * n
+        self.douts: list = [None] * n
+        self.grads: list = [_EMPTY] * n
+        self.updates: list = [_EMPTY] * n
+        self.loss = float("nan")
+        self.probs = None
+        # Parameters before the update. Without an update, the live arrays stay live and
+        # writable, so the trace needs copies; an update replaces them and records the old
+        # arrays itself (see Network._update).
+        self.before = ([frozen_dict(layer.params) if layer.params else _EMPTY
+                        for layer in net.layers] if frozen_copies else [_EMPTY] * n)
+
+
+@dataclass(frozen=True)
+class PhaseEvent:
+    """One phase of a step: ``phase`` is "forward", "loss", "backward" or "update";
+    ``layer``/``index`` name the layer it concerns ("loss" names the last layer, whose output
+    the loss reads; "update" names none); ``trace`` is the step so far."""
+
+    phase: str
+    layer: str | None
+    index: int | None
+    trace: StepTrace
+
+
+def _readonly(a):
+    if a is not None:
+        a.flags.writeable = False
     return a
 
 
@@ -139,64 +179,35 @@ class Network:
             loss = float(-np.log(p_true).mean())
         return float((probs.argmax(axis=1) == y).mean()), loss
 
-    def _forward_backward(self, x, y):
-        """One sample through and back; returns (outs, dxs, douts, loss, probs)."""
-        # A learning rate that is too high overflows: the trace then carries inf/NaN, which
-        # StepTrace.is_finite reports; NumPy's warnings would only repeat it, every step.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            return self._forward_backward_unchecked(x, y)
-
-    def _forward_backward_unchecked(self, x, y):
-        outs, douts, dxs = [], [None] * len(self.layers), [None] * len(self.layers)
+    def _passes(self, x, y, work: _Work) -> Iterator[tuple[str, int]]:
+        """Forward layer by layer, the loss, backward layer by layer in reverse, filling
+        ``work``; yields (phase, layer index) after each, so a caller may pause in between.
+        """
         a = x
-        for layer in self.layers:
-            a = layer.forward(a)
-            outs.append(a)
-        loss, probs, d = softmax_cross_entropy(a, np.array([y]))
-        for i in range(len(self.layers) - 1, -1, -1):
-            douts[i] = d
-            d = self.layers[i].backward(d)
-            dxs[i] = d
-        return outs, dxs, douts, loss, probs
-
-    def _trace(self, x, y, lr, applied, outs, dxs, douts, loss, probs, before, updates):
-        # Activations, gradients and extras are fresh arrays of this step that no layer writes
-        # to again, so freezing them in place is as safe as copying them, and much cheaper.
-        layers = []
-        ins = [x] + outs[:-1]
         for i, layer in enumerate(self.layers):
-            layers.append(LayerTrace(
-                name=layer.name, kind=layer.kind,
-                x=_readonly(ins[i]), out=_readonly(outs[i]),
-                dx=_readonly(dxs[i]), dout=_readonly(douts[i]),
-                params=before[i], grads=_readonly_dict(layer.grads),
-                updates=updates[i], extras=_readonly_dict(layer.extras)))
-        p = probs[0]
-        return StepTrace(step=self.step, applied=applied, label=y, probs=_readonly(p),
-                         logits=_readonly(outs[-1][0]), loss=loss,
-                         prediction=int(np.argmax(p)), lr=float(lr), layers=tuple(layers))
+            with _quiet():
+                a = layer.forward(a)
+            work.outs[i] = a
+            yield "forward", i
+        with _quiet():
+            work.loss, work.probs, d = softmax_cross_entropy(a, np.array([y]))
+        yield "loss", len(self.layers) - 1
+        for i in range(len(self.layers) - 1, -1, -1):
+            work.douts[i] = d
+            with _quiet():
+                d = self.layers[i].backward(d)
+            work.dxs[i] = d
+            work.grads[i] = dict(self.layers[i].grads)
+            yield "backward", i
 
-    def forward_backward(self, x, y, lr: float = 0.0) -> StepTrace:
-        """Forward and backward on one sample without changing the weights (a dry run)."""
-        x, y = self._as_sample(x), self._check_label(y)
-        res = self._forward_backward(x, y)
-        before = [frozen_dict(layer.params) for layer in self.layers]
-        return self._trace(x, y, lr, False, *res, before, [_EMPTY] * len(self.layers))
-
-    def train_step(self, x, y, lr: float) -> StepTrace:
-        """Forward, backward and one SGD update on one sample; returns that step's trace."""
-        x, y = self._as_sample(x), self._check_label(y)
-        lr = float(lr)
-        res = self._forward_backward(x, y)
-        before, updates = [], []
-        for layer in self.layers:
+    def _update(self, lr: float, work: _Work) -> None:
+        """Apply the SGD step to every parameter, recording the old values and the changes."""
+        for i, layer in enumerate(self.layers):
             if not layer.params:
-                before.append(_EMPTY)
-                updates.append(_EMPTY)
                 continue
             old, upd = {}, {}
             for k, p in layer.params.items():
-                g = layer.grads[k]
+                g = work.grads[i][k]
                 if self.momentum:
                     v = self.momentum * self.velocity[(layer.name, k)] - lr * g
                     self.velocity[(layer.name, k)] = v
@@ -204,14 +215,72 @@ class Network:
                 else:
                     upd[k] = -lr * g
                 # A new array rather than an in-place add: the old one now belongs to the trace.
-                with np.errstate(over="ignore", invalid="ignore"):
+                with _quiet():
                     layer.params[k] = p + upd[k]
                 old[k] = _readonly(p)
                 upd[k].flags.writeable = False
-            before.append(MappingProxyType(old))
-            updates.append(MappingProxyType(upd))
+            work.before[i] = MappingProxyType(old)
+            work.updates[i] = MappingProxyType(upd)
         self.step += 1
-        return self._trace(x, y, lr, True, *res, before, updates)
+
+    def _trace(self, x, y, lr, applied, work: _Work) -> StepTrace:
+        """The step's record. Arrays the step has not computed yet (phase stepping) are None.
+
+        Activations, gradients and extras are fresh arrays of this step that no layer writes
+        to again, so freezing them in place is as safe as copying them, and much cheaper.
+        """
+        layers = []
+        for i, layer in enumerate(self.layers):
+            layers.append(LayerTrace(
+                name=layer.name, kind=layer.kind,
+                x=_readonly(x if i == 0 else work.outs[i - 1]), out=_readonly(work.outs[i]),
+                dx=_readonly(work.dxs[i]), dout=_readonly(work.douts[i]),
+                params=work.before[i], grads=_readonly_dict(work.grads[i]),
+                updates=work.updates[i],
+                extras=_readonly_dict(layer.extras) if work.outs[i] is not None else _EMPTY))
+        probs = None if work.probs is None else _readonly(work.probs[0])
+        logits = None if work.outs[-1] is None else _readonly(work.outs[-1][0])
+        return StepTrace(step=self.step, applied=applied, label=y, probs=probs, logits=logits,
+                         loss=work.loss, lr=float(lr), layers=tuple(layers),
+                         prediction=-1 if probs is None else int(np.argmax(probs)))
+
+    def forward_backward(self, x, y, lr: float = 0.0) -> StepTrace:
+        """Forward and backward on one sample without changing the weights (a dry run)."""
+        x, y = self._as_sample(x), self._check_label(y)
+        work = _Work(self, frozen_copies=True)
+        for _ in self._passes(x, y, work):
+            pass
+        return self._trace(x, y, lr, False, work)
+
+    def train_step(self, x, y, lr: float) -> StepTrace:
+        """Forward, backward and one SGD update on one sample; returns that step's trace."""
+        x, y = self._as_sample(x), self._check_label(y)
+        work = _Work(self, frozen_copies=False)
+        for _ in self._passes(x, y, work):
+            pass
+        self._update(float(lr), work)
+        return self._trace(x, y, lr, True, work)
+
+    def phases(self, x, y, lr: float, apply: bool = True) -> Iterator[PhaseEvent]:
+        """Walk one step a phase at a time, as the app's "Step phase" does.
+
+        Yields a ``PhaseEvent`` after each layer's forward pass, after the loss, after each
+        layer's backward pass (last layer first) and, when ``apply``, after the update. Each
+        event carries the trace so far: arrays not computed yet are None. The last event's
+        trace equals what ``train_step`` (or, without ``apply``, ``forward_backward``) returns.
+        Nothing else may run on this network until the walk ends: the layers keep the
+        forward pass's caches for the backward pass.
+        """
+        x, y = self._as_sample(x), self._check_label(y)
+        lr = float(lr)
+        work = _Work(self, frozen_copies=True)
+        for phase, i in self._passes(x, y, work):
+            yield PhaseEvent(phase, self.layers[i].name, i,
+                             self._trace(x, y, lr, False, work))
+        if apply:
+            work.before = [_EMPTY] * len(self.layers)
+            self._update(lr, work)
+            yield PhaseEvent("update", None, None, self._trace(x, y, lr, True, work))
 
     # ------------------------------------------------------------------------ parameters
     def parameters(self):

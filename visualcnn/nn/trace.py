@@ -34,6 +34,9 @@ class LayerTrace:
     params:  parameters before the update (``{}`` for layers without any)
     grads:   dL/d(param), same keys and shapes as params
     updates: the change applied to each parameter by this step (``{}`` when none was applied)
+    While a step is walked phase by phase (``Network.phases``), what the step has not
+    computed yet is None (arrays) or ``{}`` (grads, updates, extras).
+
     extras:  ``"argmax_mask"`` for max-pool (bool, shaped like x, True where a window's
              first maximum sits); ``"relu_mask"`` for ReLU (bool, shaped like x, True where
              x > 0, i.e. where the gradient passes)
@@ -64,6 +67,7 @@ class StepTrace:
     loss:       cross-entropy -log(probs[label])
     prediction: argmax of probs
     lr:         the learning rate of the update (also recorded when not applied)
+    (probs and logits are None, loss NaN and prediction -1 until the phase walk reaches them)
     layers:     one ``LayerTrace`` per layer, in forward order
     """
 
@@ -99,13 +103,14 @@ class StepTrace:
 
     def is_finite(self) -> bool:
         """False when the loss, a gradient or a parameter is infinite or NaN."""
-        if not np.isfinite(self.loss):
+        if self.probs is not None and not np.isfinite(self.loss):
             return False
         for lt in self.layers:
             for group in (lt.params, lt.grads, lt.updates):
                 for a in group.values():
                     if not np.all(np.isfinite(a)):
                         return False
-            if not np.all(np.isfinite(lt.dx)):
-                return False
+            for a in (lt.out, lt.dx):
+                if a is not None and not np.all(np.isfinite(a)):
+                    return False
         return True
