@@ -1,0 +1,170 @@
+"""The arithmetic behind one number of a step, spelled out from its trace.
+
+Each function takes a ``StepTrace`` and the coordinates of one unit and returns the terms that
+make that unit's value, so the inspector (or a person at a prompt) can show that they add up:
+
+    >>> e = explain_conv_unit(trace, "conv1", f=3, i=10, j=12)
+    >>> e.products.sum() + e.bias == e.output      # up to rounding
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualcnn.nn.trace import LayerTrace, StepTrace
+
+
+def _layer(trace: StepTrace, name: str, kind: str) -> LayerTrace:
+    lt = trace.layer(name)
+    if lt.kind != kind:
+        raise ValueError(f"{name} is a {lt.kind} layer, not {kind}")
+    return lt
+
+
+@dataclass(frozen=True)
+class ConvUnit:
+    """out[f, i, j] = sum(patch * kernel) + bias, over the K x K window at (i, j) of every
+    input channel. ``rows``/``cols`` bound the receptive field on the layer's input."""
+
+    layer: str
+    filter: int
+    position: tuple[int, int]
+    rows: tuple[int, int]  # [start, stop) on the layer's input
+    cols: tuple[int, int]
+    patch: np.ndarray  # (C, K, K) the input under the window
+    kernel: np.ndarray  # (C, K, K) the filter's weights (before this step's update)
+    products: np.ndarray  # patch * kernel
+    bias: float
+    output: float  # the value the forward pass produced
+    gradient: float | None  # dL/d(out[f, i, j]) once the backward pass has reached it
+
+    @property
+    def total(self) -> float:
+        """The sum recomputed from the terms: equal to ``output`` up to rounding."""
+        return float(self.products.sum() + self.bias)
+
+
+def explain_conv_unit(trace: StepTrace, layer: str, f: int, i: int, j: int) -> ConvUnit:
+    lt = _layer(trace, layer, "conv")
+    W = lt.params["W"]
+    k = W.shape[-1]
+    patch = lt.x[0, :, i:i + k, j:j + k]
+    kernel = W[f]
+    return ConvUnit(layer, f, (i, j), (i, i + k), (j, j + k), np.array(patch), np.array(kernel),
+                    patch * kernel, float(lt.params["b"][f]), float(lt.out[0, f, i, j]),
+                    None if lt.dout is None else float(lt.dout[0, f, i, j]))
+
+
+@dataclass(frozen=True)
+class KernelWeightGrad:
+    """dL/dW[f, c, a, b] = sum over output positions (p, q) of dL/dout[f, p, q] * x[c, p+a, q+b].
+
+    ``terms`` holds every summand on the output grid; ``largest`` the biggest by magnitude,
+    as ((p, q), dout, x, term)."""
+
+    layer: str
+    index: tuple[int, int, int, int]
+    terms: np.ndarray  # (Ho, Wo)
+    gradient: float  # the backward pass's dL/dW entry
+    largest: tuple[tuple[tuple[int, int], float, float, float], ...]
+
+    @property
+    def total(self) -> float:
+        return float(self.terms.sum())
+
+
+def explain_kernel_weight(trace: StepTrace, layer: str, f: int, c: int, a: int, b: int,
+                          top: int = 5) -> KernelWeightGrad:
+    lt = _layer(trace, layer, "conv")
+    if lt.dout is None:
+        raise ValueError(f"the backward pass has not reached {layer} yet")
+    dout = lt.dout[0, f]
+    ho, wo = dout.shape
+    x = lt.x[0, c, a:a + ho, b:b + wo]
+    terms = dout * x
+    order = np.argsort(-np.abs(terms), axis=None)[:top]
+    largest = tuple(((int(p), int(q)), float(dout[p, q]), float(x[p, q]), float(terms[p, q]))
+                    for p, q in zip(*np.unravel_index(order, terms.shape), strict=True))
+    return KernelWeightGrad(layer, (f, c, a, b), terms, float(lt.grads["W"][f, c, a, b]),
+                            largest)
+
+
+@dataclass(frozen=True)
+class PoolUnit:
+    """out[c, i, j] = max of its K x K window; the gradient dL/dout goes to the winner alone."""
+
+    layer: str
+    channel: int
+    position: tuple[int, int]
+    rows: tuple[int, int]  # [start, stop) on the pool's input
+    cols: tuple[int, int]
+    window: np.ndarray  # (K, K)
+    winner: tuple[int, int]  # on the pool's input (first maximum on ties)
+    output: float
+    gradient: float | None  # dL/dout[c, i, j]; all of it lands on ``winner``
+
+
+def explain_pool_unit(trace: StepTrace, layer: str, c: int, i: int, j: int) -> PoolUnit:
+    lt = _layer(trace, layer, "pool")
+    k = lt.x.shape[2] // lt.out.shape[2]
+    rows, cols = (i * k, i * k + k), (j * k, j * k + k)
+    mask = lt.extras["argmax_mask"][0, c, rows[0]:rows[1], cols[0]:cols[1]]
+    wi, wj = (int(v[0]) for v in np.nonzero(mask))
+    return PoolUnit(layer, c, (i, j), rows, cols,
+                    np.array(lt.x[0, c, rows[0]:rows[1], cols[0]:cols[1]]),
+                    (rows[0] + wi, cols[0] + wj), float(lt.out[0, c, i, j]),
+                    None if lt.dout is None else float(lt.dout[0, c, i, j]))
+
+
+@dataclass(frozen=True)
+class DenseUnit:
+    """out[m] = sum_d W[m, d] * x[d] + b[m]; ``largest`` lists the biggest terms as
+    (d, W, x, term)."""
+
+    layer: str
+    unit: int
+    terms: np.ndarray  # (D,)
+    bias: float
+    output: float
+    largest: tuple[tuple[int, float, float, float], ...]
+    gradient: float | None
+
+    @property
+    def total(self) -> float:
+        return float(self.terms.sum() + self.bias)
+
+
+def explain_dense_unit(trace: StepTrace, layer: str, m: int, top: int = 5) -> DenseUnit:
+    lt = _layer(trace, layer, "dense")
+    w, x = lt.params["W"][m], lt.x[0]
+    terms = w * x
+    order = np.argsort(-np.abs(terms))[:top]
+    largest = tuple((int(d), float(w[d]), float(x[d]), float(terms[d])) for d in order)
+    return DenseUnit(layer, m, terms, float(lt.params["b"][m]), float(lt.out[0, m]), largest,
+                     None if lt.dout is None else float(lt.dout[0, m]))
+
+
+@dataclass(frozen=True)
+class Softmax:
+    """p_m = exp(z_m - max z) / sum_k exp(z_k - max z); loss = -log p_y; dL/dz = p - onehot(y)."""
+
+    logits: np.ndarray
+    shifted: np.ndarray  # z - max z, which keeps exp from overflowing
+    exps: np.ndarray
+    total: float
+    probs: np.ndarray
+    label: int
+    loss: float
+    dlogits: np.ndarray  # p - y
+
+
+def explain_softmax(trace: StepTrace) -> Softmax:
+    z = np.asarray(trace.logits)
+    shifted = z - z.max()
+    exps = np.exp(shifted)
+    onehot = np.zeros_like(z)
+    onehot[trace.label] = 1.0
+    return Softmax(np.array(z), shifted, exps, float(exps.sum()), np.array(trace.probs),
+                   trace.label, trace.loss, np.array(trace.probs) - onehot)
