@@ -1,0 +1,249 @@
+import numpy as np
+import pytest
+from PyQt6.QtCore import QSettings, Qt, QThread, QTimer
+from PyQt6.QtWidgets import QTableWidget
+
+from visualcnn.app.colormaps import colour_indices
+from visualcnn.app.main_window import MainWindow, slider_to_lr
+from visualcnn.app.panels import ConvPanel, DensePanel, OutputPanel, PoolPanel, ReluPanel
+from visualcnn.nn import Network
+
+DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
+
+
+def panel(window, kind):
+    return next(p for p in window.panels if isinstance(p, kind))
+
+
+def assert_tiles(mosaic, maps):
+    """Every tile of ``mosaic`` shows ``maps`` (n, h, w) at the mosaic's levels."""
+    for i, expected in enumerate(maps):
+        r, c = divmod(i, mosaic.cols)
+        np.testing.assert_array_equal(mosaic.raw[r, c], expected)
+        np.testing.assert_array_equal(mosaic.tile(r, c), colour_indices(expected, mosaic.levels))
+
+
+def test_right_arrow_steps_and_updates_every_parameter_by_minus_lr_grad(window, qtbot):
+    before = {(lay.name, k): v.copy() for lay in window.session.net.layers
+              for k, v in lay.params.items()}
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    trace = window.last_trace
+    assert window.session.net.step == 1 and trace.step == 1
+    assert "step 1 " in window.status.text()
+    for lay in window.session.net.layers:
+        for k, v in lay.params.items():
+            grad = trace.layer(lay.name).grads[k]
+            np.testing.assert_allclose(v, before[(lay.name, k)] - 0.01 * grad, rtol=0,
+                                       atol=1e-15)
+
+
+def test_panels_show_the_trace_arrays(window):
+    window.actions["step"].trigger()
+    trace = window.last_trace
+    conv = panel(window, ConvPanel)
+    lt = trace.layer("conv1")
+    assert_tiles(conv.maps, lt.out[0])
+    assert_tiles(conv.grad_maps, lt.dout[0])
+    assert_tiles(conv.weights, lt.params["W"][:, 0])
+    assert_tiles(conv.grad_weights, lt.grads["W"][:, 0])
+    assert f"{lt.params['b'][3]:.3g}"[:5] in conv.biases.item.text()
+    pool = panel(window, PoolPanel)
+    pt = trace.layer("pool1")
+    assert_tiles(pool.inputs, pt.x[0])
+    assert_tiles(pool.routed, pt.dx[0])
+    assert_tiles(pool.pooled, pt.out[0])
+    mask = pt.extras["argmax_mask"][0]
+    marked = pool.winners.marked()
+    for i, m in enumerate(mask):
+        r, c = divmod(i, pool.inputs.cols)
+        h, w = m.shape
+        np.testing.assert_array_equal(marked[r * (h + 1):r * (h + 1) + h,
+                                             c * (w + 1):c * (w + 1) + w], m)
+    assert marked.sum() == mask.sum()
+    dense = panel(window, DensePanel)
+    W = trace.layer("dense1").params["W"]
+    # Class 4's template for channel 2 is row 4 of W reshaped to the pooled maps' shape.
+    np.testing.assert_array_equal(dense.weights.raw[4, 2], W[4].reshape(8, 13, 13)[2])
+    output = panel(window, OutputPanel)
+    np.testing.assert_array_equal(output.prob_bars.opts["height"], trace.probs)
+    expected = trace.probs - np.eye(10)[trace.label]
+    np.testing.assert_allclose(output.grad_bars.opts["height"], expected, atol=1e-12)
+    assert window.panels[0].caption.item.text().startswith(
+        f"sample #{window.session.sample_index}  label {trace.label}")
+
+
+def test_relu_panel_shows_the_gradient_mask(make_window):
+    window = make_window(DEEPER)
+    window.actions["step"].trigger()
+    relu = panel(window, ReluPanel)
+    lt = window.last_trace.layer("relu1")
+    assert_tiles(relu.out, lt.out[0])
+    np.testing.assert_array_equal(relu.mask.raw.reshape(lt.x[0].shape),
+                                  lt.extras["relu_mask"][0])
+    assert len([p for p in window.panels if isinstance(p, ConvPanel)]) == 2
+
+
+def test_hover_names_layer_channel_position_and_value(window):
+    window.actions["step"].trigger()
+    mosaic = panel(window, ConvPanel).maps
+    x = mosaic.image_x + (1 * (mosaic.w + 1) + 5 + 0.5) * mosaic.cell
+    y = mosaic.image_y + (1 * (mosaic.h + 1) + 7 + 0.5) * mosaic.cell
+    text = mosaic.describe(x, y)
+    value = window.last_trace.layer("conv1").out[0, mosaic.cols + 1, 7, 5]
+    assert text.startswith("conv1 feature maps · map 5 · y 7, x 5")
+    assert f"{value:.5g}" in text
+
+
+def test_space_runs_and_pauses_within_a_frame(window, qtbot):
+    window.speed_slider.setValue(window.speed_slider.maximum())
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.loop.running
+    qtbot.waitUntil(lambda: window.session.net.step > 5)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.loop.running and not window.actions["run"].isChecked()
+    stopped = window.session.net.step
+    qtbot.wait(100)
+    assert window.session.net.step == stopped
+    assert window.last_trace.step == stopped  # the latest trace is drawn at pause
+    assert window.session.history.tested_at(stopped)
+
+
+def test_new_learning_rate_is_used_by_the_next_step(window):
+    window.lr_field.setText("0.2")
+    window.lr_field.editingFinished.emit()
+    before = window.session.net.layers[-1].params["W"].copy()
+    window.actions["step"].trigger()
+    trace = window.last_trace
+    assert trace.lr == 0.2
+    np.testing.assert_allclose(window.session.net.layers[-1].params["W"],
+                               before - 0.2 * trace.layer("dense1").grads["W"], atol=1e-15)
+    window.lr_slider.setValue(100)
+    assert window.session.lr == slider_to_lr(100) == pytest.approx(1e-4)
+    assert window.lr_field.text() == "0.0001"
+    window.actions["step"].trigger()
+    assert window.last_trace.lr == pytest.approx(1e-4)
+
+
+def test_ctrl_r_restores_the_seeded_weights(window, qtbot):
+    fresh = Network.from_arch("conv8x3-pool2-dense10").get_state()
+    for _ in range(3):
+        window.actions["step"].trigger()
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.net.step == 0
+    for key, value in window.session.net.get_state().items():
+        np.testing.assert_array_equal(value, fresh[key])
+
+
+def test_non_finite_loss_pauses_and_says_so(window, qtbot):
+    window.session.net.layers[-1].params["W"][...] = np.inf
+    window.actions["run"].trigger()
+    qtbot.waitUntil(lambda: not window.loop.running)
+    assert window.banner_bar.isVisible()
+    assert "infinite or NaN" in window.banner.text()
+    assert "Lower the learning rate" in window.banner.text()
+    assert not window.actions["run"].isChecked()
+    window.actions["run"].trigger()  # refused while the net is broken
+    assert not window.loop.running and not window.actions["run"].isChecked()
+    window.actions["reset"].trigger()
+    assert not window.banner_bar.isVisible()
+
+
+def test_closing_while_running_leaves_no_timer_or_thread(window, qtbot):
+    window.actions["run"].trigger()
+    qtbot.waitUntil(lambda: window.session.net.step > 2)
+    timers = window.findChildren(QTimer)
+    window.close()
+    assert not window.loop.running
+    assert all(not t.isActive() for t in timers)
+    assert all(t.isFinished() for t in window.findChildren(QThread))
+
+
+def test_settings_persist_across_windows(make_window):
+    window = make_window()
+    window.lr_field.setText("0.003")
+    window.lr_field.editingFinished.emit()
+    window.speed_slider.setValue(3)
+    window.scale_box.setCurrentIndex(window.scale_box.findData("fixed"))
+    window.close()
+    settings = QSettings()
+    assert settings.value("training/learning_rate", type=float) == 0.003
+    assert settings.value("settings/version", type=int) == 1
+    again = make_window()
+    assert again.loop.speed == 10
+    assert again.scale_mode == "fixed"
+    assert again.panels[1].maps.scale_mode == "fixed"
+
+
+def test_scale_modes_change_the_levels(window):
+    window.actions["step"].trigger()
+    maps = panel(window, ConvPanel).maps
+    window.scale_box.setCurrentIndex(window.scale_box.findData("map"))
+    assert maps.levels == (-1.0, 1.0)
+    window.scale_box.setCurrentIndex(window.scale_box.findData("fixed"))
+    frozen = maps.levels
+    window.session.set_lr(0.5)
+    for _ in range(3):
+        window.actions["step"].trigger()
+    assert maps.levels == frozen
+
+
+def test_save_then_open_round_trips(window, tmp_path, monkeypatch):
+    from PyQt6.QtWidgets import QFileDialog
+
+    path = str(tmp_path / "model.npz")
+    for _ in range(4):
+        window.actions["step"].trigger()
+    state = window.session.net.get_state()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (path, ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (path, ""))
+    window.actions["save"].trigger()
+    window.actions["reset"].trigger()
+    window.actions["open"].trigger()
+    assert window.session.net.step == 4
+    for key, value in window.session.net.get_state().items():
+        np.testing.assert_array_equal(value, state[key])
+
+
+def test_bad_checkpoint_shows_an_error_and_keeps_the_model(window, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("nonsense")
+    net = window.session.net
+    assert not window.open_checkpoint(bad)
+    assert window.banner_bar.isVisible() and "current model is kept" in window.banner.text()
+    assert window.session.net is net
+
+
+def test_opening_another_architecture_rebuilds_the_panels(window, tmp_path, dataset):
+    from visualcnn.session import Session
+
+    path = tmp_path / "deeper.npz"
+    Session(dataset, Network.from_arch(DEEPER)).save(path)
+    assert window.open_checkpoint(path)
+    assert "conv2" in window.docks and "relu2" in window.docks
+    window.actions["step"].trigger()
+    conv2 = next(p for p in window.panels if p.key == "conv2")
+    assert window.docks["conv2"].widget() is conv2.widget
+    assert_tiles(conv2.maps, window.last_trace.layer("conv2").out[0])
+
+
+def test_help_lists_every_shortcut(window):
+    dialog = window.show_shortcuts()
+    table = dialog.findChild(QTableWidget)
+    keys = {table.item(i, 0).text() for i in range(table.rowCount())}
+    assert {"Space", "Right", "Ctrl+R", "Ctrl+S", "Ctrl+O", "Ctrl+Q"} <= keys
+    dialog.close()
+
+
+def test_every_panel_has_a_dock_in_the_view_menu(window):
+    names = {a.text() for a in window.view_menu.actions()}
+    assert names == {p.title for p in window.panels}
+
+
+def test_window_uses_given_settings_object(dataset, settings_dir, qtbot):
+    from visualcnn.session import Session
+
+    settings = QSettings(str(settings_dir / "other.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(Session(dataset, Network.from_arch("conv8x3-pool2-dense10")), settings)
+    qtbot.addWidget(window)
+    window.close()
+    assert settings.value("view/scale_mode", type=str) == "layer"

@@ -1,0 +1,124 @@
+"""The run loop: trains between frames on a zero-interval QTimer, draws the latest trace only.
+
+Each timer tick trains for at most ``SLICE_S`` and returns to the event loop, so a click on
+Pause (or any other event) waits at most one slice. When a frame is due, the newest trace goes
+out through ``trace_ready`` and every trace stepped since the last frame is dropped ("latest
+wins"). A thread would not help: the arrays are small, so the GIL would serialise the NumPy
+calls with the drawing anyway, and a timer keeps every Qt object on one thread.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+
+from visualcnn.session import Session
+
+FRAME_S = 1 / 30      # frame cap: about 30 frames per second
+SLICE_S = 0.008       # longest stretch of training before the event loop gets a turn
+MAX_SPEED = 0         # speed value meaning "as fast as possible"
+
+
+class RunLoop(QObject):
+    """Steps ``session`` at ``speed`` steps per second (``MAX_SPEED``: as fast as it can).
+
+    Signals: ``trace_ready(trace)`` when a trace should be drawn; ``running_changed(bool)``;
+    ``failed(str)`` when a step went infinite or NaN (the loop has paused itself by then).
+    """
+
+    trace_ready = pyqtSignal(object)
+    running_changed = pyqtSignal(bool)
+    failed = pyqtSignal(str)
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.speed = MAX_SPEED
+        self.steps_run = 0          # steps since the loop (or its speed) last started
+        self.frames = 0             # trace_ready emissions while running
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._tick)
+        self._started = 0.0
+        self._last_frame = 0.0
+        self._pending = None        # the newest trace not yet drawn
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def set_speed(self, steps_per_second: int) -> None:
+        self.speed = int(steps_per_second)
+        self._restart_clock()
+
+    def _restart_clock(self) -> None:
+        self._started = time.perf_counter()
+        self.steps_run = 0
+
+    def start(self) -> None:
+        if self.running or self.session.failure:
+            return
+        self._restart_clock()
+        self._last_frame = 0.0
+        self._running = True
+        self._timer.start(0)
+        self.running_changed.emit(True)
+
+    def stop(self) -> None:
+        """Pause: no step runs after this returns. Draws the newest trace if it was not."""
+        if not self.running:
+            return
+        self._running = False
+        self._timer.stop()
+        self._flush()
+        self.running_changed.emit(False)
+
+    def step_once(self):
+        """One step outside Run (the Step action); returns its trace, already emitted."""
+        trace = self.session.step()
+        self.trace_ready.emit(trace)
+        if self.session.failure:
+            self.failed.emit(self.session.failure)
+        return trace
+
+    def _flush(self) -> None:
+        if self._pending is not None:
+            trace, self._pending = self._pending, None
+            self.frames += 1
+            self._last_frame = time.perf_counter()
+            self.trace_ready.emit(trace)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        slice_end = now + SLICE_S
+        while True:
+            if self.speed != MAX_SPEED:
+                due = int((time.perf_counter() - self._started) * self.speed) - self.steps_run
+                if due <= 0:
+                    break
+            self._pending = self.session.step()
+            self.steps_run += 1
+            if self.session.failure:
+                self.stop()
+                self.failed.emit(self.session.failure)
+                return
+            if time.perf_counter() >= slice_end:
+                break
+        # At slow speeds every step is a frame; at fast ones frames are capped at FRAME_S.
+        slow = self.speed != MAX_SPEED and self.speed <= 1 / FRAME_S
+        if self._pending is not None and (slow or time.perf_counter() - self._last_frame
+                                          >= FRAME_S):
+            self._flush()
+        if self._running:  # a slot of trace_ready may have paused the loop
+            self._timer.start(self._next_interval_ms())
+
+    def _next_interval_ms(self) -> int:
+        if self.speed == MAX_SPEED:
+            return 0
+        next_due = self._started + (self.steps_run + 1) / self.speed
+        wait = next_due - time.perf_counter()
+        if self._pending is not None:  # a trace waits for its frame slot
+            wait = min(wait, self._last_frame + FRAME_S - time.perf_counter())
+        return max(0, int(wait * 1000))

@@ -1,0 +1,253 @@
+"""A training session: one network stepping through one dataset, one sample at a time.
+
+The session is the engine side of the app and never imports Qt. It owns the order of the
+samples (one epoch is a permutation of the training set drawn from the seed), the learning
+rate, the history the curves are drawn from, test evaluation and checkpoints.
+
+    >>> session = Session(load_dataset("bundled"), Network.from_arch("conv8x3-pool2-dense10"))
+    >>> trace = session.step()          # the next sample: forward, backward, update
+    >>> session.failure                 # a message once a step went infinite or NaN
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from visualcnn.errors import ArchError, UserError
+from visualcnn.nn import Network, StepTrace
+
+LR_MIN, LR_MAX = 1e-5, 1.0
+
+
+def _norm(a: np.ndarray) -> float:
+    flat = a.ravel()
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
+class History:
+    """Per-step numbers for the curves, in NumPy arrays that double in size when full.
+
+    Per step: ``steps``, ``loss``, ``correct`` (1.0 or 0.0), their moving averages
+    ``loss_avg`` and ``accuracy_avg``, and per parameter layer (``layer_names``) the gradient
+    norm ``grad_norm[:, j]`` and the ratio ``update_ratio[:, j]`` = |update| / |weights|.
+    Test evaluations go to ``test_steps``, ``test_accuracy`` and ``test_loss``. Read the
+    filled part through the properties, which return views.
+    """
+
+    def __init__(self, layer_names: list[str], window: int = 100, capacity: int = 1024):
+        self.layer_names = list(layer_names)
+        # An exponential average with weights summing to one from the first step on, so the
+        # start of the curve is the plain mean of the steps so far rather than biased to zero.
+        self._decay = 1.0 - 1.0 / window
+        self._size = 0
+        self._arrays = self._allocate(capacity)
+        self._sums = np.zeros(3)  # loss, correct, weight total of the moving averages
+        self._tests: list[tuple[int, float, float]] = []
+
+    def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
+        layers = len(self.layer_names)
+        return {
+            "steps": np.zeros(capacity, dtype=np.int64),
+            "loss": np.zeros(capacity),
+            "correct": np.zeros(capacity),
+            "loss_avg": np.zeros(capacity),
+            "accuracy_avg": np.zeros(capacity),
+            "grad_norm": np.zeros((capacity, layers)),
+            "update_ratio": np.zeros((capacity, layers)),
+        }
+
+    def __len__(self) -> int:
+        return self._size
+
+    def record(self, step: int, loss: float, correct: bool, grad_norm, update_ratio) -> None:
+        if self._size == len(self._arrays["steps"]):
+            bigger = self._allocate(2 * self._size)
+            for key, a in self._arrays.items():
+                bigger[key][:self._size] = a
+            self._arrays = bigger
+        i, a = self._size, self._arrays
+        self._sums *= self._decay
+        self._sums += (loss, float(correct), 1.0)
+        a["steps"][i] = step
+        a["loss"][i] = loss
+        a["correct"][i] = float(correct)
+        a["loss_avg"][i] = self._sums[0] / self._sums[2]
+        a["accuracy_avg"][i] = self._sums[1] / self._sums[2]
+        a["grad_norm"][i] = grad_norm
+        a["update_ratio"][i] = update_ratio
+        self._size += 1
+
+    def record_test(self, step: int, accuracy: float, loss: float) -> None:
+        if self._tests and self._tests[-1][0] == step:
+            self._tests[-1] = (step, accuracy, loss)
+        else:
+            self._tests.append((step, accuracy, loss))
+
+    def tested_at(self, step: int) -> bool:
+        return bool(self._tests) and self._tests[-1][0] == step
+
+    def _view(self, key: str) -> np.ndarray:
+        return self._arrays[key][:self._size]
+
+    steps = property(lambda self: self._view("steps"))
+    loss = property(lambda self: self._view("loss"))
+    correct = property(lambda self: self._view("correct"))
+    loss_avg = property(lambda self: self._view("loss_avg"))
+    accuracy_avg = property(lambda self: self._view("accuracy_avg"))
+    grad_norm = property(lambda self: self._view("grad_norm"))
+    update_ratio = property(lambda self: self._view("update_ratio"))
+
+    @property
+    def test_steps(self) -> np.ndarray:
+        return np.array([t[0] for t in self._tests], dtype=np.int64)
+
+    @property
+    def test_accuracy(self) -> np.ndarray:
+        return np.array([t[1] for t in self._tests])
+
+    @property
+    def test_loss(self) -> np.ndarray:
+        return np.array([t[2] for t in self._tests])
+
+
+class Session:
+    """Trains ``net`` on ``dataset`` one sample per ``step()``, in a seeded order.
+
+    ``epoch`` (from 0) and ``index_in_epoch`` (samples done in it) give the position;
+    ``sample_index`` is the dataset index of the last step's sample (None before any).
+    The test split is evaluated every ``eval_every`` steps and by ``evaluate_test()``.
+    ``failure`` holds a one-line message from the first step that went infinite or NaN
+    until ``reset()`` or ``open()``.
+    """
+
+    def __init__(self, dataset, net: Network, lr: float = 0.01, seed: int = 0,
+                 eval_every: int = 500):
+        self.dataset = dataset
+        self.seed = int(seed)
+        self.eval_every = int(eval_every)
+        self.lr = self._checked_lr(lr)
+        self._check_fits(net)
+        self.net = net
+        self._restart_at(net.step)
+
+    # ------------------------------------------------------------------------ set-up
+    def _check_fits(self, net: Network) -> None:
+        if tuple(net.input_shape) != tuple(self.dataset.input_shape):
+            raise ArchError(f"architecture {net.arch!r} takes samples of shape "
+                            f"{tuple(net.input_shape)}, the data has {self.dataset.input_shape}")
+        if net.classes != self.dataset.classes:
+            raise ArchError(f"architecture {net.arch!r} has {net.classes} classes, "
+                            f"the data has {self.dataset.classes}")
+
+    @staticmethod
+    def _checked_lr(lr: float) -> float:
+        lr = float(lr)
+        if not (LR_MIN <= lr <= LR_MAX):
+            raise UserError(f"learning rate must be between {LR_MIN:g} and {LR_MAX:g}, "
+                            f"got {lr:g}")
+        return lr
+
+    def _restart_at(self, step: int) -> None:
+        """Position, history and failure as if this session had trained ``step`` steps."""
+        n = len(self.dataset.y_train)
+        self.epoch, self.index_in_epoch = divmod(int(step), n)
+        self._order = self._epoch_order(self.epoch)
+        self.sample_index: int | None = None
+        self.last_trace: StepTrace | None = None
+        self.failure: str | None = None
+        self._param_layers = [layer for layer in self.net.layers if layer.params]
+        self.history = History([layer.name for layer in self._param_layers])
+
+    def _epoch_order(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng((self.seed, epoch)).permutation(len(self.dataset.y_train))
+
+    @property
+    def train_size(self) -> int:
+        return len(self.dataset.y_train)
+
+    # ---------------------------------------------------------------------- stepping
+    @property
+    def next_sample_index(self) -> int:
+        """Dataset index of the sample the next step will train on."""
+        if self.index_in_epoch == self.train_size:
+            return int(self._epoch_order(self.epoch + 1)[0])
+        return int(self._order[self.index_in_epoch])
+
+    def preview(self) -> StepTrace:
+        """Forward and backward on the next sample without an update or a move: what the
+        network would do with it now (shown before the first step and after a reset)."""
+        index = self.next_sample_index
+        with np.errstate(all="ignore"):
+            return self.net.forward_backward(self.dataset.x_train[index],
+                                             int(self.dataset.y_train[index]), self.lr)
+
+    def set_lr(self, lr: float) -> None:
+        """The learning rate of the next step on; raises UserError outside [1e-5, 1]."""
+        self.lr = self._checked_lr(lr)
+
+    def step(self) -> StepTrace:
+        """Train on the next sample with the current learning rate and return its trace."""
+        if self.index_in_epoch == self.train_size:
+            self.epoch += 1
+            self.index_in_epoch = 0
+            self._order = self._epoch_order(self.epoch)
+        index = int(self._order[self.index_in_epoch])
+        # A diverging run overflows on purpose; is_finite() below reports it in words.
+        with np.errstate(all="ignore"):
+            trace = self.net.train_step(self.dataset.x_train[index],
+                                        int(self.dataset.y_train[index]), self.lr)
+            self._record(trace)
+        self.index_in_epoch += 1
+        self.sample_index = index
+        self.last_trace = trace
+        if self.failure is None and not trace.is_finite():
+            what = "loss" if not np.isfinite(trace.loss) else "gradients or weights"
+            self.failure = (f"the {what} became infinite or NaN at step {trace.step} "
+                            f"(learning rate {self.lr:g})")
+        if self.eval_every and trace.step % self.eval_every == 0:
+            self.evaluate_test()
+        return trace
+
+    def _record(self, trace: StepTrace) -> None:
+        grad_norm, update_ratio = [], []
+        for layer in self._param_layers:
+            lt = trace.layer(layer.name)
+            grad_norm.append(math.sqrt(sum(_norm(g) ** 2 for g in lt.grads.values())))
+            update = math.sqrt(sum(_norm(u) ** 2 for u in lt.updates.values()))
+            weight = math.sqrt(sum(_norm(p) ** 2 for p in lt.params.values()))
+            # Zero weights (a zero-initialised layer at step 1) have no ratio: NaN, not inf.
+            update_ratio.append(update / weight if weight > 0 else math.nan)
+        self.history.record(trace.step, trace.loss, trace.correct, grad_norm, update_ratio)
+
+    def evaluate_test(self) -> tuple[float, float]:
+        """Accuracy and mean loss on the test split, recorded at the current step."""
+        with np.errstate(all="ignore"):
+            # Small chunks keep the im2col buffers in cache: several times faster than 500.
+            probs = self.net.predict(self.dataset.x_test, batch_size=50)
+            y = self.dataset.y_test
+            accuracy = float((probs.argmax(axis=1) == y).mean())
+            loss = float(-np.log(probs[np.arange(len(y)), y]).mean())
+        self.history.record_test(self.net.step, accuracy, loss)
+        return accuracy, loss
+
+    def reset(self) -> None:
+        """Fresh weights from the network's seed; step, position and history start over."""
+        self.net.reset()
+        self._restart_at(0)
+
+    # ------------------------------------------------------------------- checkpoints
+    def save(self, path) -> None:
+        self.net.save(path, lr=self.lr)
+
+    def open(self, path) -> None:
+        """Continue from a checkpoint: its network, its learning rate when it stored one, and
+        the position it would have reached in this session's order. Raises a UserError (and
+        keeps the current network) for a bad file or one that does not fit the data."""
+        net = Network.load(path)
+        self._check_fits(net)
+        saved_lr = getattr(net, "saved_lr", None)
+        lr = self._checked_lr(saved_lr) if saved_lr is not None else self.lr
+        self.net, self.lr = net, lr
+        self._restart_at(net.step)
