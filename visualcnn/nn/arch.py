@@ -22,7 +22,12 @@ PRESETS = {
     "mlp": "dense64-relu-dense10",
 }
 
-_TOKEN = re.compile(r"conv(\d+)x(\d+)|relu|pool(\d+)|dense(\d+)")
+# ASCII digits, at most 5 of them: int() of thousands of digits (or of other scripts' digits)
+# would fail or hang outside our error handling.
+_TOKEN = re.compile(r"conv([0-9]{1,5})x([0-9]{1,5})|relu|pool([0-9]{1,5})|dense([0-9]{1,5})")
+# Far above anything useful here (the presets have about 14 thousand), far below what would
+# exhaust memory: refused before any array is allocated.
+MAX_PARAMETERS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
         m = _TOKEN.fullmatch(tok)
         if not m:
             raise ArchError(f"token {pos} {tok!r} of {arch!r} is not one of conv<F>x<K>, relu, "
-                            "pool<K>, dense<N>")
+                            "pool<K>, dense<N> (numbers of at most 5 digits)")
         if tok.startswith("conv"):
             f, k = int(m.group(1)), int(m.group(2))
             if len(shape) != 3:
@@ -96,6 +101,10 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
             if len(shape) != 1:
                 shape = add("flatten", (math.prod(shape),))
             shape = add("dense", (units,), units=units)
+    total = sum(sp.filters * (sp.shape_in[0] * sp.kernel ** 2 + 1) if sp.kind == "conv" else
+                sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
+    if total > MAX_PARAMETERS:
+        raise ArchError(f"{arch!r} has {total:,} parameters; the limit is {MAX_PARAMETERS:,}")
     if not specs or specs[-1].kind != "dense":
         raise ArchError(f"{arch!r} must end with dense{classes} (one unit per class)")
     if specs[-1].units != classes:

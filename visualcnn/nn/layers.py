@@ -8,6 +8,8 @@ trace keep them (read-only) without copying.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -161,10 +163,24 @@ class MaxPool2D(Layer):
         # short last axis, the batch max along the first one (K*K elementwise passes).
         self._window_index = self._corner[:, None] + self._offset[None, :]  # (Ho*Wo, K*K)
         self._window_index_t = np.ascontiguousarray(self._window_index.T)  # (K*K, Ho*Wo)
+        # Entry p*K*K + m of the flat window index is member m of window p: one take of
+        # (that + winner) gives every winner's position within its channel.
+        self._window_index_flat = self._window_index.ravel()
+        self._window_start = np.arange(ho * wo) * (k * k)
+        self._starts_cache: dict[int, np.ndarray] = {}
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
         return (c, h // self.kernel, w // self.kernel)
+
+    def _channel_starts(self, count: int) -> np.ndarray:
+        """(count, 1): where each of ``count`` channel planes starts in the flat input."""
+        starts = self._starts_cache.get(count)
+        if starts is None:
+            c, h, w = self.input_shape
+            starts = (np.arange(count) * (h * w))[:, None]
+            self._starts_cache = {count: starts}  # one batch size at a time: the last one
+        return starts
 
     def forward(self, x):
         n, c, h, w = x.shape
@@ -173,7 +189,8 @@ class MaxPool2D(Layer):
         windows = flat.take(self._window_index, axis=1)  # (N*C, Ho*Wo, K*K)
         winner = windows.argmax(axis=2)  # argmax returns the first maximum: ties go first
         # Flat index of each winner in the whole (N*C*H*W) input.
-        pos = (self._corner + self._offset[winner]) + (np.arange(n * c) * (h * w))[:, None]
+        pos = self._window_index_flat.take(self._window_start + winner)
+        pos += self._channel_starts(n * c)
         mask = np.zeros(n * c * h * w, dtype=bool)
         mask[pos] = True
         self._cache = (x.shape, pos)
@@ -191,7 +208,7 @@ class MaxPool2D(Layer):
     def backward(self, dout):
         shape, pos = self._cache
         # Windows do not overlap, so each input pixel gets at most one gradient: a put suffices.
-        dx = np.zeros(int(np.prod(shape)))
+        dx = np.zeros(math.prod(shape))  # math.prod: np.prod of a tuple costs ~4 us
         dx[pos] = dout.reshape(pos.shape)
         return dx.reshape(shape)
 
@@ -262,7 +279,14 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray
     # log-softmax keeps the loss finite when a probability underflows to zero.
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     probs = np.exp(log_probs)
-    loss = float(-log_probs[np.arange(n), y].mean())
     dlogits = probs.copy()
-    dlogits[np.arange(n), y] -= 1.0
-    return loss, probs, dlogits / n
+    if n == 1:  # the training step: plain indexing, a third of the fancy-indexing cost
+        label = int(y[0])
+        loss = -float(log_probs[0, label])
+        dlogits[0, label] -= 1.0
+        return loss, probs, dlogits
+    rows = np.arange(n)
+    loss = -float(log_probs[rows, y].sum()) / n
+    dlogits[rows, y] -= 1.0
+    dlogits /= n
+    return loss, probs, dlogits

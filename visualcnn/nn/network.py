@@ -148,7 +148,8 @@ class Network:
         return x
 
     def _check_label(self, y) -> int:
-        if not (isinstance(y, (int, np.integer)) and 0 <= int(y) < self.classes):
+        if isinstance(y, bool) or not (isinstance(y, (int, np.integer))
+                                       and 0 <= int(y) < self.classes):
             raise UserError(f"label must be an int in 0..{self.classes - 1}, got {y!r}")
         return int(y)
 
@@ -182,43 +183,42 @@ class Network:
     def _passes(self, x, y, work: _Work) -> Iterator[tuple[str, int]]:
         """Forward layer by layer, the loss, backward layer by layer in reverse, filling
         ``work``; yields (phase, layer index) after each, so a caller may pause in between.
+        Callers advance it inside ``_quiet()``: a ``with`` in here would stay in force in the
+        caller's code while the generator waits.
         """
         a = x
         for i, layer in enumerate(self.layers):
-            with _quiet():
-                a = layer.forward(a)
+            a = layer.forward(a)
             work.outs[i] = a
             yield "forward", i
-        with _quiet():
-            work.loss, work.probs, d = softmax_cross_entropy(a, np.array([y]))
+        work.loss, work.probs, d = softmax_cross_entropy(a, np.array([y]))
         yield "loss", len(self.layers) - 1
         for i in range(len(self.layers) - 1, -1, -1):
             work.douts[i] = d
-            with _quiet():
-                d = self.layers[i].backward(d)
+            d = self.layers[i].backward(d)
             work.dxs[i] = d
             work.grads[i] = dict(self.layers[i].grads)
             yield "backward", i
 
     def _update(self, lr: float, work: _Work) -> None:
         """Apply the SGD step to every parameter, recording the old values and the changes."""
+        momentum = self.momentum
         for i, layer in enumerate(self.layers):
-            if not layer.params:
+            params = layer.params
+            if not params:
                 continue
-            old, upd = {}, {}
-            for k, p in layer.params.items():
-                g = work.grads[i][k]
-                if self.momentum:
-                    v = self.momentum * self.velocity[(layer.name, k)] - lr * g
+            grads, old, upd = work.grads[i], {}, {}
+            for k, p in params.items():
+                if momentum:
+                    v = momentum * self.velocity[(layer.name, k)] - lr * grads[k]
                     self.velocity[(layer.name, k)] = v
-                    upd[k] = v.copy()
+                    u = v.copy()
                 else:
-                    upd[k] = -lr * g
+                    u = grads[k] * -lr
                 # A new array rather than an in-place add: the old one now belongs to the trace.
-                with _quiet():
-                    layer.params[k] = p + upd[k]
-                old[k] = _readonly(p)
-                upd[k].flags.writeable = False
+                params[k] = p + u
+                p.flags.writeable = u.flags.writeable = False
+                old[k], upd[k] = p, u
             work.before[i] = MappingProxyType(old)
             work.updates[i] = MappingProxyType(upd)
         self.step += 1
@@ -248,17 +248,19 @@ class Network:
         """Forward and backward on one sample without changing the weights (a dry run)."""
         x, y = self._as_sample(x), self._check_label(y)
         work = _Work(self, frozen_copies=True)
-        for _ in self._passes(x, y, work):
-            pass
+        with _quiet():
+            for _ in self._passes(x, y, work):
+                pass
         return self._trace(x, y, lr, False, work)
 
     def train_step(self, x, y, lr: float) -> StepTrace:
         """Forward, backward and one SGD update on one sample; returns that step's trace."""
         x, y = self._as_sample(x), self._check_label(y)
         work = _Work(self, frozen_copies=False)
-        for _ in self._passes(x, y, work):
-            pass
-        self._update(float(lr), work)
+        with _quiet():
+            for _ in self._passes(x, y, work):
+                pass
+            self._update(float(lr), work)
         return self._trace(x, y, lr, True, work)
 
     def phases(self, x, y, lr: float, apply: bool = True) -> Iterator[PhaseEvent]:
@@ -274,12 +276,19 @@ class Network:
         x, y = self._as_sample(x), self._check_label(y)
         lr = float(lr)
         work = _Work(self, frozen_copies=True)
-        for phase, i in self._passes(x, y, work):
+        passes = self._passes(x, y, work)
+        while True:
+            with _quiet():
+                done = next(passes, None)
+            if done is None:
+                break
+            phase, i = done
             yield PhaseEvent(phase, self.layers[i].name, i,
                              self._trace(x, y, lr, False, work))
         if apply:
             work.before = [_EMPTY] * len(self.layers)
-            self._update(lr, work)
+            with _quiet():
+                self._update(lr, work)
             yield PhaseEvent("update", None, None, self._trace(x, y, lr, True, work))
 
     # ------------------------------------------------------------------------ parameters
@@ -302,9 +311,10 @@ class Network:
         for layer, k, v in list(self.parameters()):
             p = np.array(state[f"param/{layer.name}/{k}"], dtype=np.float64)
             vel = np.array(state[f"velocity/{layer.name}/{k}"], dtype=np.float64)
-            if p.shape != v.shape or vel.shape != v.shape:
-                raise CheckpointError(f"parameter {layer.name}/{k} has shape {p.shape}, "
-                                      f"expected {v.shape}")
+            for what, a in (("parameter", p), ("velocity", vel)):
+                if a.shape != v.shape:
+                    raise UserError(f"{what} {layer.name}/{k} has shape {a.shape}, expected "
+                                    f"{v.shape}")
             layer.params[k] = p
             self.velocity[(layer.name, k)] = vel
         self.step = int(step)
@@ -325,7 +335,10 @@ class Network:
             "step": np.array(self.step),
             "lr": np.array(np.nan if lr is None else float(lr)),
         }
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as e:
+            raise CheckpointError(f"{path}: cannot write here ({e.strerror})") from None
         try:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, **meta, **self.get_state())
@@ -348,17 +361,22 @@ class Network:
             raise CheckpointError(f"{path}: not a readable .npz checkpoint ({e})") from None
         if str(data.get("format", "")) != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path}: not a visualcnn checkpoint (no format marker)")
-        if int(data.get("version", -1)) != CHECKPOINT_VERSION:
-            raise CheckpointError(f"{path}: checkpoint version {data.get('version')} is not "
-                                  f"supported (expected {CHECKPOINT_VERSION})")
         try:
+            version = data.get("version")
+            if version is None or version.shape != () or int(version) != CHECKPOINT_VERSION:
+                raise CheckpointError(f"{path}: checkpoint version {version} is not supported "
+                                      f"(expected {CHECKPOINT_VERSION})")
             net = cls(str(data["arch"]), tuple(int(s) for s in data["input_shape"]),
                       int(data["classes"]), int(data["seed"]), float(data["momentum"]))
             net.set_state(data, int(data["step"]))
+            lr = float(data["lr"]) if "lr" in data else float("nan")
         except KeyError as e:
             raise CheckpointError(f"{path}: damaged checkpoint, {e.args[0]} is missing") from None
+        except CheckpointError:
+            raise
         except UserError as e:
             raise CheckpointError(f"{path}: damaged checkpoint, {e}") from None
-        lr = float(data["lr"]) if "lr" in data else float("nan")
+        except (ValueError, TypeError) as e:  # a value of the wrong type or shape
+            raise CheckpointError(f"{path}: damaged checkpoint ({e})") from None
         net.saved_lr = None if np.isnan(lr) else lr
         return net

@@ -1,0 +1,69 @@
+"""The benchmark machinery runs and reports a complete, sensible structure (never a time)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from visualcnn.bench import format_bench, run_bench
+
+
+def positive(value) -> bool:
+    return isinstance(value, float) and value > 0
+
+
+@pytest.fixture(scope="module")
+def quick_result():
+    return run_bench(quick=True)
+
+
+def test_quick_bench_structure(quick_result):
+    r = quick_result
+    for group in ("train_step_us", "train_step_us_median", "predict_us_per_image",
+                  "predict_us_per_image_median"):
+        assert set(r[group]) == {"default", "deeper"}
+        assert all(positive(v) for v in r[group].values()), group
+    assert positive(r["reference_train_step_us"])
+    assert r["speedup_vs_reference"] == pytest.approx(
+        r["reference_train_step_us"] / r["train_step_us"]["default"])
+    assert [t["name"] for t in r["targets"]] == [
+        "speedup_vs_reference", "torch_ratio_float64", "predict_us_per_image"]
+    for t in r["targets"]:
+        assert t["met"] in (True, False, None) and t["goal"]
+        assert (t["met"] is None) == (t["value"] is None)
+    assert r["settings"]["quick"] is True
+    assert r["machine"]["cpu_count"] >= 1 and r["machine"]["numpy"]
+    json.loads(json.dumps(r))  # what `visualcnn bench --json` prints must be plain JSON
+
+
+def test_torch_section_matches_availability(quick_result):
+    t = quick_result["torch"]
+    if not t["available"]:
+        assert "reason" in t
+        assert quick_result["targets"][1]["met"] is None
+        return
+    for key in ("train_step_us_float64", "train_step_us_float32",
+                "train_step_us_float64_1thread", "train_step_us_float32_1thread"):
+        assert positive(t[key]), key
+        ratio = t[key.replace("train_step_us", "ratio")]
+        assert ratio == pytest.approx(t[key] / quick_result["train_step_us"]["default"])
+    assert t["version"]
+
+
+def test_bench_without_torch(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    r = run_bench(quick=True)
+    assert r["torch"]["available"] is False
+    assert r["targets"][1]["value"] is None and r["targets"][1]["met"] is None
+    text = format_bench(r)
+    assert "not installed" in text and "not measured" in text
+
+
+def test_format_bench_lists_every_figure_and_target(quick_result):
+    text = format_bench(quick_result)
+    assert "train_step" in text and "predict" in text and "reference" in text
+    assert text.count("[") >= 3  # one verdict per target
+    for t in quick_result["targets"]:
+        assert t["goal"] in text

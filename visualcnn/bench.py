@@ -1,0 +1,283 @@
+"""The engine benchmark behind ``visualcnn bench``: how fast one training step and a prediction are.
+
+``run_bench()`` measures, in one run and on fixed synthetic samples (uniform in [0, 1], shaped
+(1, 28, 28), labels 0..9, seed 0; no dataset needed):
+
+- microseconds per ``Network.train_step`` (trace included), default and deeper architecture;
+- microseconds per image of ``Network.predict`` on a batch of 1,000 images;
+- the same default-architecture step done by the plain-loop ``ReferenceNetwork``, and the
+  speed-up of the engine over it;
+- when PyTorch happens to be installed (it is never a dependency), the same default network
+  in PyTorch eager mode, float64 and float32, one sample per SGD step, and the ratio of its
+  step time to ours.
+
+Each timing is the best of several repeats (the mean per call within the fastest repeat): on a
+shared machine other work only ever makes a repeat slower, so the fastest one is the closest
+to the cost of the code itself. The median of the repeats is reported alongside.
+
+``format_bench(result)`` turns the dict into the table the command prints; ``--json`` prints
+the dict itself.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from visualcnn.nn.arch import DEEPER_ARCH, DEFAULT_ARCH
+from visualcnn.nn.network import Network
+from visualcnn.nn.reference import ReferenceNetwork
+
+LR = 0.01
+SAMPLES = 16  # distinct samples the steps cycle through
+TARGET_SPEEDUP_VS_REFERENCE = 300.0
+TARGET_TORCH_RATIO = 2.0  # PyTorch's step time over ours: ours at most half of theirs
+TARGET_PREDICT_US = 50.0
+
+# Calls per repeat are capped by count and by a time budget per repeat (seconds).
+FULL = {"step_calls": 2000, "step_repeats": 5, "predict_images": 1000, "predict_repeats": 7,
+        "reference_calls": 3, "reference_repeats": 3, "torch_calls": 2000, "torch_repeats": 5,
+        "warmup": 50, "budget": 0.5}
+QUICK = {"step_calls": 5, "step_repeats": 2, "predict_images": 20, "predict_repeats": 2,
+         "reference_calls": 1, "reference_repeats": 1, "torch_calls": 2, "torch_repeats": 1,
+         "warmup": 1, "budget": 0.05}
+
+
+def _samples(count: int = SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """X: (count, 1, 28, 28) uniform in [0, 1], y: (count,) ints 0..9, always the same."""
+    rng = np.random.default_rng(0)
+    return rng.random((count, 1, 28, 28)), np.arange(count) % 10
+
+
+def _time_per_call(call: Callable[[int], object], max_calls: int, repeats: int, warmup: int,
+                   budget: float) -> tuple[float, float]:
+    """(best, median) over ``repeats`` of the mean seconds per ``call(i)``.
+
+    Warm-up and each repeat stop after ``warmup`` / ``max_calls`` calls or ``budget`` seconds,
+    whichever comes first (at least one call), so that a slow or erratic contender cannot
+    stretch the run: the whole measurement takes at most about (repeats + 1) * budget.
+    """
+    clock = time.perf_counter
+    start = clock()
+    for i in range(warmup):
+        call(i)
+        if clock() - start > budget:
+            break
+    per_call = []
+    for _ in range(repeats):
+        calls = 0
+        start = clock()
+        while True:
+            call(calls)
+            calls += 1
+            elapsed = clock() - start
+            if calls >= max_calls or elapsed > budget:
+                break
+        per_call.append(elapsed / calls)
+    return min(per_call), statistics.median(per_call)
+
+
+def _train_step_us(arch: str, X, y, cfg) -> tuple[float, float]:
+    net = Network.from_arch(arch, seed=0)
+    samples = [(X[i, 0], int(y[i])) for i in range(len(X))]  # (28, 28) as a user would pass
+
+    def step(i):
+        x, label = samples[i % len(samples)]
+        net.train_step(x[None], label, LR)
+
+    best, median = _time_per_call(step, cfg["step_calls"], cfg["step_repeats"], cfg["warmup"],
+                                  cfg["budget"])
+    return best * 1e6, median * 1e6
+
+
+def _predict_us(arch: str, images: int, cfg) -> tuple[float, float]:
+    net = Network.from_arch(arch, seed=0)
+    X = np.random.default_rng(1).random((images, 1, 28, 28))
+    # One warm-up call builds the batch gather indices, which later calls reuse.
+    best, median = _time_per_call(lambda i: net.predict(X), 1, cfg["predict_repeats"], 1,
+                                  cfg["budget"])
+    return best / images * 1e6, median / images * 1e6
+
+
+def _reference_us(X, y, cfg) -> tuple[float, float]:
+    ref = ReferenceNetwork(Network.from_arch(DEFAULT_ARCH, seed=0))
+
+    def step(i):
+        ref.train_step(X[i % len(X)], int(y[i % len(y)]), LR)
+
+    best, median = _time_per_call(step, cfg["reference_calls"], cfg["reference_repeats"], 0,
+                                  cfg["budget"])
+    return best * 1e6, median * 1e6
+
+
+def _torch_bench(X, y, cfg) -> dict:
+    """The default network in PyTorch eager mode, or ``{"available": False}`` without torch."""
+    try:
+        import torch
+    except Exception as e:  # not installed, or installed but broken: either way, skip it
+        return {"available": False, "reason": f"{type(e).__name__}: {e}".splitlines()[0]}
+    result: dict = {"available": True, "version": torch.__version__,
+                    "threads": torch.get_num_threads()}
+    default_threads = torch.get_num_threads()
+    # Default threads is the headline figure; one thread is reported too, because on a busy
+    # machine torch's worker threads wait on each other and its default figure swings widely.
+    for threads, suffix in ((default_threads, ""), (1, "_1thread")):
+        torch.set_num_threads(threads)
+        try:
+            for dtype, label in ((torch.float64, "float64"), (torch.float32, "float32")):
+                best, median = _torch_step_time(torch, dtype, X, y, cfg)
+                result[f"train_step_us_{label}{suffix}"] = best * 1e6
+                result[f"train_step_us_{label}{suffix}_median"] = median * 1e6
+        finally:
+            torch.set_num_threads(default_threads)
+    return result
+
+
+def _torch_step_time(torch, dtype, X, y, cfg) -> tuple[float, float]:
+    """Seconds per SGD step of Conv2d(1,8,3) -> MaxPool2d(2) -> Flatten -> Linear(1352,10)."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(8 * 13 * 13, 10)).to(dtype)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    # Tensors made once up front: converting the input is not part of torch's step.
+    xs = [torch.from_numpy(X[i:i + 1]).to(dtype) for i in range(len(X))]
+    ys = [torch.tensor([int(label)]) for label in y]
+
+    def step(i):
+        opt.zero_grad()
+        loss = loss_fn(model(xs[i % len(xs)]), ys[i % len(ys)])
+        loss.backward()
+        opt.step()
+
+    return _time_per_call(step, cfg["torch_calls"], cfg["torch_repeats"], cfg["warmup"],
+                          cfg["budget"])
+
+
+def _target(name: str, goal: str, value, threshold: float, higher_is_better: bool) -> dict:
+    if value is None:
+        met = None
+    else:
+        met = bool(value >= threshold) if higher_is_better else bool(value < threshold)
+    return {"name": name, "goal": goal, "value": value, "met": met}
+
+
+def run_bench(quick: bool = False) -> dict:
+    """Run every measurement once and return the figures as a JSON-ready dict.
+
+    ``quick=True`` uses tiny repeat counts (for tests): the structure is the same, the
+    figures are not meaningful. A full run takes well under a minute.
+    """
+    cfg = QUICK if quick else FULL
+    start = time.perf_counter()
+    X, y = _samples()
+    step_default, step_default_med = _train_step_us(DEFAULT_ARCH, X, y, cfg)
+    step_deeper, step_deeper_med = _train_step_us(DEEPER_ARCH, X, y, cfg)
+    pred_default, pred_default_med = _predict_us(DEFAULT_ARCH, cfg["predict_images"], cfg)
+    pred_deeper, pred_deeper_med = _predict_us(DEEPER_ARCH, cfg["predict_images"], cfg)
+    ref_us, ref_med = _reference_us(X, y, cfg)
+    torch_result = _torch_bench(X, y, cfg)
+    if torch_result["available"]:
+        for label in ("float64", "float32", "float64_1thread", "float32_1thread"):
+            torch_result[f"ratio_{label}"] = torch_result[f"train_step_us_{label}"] / step_default
+    speedup = ref_us / step_default
+    ratio64 = None
+    if torch_result["available"]:
+        # Judge the target against PyTorch's faster thread setting: on a busy machine its
+        # default threads can wait on each other for milliseconds, which would flatter us.
+        ratio64 = min(torch_result["ratio_float64"], torch_result["ratio_float64_1thread"])
+    return {
+        "arch": {"default": DEFAULT_ARCH, "deeper": DEEPER_ARCH},
+        "train_step_us": {"default": step_default, "deeper": step_deeper},
+        "train_step_us_median": {"default": step_default_med, "deeper": step_deeper_med},
+        "predict_us_per_image": {"default": pred_default, "deeper": pred_deeper},
+        "predict_us_per_image_median": {"default": pred_default_med, "deeper": pred_deeper_med},
+        "predict_images": cfg["predict_images"],
+        "reference_train_step_us": ref_us,
+        "reference_train_step_us_median": ref_med,
+        "speedup_vs_reference": speedup,
+        "torch": torch_result,
+        "targets": [
+            _target("speedup_vs_reference", f">= {TARGET_SPEEDUP_VS_REFERENCE:g}x faster than "
+                    "the loop reference (default train_step)", speedup,
+                    TARGET_SPEEDUP_VS_REFERENCE, True),
+            _target("torch_ratio_float64", "our train_step <= half of PyTorch eager's (same "
+                    "step, float64, PyTorch's faster thread setting)", ratio64,
+                    TARGET_TORCH_RATIO, True),
+            _target("predict_us_per_image", f"predict < {TARGET_PREDICT_US:g} us/image "
+                    "(default arch)", pred_default, TARGET_PREDICT_US, False),
+        ],
+        "settings": {"quick": quick, "lr": LR, "samples": SAMPLES, **cfg},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "machine": platform.machine(),
+            "system": platform.system(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+        },
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}{unit}" if value >= 100 else f"{value:.3g}{unit}"
+
+
+def format_bench(result: dict) -> str:
+    """The human-readable table of a ``run_bench()`` result."""
+    step, pred = result["train_step_us"], result["predict_us_per_image"]
+    m = result["machine"]
+    lines = [
+        f"visualcnn engine benchmark ({m['cpu_count']} CPUs, Python {m['python']}, "
+        f"NumPy {m['numpy']}; best of repeats)",
+        "",
+        f"{'measurement':<46}{'default':>12}{'deeper':>12}",
+        f"{'train_step, us (trace included)':<46}{_num(step['default']):>12}"
+        f"{_num(step['deeper']):>12}",
+        f"{'predict, us per image (batch of ' + str(result['predict_images']) + ')':<46}"
+        f"{_num(pred['default']):>12}{_num(pred['deeper']):>12}",
+        f"{'loop reference train_step, us':<46}{_num(result['reference_train_step_us']):>12}",
+        f"{'engine speed-up over the loop reference':<46}"
+        f"{_num(result['speedup_vs_reference'], 'x'):>12}",
+    ]
+    t = result["torch"]
+    if t["available"]:
+        lines += [
+            f"{'PyTorch ' + t['version'] + ' eager train_step, us, float64':<46}"
+            f"{_num(t['train_step_us_float64']):>12}",
+            f"{'PyTorch eager train_step, us, float32':<46}{_num(t['train_step_us_float32']):>12}",
+            f"{'PyTorch eager train_step, us, float64, 1 thread':<46}"
+            f"{_num(t['train_step_us_float64_1thread']):>12}",
+            f"{'PyTorch eager train_step, us, float32, 1 thread':<46}"
+            f"{_num(t['train_step_us_float32_1thread']):>12}",
+            f"{'PyTorch time / ours, float64':<46}{_num(t['ratio_float64'], 'x'):>12}",
+            f"{'PyTorch time / ours, float32':<46}{_num(t['ratio_float32'], 'x'):>12}",
+            f"{'PyTorch time / ours, float64, 1 thread':<46}"
+            f"{_num(t['ratio_float64_1thread'], 'x'):>12}",
+            f"{'PyTorch time / ours, float32, 1 thread':<46}"
+            f"{_num(t['ratio_float32_1thread'], 'x'):>12}",
+        ]
+    else:
+        lines.append(f"{'PyTorch':<46}{'not installed':>12}")
+    lines += ["", "targets:"]
+    for tg in result["targets"]:
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[tg["met"]]
+        lines.append(f"  [{verdict}] {tg['goal']}: {_num(tg['value'])}")
+    if result["settings"]["quick"]:
+        lines.append("(quick run: figures are not meaningful)")
+    lines.append(f"({result['seconds']:.1f} s)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - `visualcnn bench` is the normal way in
+    out = run_bench(quick="--quick" in sys.argv)
+    print(format_bench(out))
