@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QImage
-from PyQt6.QtWidgets import QGraphicsSimpleTextItem
+from PyQt6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
 from visualcnn.app.colormaps import (
     BACKGROUND,
@@ -100,6 +100,10 @@ class Board(pg.GraphicsView):
         item.setBrush(QBrush(QColor(*colour)))
         item.setScale(size / _FONT_PX)
         item.setPos(x, y)
+        if text:
+            # A label given its text up front is a title: drawn once into a pixmap, then
+            # blitted, rather than laid out from a scaled font on every repaint.
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.view.addItem(item)
         return item
 

@@ -17,7 +17,9 @@ from visualcnn.app.colormaps import DIVERGING, SEQUENTIAL
 from visualcnn.nn import StepTrace
 
 MAP_UNITS = 20  # small maps (11 x 11) are enlarged to about this many units
-CURVE_REFRESH_S = 0.5  # curves redraw at most this often while running; always at pause
+# Curves redraw at most this often while running (always at a pause): a refresh costs a
+# repaint or two of the whole strip, 15 ms or more each.
+CURVE_REFRESH_S = 1.0
 
 
 def grid_for(n: int, max_cols: int = 4) -> tuple[int, int]:
@@ -346,6 +348,14 @@ class OutputPanel(Panel):
             self.predicted_mark.setPos(trace.prediction, top(trace.prediction) + 0.02)
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2 or 5 times a power of ten that is at least ``value`` (> 0)."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= value * (1 - 1e-12))
+
+
 def cache_axes(plot: pg.PlotItem) -> None:
     """Keep each axis of ``plot`` as a pixmap between changes of its range.
 
@@ -390,6 +400,7 @@ class CurvesPanel(Panel):
         plot.showGrid(x=True, y=True, alpha=0.25)
         if log:
             plot.setLogMode(y=True)
+        plot.disableAutoRange()  # show_history sets the ranges (see _fit_ranges)
         return plot
 
     @staticmethod
@@ -408,11 +419,33 @@ class CurvesPanel(Panel):
         self.train_accuracy.setData(steps, history.accuracy_avg)
         self.test_accuracy.setData(history.test_steps, history.test_accuracy)
         # Log axes cannot show zero (no gradient yet): such points are left out (NaN).
+        logs = []
         for curves, values in ((self.grad_norm, history.grad_norm),
                                (self.update_ratio, history.update_ratio)):
             positive = np.where(values > 0, values, np.nan)
             for j, curve in enumerate(curves):
                 curve.setData(steps, positive[:, j], connect="finite")
+            logs.append(positive)
+        self._fit_ranges(steps, history.loss, *logs)
+
+    def _fit_ranges(self, steps, loss, grad_norm, update_ratio) -> None:
+        """Set every range in one go, rounded out to round numbers.
+
+        Left to auto-range, each plot settles in several deferred passes, each one a repaint
+        of the whole strip (about 20 ms); rounded ranges also change, and so re-render the
+        axes, only now and then rather than on every refresh.
+        """
+        x_max = nice_ceiling(max(float(steps[-1]) if len(steps) else 0.0, 10.0))
+        for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot, self.ratio_plot):
+            plot.setXRange(0, x_max, padding=0.01)
+        finite = loss[np.isfinite(loss)]
+        self.loss_plot.setYRange(0, nice_ceiling(float(finite.max()) if finite.size else 1.0),
+                                 padding=0.02)
+        for plot, values in ((self.grad_plot, grad_norm), (self.ratio_plot, update_ratio)):
+            finite = values[np.isfinite(values)]
+            if finite.size:  # whole decades: log10 of the data, as the log-mode view expects
+                low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
+                plot.setYRange(low, max(high, low + 1), padding=0.02)
 
     def show_trace(self, trace, sample_index):
         """The curves draw from the session's history, not from one trace."""
