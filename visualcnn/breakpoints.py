@@ -37,10 +37,21 @@ class Breakpoints:
     grad_norm_below: dict[str, float] = field(default_factory=dict)
     at_step: int | None = None
 
-    def check(self, trace: StepTrace) -> str | None:
-        """The first condition that fires on ``trace``, as one line, or None."""
+    @property
+    def any_ticked(self) -> bool:
+        return (self.wrong_prediction or self.loss_above is not None
+                or self.label_is is not None or bool(self.grad_norm_above)
+                or bool(self.grad_norm_below) or self.at_step is not None)
+
+    def check(self, trace: StepTrace, finite: bool | None = None,
+              grad_norms: dict[str, float] | None = None) -> str | None:
+        """The first condition that fires on ``trace``, as one line, or None.
+
+        A caller that already knows whether the step stayed finite, or its layers' gradient
+        norms (the session computes both for the curves), passes them to save a pass over
+        every array."""
         where = f"step {trace.step}"
-        if not trace.is_finite():
+        if not (trace.is_finite() if finite is None else finite):
             return (f"non-finite value at {where} (loss {trace.loss:g}): lower the learning "
                     "rate")
         if self.at_step is not None and trace.step == self.at_step:
@@ -53,7 +64,7 @@ class Breakpoints:
         if self.label_is is not None and trace.label == self.label_is:
             return f"sample with label {self.label_is} at {where}"
         if self.grad_norm_above or self.grad_norm_below:
-            norms = layer_grad_norms(trace)
+            norms = layer_grad_norms(trace) if grad_norms is None else grad_norms
             for name, limit in self.grad_norm_above.items():
                 if name in norms and norms[name] > limit:
                     return f"{name} gradient norm {norms[name]:.3g} above {limit:g} at {where}"

@@ -79,6 +79,16 @@ class History:
         a["update_ratio"][i] = update_ratio
         self._size += 1
 
+    def mark(self) -> tuple[int, np.ndarray]:
+        """What ``rewind`` needs to bring the history back to this point (Step back)."""
+        return self._size, self._sums.copy()
+
+    def rewind(self, mark: tuple[int, np.ndarray], step: int) -> None:
+        """Forget what was recorded after ``mark``, and test results after ``step``."""
+        self._size, sums = mark
+        self._sums = sums.copy()
+        self._tests = [t for t in self._tests if t[0] <= step]
+
     def record_test(self, step: int, accuracy: float, loss: float) -> None:
         if self._tests and self._tests[-1][0] == step:
             self._tests[-1] = (step, accuracy, loss)
@@ -121,6 +131,11 @@ class Session:
     ``failure`` holds a one-line message from the first step that went infinite or NaN
     until ``reset()`` or ``open()``.
     """
+
+    # The debugger (visualcnn.debugger) sees every step through ``step_hook`` and asks a run
+    # to pause by setting ``pause_reason``, which the run loop reads after each step.
+    step_hook = None
+    pause_reason: str | None = None
 
     def __init__(self, dataset, net: Network, lr: float = 0.01, seed: int = 0,
                  eval_every: int = 500):
@@ -189,6 +204,8 @@ class Session:
 
     def step(self) -> StepTrace:
         """Train on the next sample with the current learning rate and return its trace."""
+        hook = self.step_hook
+        before = hook.before_step(self) if hook is not None else None
         if self.index_in_epoch == self.train_size:
             self.epoch += 1
             self.index_in_epoch = 0
@@ -208,7 +225,15 @@ class Session:
                             f"(learning rate {self.lr:g})")
         if self.eval_every and trace.step % self.eval_every == 0:
             self.evaluate_test()
+        if hook is not None:
+            hook.after_step(self, trace, index, before)
         return trace
+
+    def seek(self, epoch: int, index_in_epoch: int, sample_index: int | None) -> None:
+        """Move the position back to one the session had (the debugger's Step back)."""
+        if epoch != self.epoch:
+            self._order = self._epoch_order(epoch)
+        self.epoch, self.index_in_epoch, self.sample_index = epoch, index_in_epoch, sample_index
 
     def _record(self, trace: StepTrace) -> None:
         grad_norm, update_ratio = [], []
@@ -236,7 +261,38 @@ class Session:
             accuracy = float((probs.argmax(axis=1) == y).mean())
             loss = float(-np.log(probs[np.arange(len(y)), y]).mean())
         self.history.record_test(self.net.step, accuracy, loss)
+        # For the test-set views (confusion matrix, misclassified gallery); a new array on
+        # every evaluation, so a view can tell by identity whether it is current.
+        self.test_predictions = probs.argmax(axis=1)
         return accuracy, loss
+
+    # ------------------------------------------------------- samples from elsewhere
+    # A drawn digit or a test image can be the current sample: ``note`` ("drawn digit,
+    # target 3", "test #12") is what the input panel shows instead of a training index.
+    def try_sample(self, x, label: int, note: str):
+        """Forward and backward on ``x`` (C, H, W) with ``label``, no update (a dry run)."""
+        with np.errstate(all="ignore"):
+            trace = self.net.forward_backward(x, int(label), self.lr)
+        self._noted = (trace, note)
+        return trace
+
+    def train_sample(self, x, label: int, note: str):
+        """One training step on ``x`` with ``label``; recorded in the history like any step,
+        but the position in the epoch does not move."""
+        with np.errstate(all="ignore"):
+            trace = self.net.train_step(x, int(label), self.lr)
+            self._record(trace)
+        self.last_trace = trace
+        if self.failure is None and not self._finite:
+            self.failure = (f"the loss, gradients or weights became infinite or NaN at step "
+                            f"{trace.step} (learning rate {self.lr:g})")
+        self._noted = (trace, note)
+        return trace
+
+    def note_for(self, trace) -> str | None:
+        """The note of ``trace`` when it came from ``try_sample``/``train_sample``."""
+        noted = getattr(self, "_noted", None)
+        return noted[1] if noted is not None and noted[0] is trace else None
 
     def reset(self) -> None:
         """Fresh weights from the network's seed; step, position and history start over."""
