@@ -7,7 +7,7 @@ import time
 from itertools import pairwise
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtCore import QSettings, Qt, pyqtSignal
 from PyQt6.QtGui import QDoubleValidator
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -66,6 +66,12 @@ def speed_text(speed: int) -> str:
 class MainWindow(QMainWindow):
     """Shows every step of ``session``; ``settings`` keeps layout and controls between runs."""
 
+    # For views that follow the window (classroom.py): a trace was drawn; the test split
+    # was evaluated; the docks were rebuilt for a new architecture.
+    trace_shown = pyqtSignal(object)
+    test_evaluated = pyqtSignal()
+    docks_built = pyqtSignal()
+
     def __init__(self, session: Session, settings: QSettings | None = None):
         super().__init__()
         self.session = session
@@ -94,6 +100,12 @@ class MainWindow(QMainWindow):
         self._read_settings()
         self._build_docks()
         self._show_preview()
+        from visualcnn.app.classroom import Classroom  # draw, presenter, exports (issue 5)
+
+        self.classroom = Classroom(self)
+        from visualcnn.app.debugger_view import DebuggerView  # phases, rewind... (issue 4)
+
+        self.debugger = DebuggerView(self)
 
     # ------------------------------------------------------------------- construction
     def _build_controls(self) -> None:
@@ -201,7 +213,8 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.removeDockWidget(dock)
             dock.deleteLater()
-        self.view_menu.clear()
+        for dock in self.docks.values():  # only the panels' entries; other views stay
+            self.view_menu.removeAction(dock.toggleViewAction())
         self.docks = {}
         nonnegative = bool(self.session.dataset.x_train.min() >= 0)
         self.panels, self.output_panel, self.curves_panel = build_panels(self.session.net,
@@ -230,6 +243,7 @@ class MainWindow(QMainWindow):
         if self.settings.value("window/state_arch", "", type=str) == self.session.net.arch \
                 and state is not None:
             self.restoreState(state)
+        self.docks_built.emit()
 
     def _panel_columns(self) -> list[list[Panel]]:
         """Input and output; then a column per convolution with its ReLU and pool; then one
@@ -301,6 +315,7 @@ class MainWindow(QMainWindow):
         running, always otherwise."""
         self.last_trace = trace
         index = self.session.sample_index if trace.applied else self.session.next_sample_index
+        index = self.session.note_for(trace) or index  # a drawn digit or a test image
         for panel in self.panels:
             panel.show_trace(trace, index)
         now = time.perf_counter()
@@ -308,6 +323,7 @@ class MainWindow(QMainWindow):
             self.curves_panel.show_history(self.session.history)
             self._last_curves = now
         self._show_status()
+        self.trace_shown.emit(trace)
 
     def _show_preview(self) -> None:
         self.show_trace(self.session.preview())
@@ -352,6 +368,7 @@ class MainWindow(QMainWindow):
             self.session.evaluate_test()
         self.curves_panel.show_history(self.session.history)
         self._last_curves = time.perf_counter()
+        self.test_evaluated.emit()
 
     def _on_failed(self, message: str) -> None:
         self.show_banner(f"Training paused: {message}. Lower the learning rate, then press "

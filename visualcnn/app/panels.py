@@ -107,6 +107,8 @@ class InputPanel(BoardPanel):
 
     def show_trace(self, trace, sample_index):
         where = f"#{sample_index}" if sample_index is not None else ""
+        if isinstance(sample_index, str):  # not from the training split: "drawn digit, ..."
+            where = sample_index
         verdict = "right" if trace.correct else "wrong"
         self.caption.set_text(
             f"sample {where}  label {trace.label}\n"

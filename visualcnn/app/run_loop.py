@@ -15,9 +15,9 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from visualcnn.session import Session
 
-# Frame cap: 27 per second, a little above the 25 that read as smooth motion. A frame costs
+# Frame cap: 26 per second, a little above the 25 that read as smooth motion. A frame costs
 # about 11 ms of drawing here, so every frame above that is time taken from training.
-FRAME_S = 1 / 27
+FRAME_S = 1 / 26
 SLICE_S = 0.008       # longest stretch of training before the event loop gets a turn
 MAX_SPEED = 0         # speed value meaning "as fast as possible"
 
@@ -32,6 +32,7 @@ class RunLoop(QObject):
     trace_ready = pyqtSignal(object)
     running_changed = pyqtSignal(bool)
     failed = pyqtSignal(str)
+    breakpoint_hit = pyqtSignal(str)  # the session's pause_reason, after the loop paused
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -43,7 +44,7 @@ class RunLoop(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
         self._started = 0.0
-        self._last_frame = 0.0
+        self._next_frame = 0.0      # when the next frame is due (perf_counter seconds)
         self._pending = None        # the newest trace not yet drawn
         self._running = False
 
@@ -63,7 +64,7 @@ class RunLoop(QObject):
         if self.running or self.session.failure:
             return
         self._restart_clock()
-        self._last_frame = 0.0
+        self._next_frame = 0.0
         self._running = True
         self._timer.start(0)
         self.running_changed.emit(True)
@@ -89,16 +90,22 @@ class RunLoop(QObject):
         if self._pending is not None:
             trace, self._pending = self._pending, None
             self.frames += 1
-            self._last_frame = time.perf_counter()
+            # Frames sit on a fixed grid, so that one late frame (a test evaluation, a curves
+            # refresh) does not push back every frame after it; only a frame more than a
+            # whole period late starts a new grid.
+            now = time.perf_counter()
+            self._next_frame += FRAME_S
+            if self._next_frame <= now:
+                self._next_frame = now + FRAME_S
             self.trace_ready.emit(trace)
 
     def _tick(self) -> None:
         now = time.perf_counter()
         slice_end = now + SLICE_S
-        if self.speed == MAX_SPEED and self._last_frame:
+        if self.speed == MAX_SPEED:
             # End the slice when the next frame is due, so that frames keep the cap's pace
             # instead of waiting for the end of a slice.
-            slice_end = min(slice_end, self._last_frame + FRAME_S)
+            slice_end = min(slice_end, self._next_frame)
         while True:
             if self.speed != MAX_SPEED:
                 due = int((time.perf_counter() - self._started) * self.speed) - self.steps_run
@@ -110,12 +117,16 @@ class RunLoop(QObject):
                 self.stop()
                 self.failed.emit(self.session.failure)
                 return
+            if self.session.pause_reason is not None:  # a breakpoint fired (debugger.py)
+                reason = self.session.pause_reason
+                self.stop()
+                self.breakpoint_hit.emit(reason)
+                return
             if time.perf_counter() >= slice_end:
                 break
         # At slow speeds every step is a frame; at fast ones frames are capped at FRAME_S.
         slow = self.speed != MAX_SPEED and self.speed <= 1 / FRAME_S
-        if self._pending is not None and (slow or time.perf_counter() - self._last_frame
-                                          >= FRAME_S):
+        if self._pending is not None and (slow or time.perf_counter() >= self._next_frame):
             self._flush()
         if self._running:  # a slot of trace_ready may have paused the loop
             self._timer.start(self._next_interval_ms())
@@ -126,5 +137,5 @@ class RunLoop(QObject):
         next_due = self._started + (self.steps_run + 1) / self.speed
         wait = next_due - time.perf_counter()
         if self._pending is not None:  # a trace waits for its frame slot
-            wait = min(wait, self._last_frame + FRAME_S - time.perf_counter())
+            wait = min(wait, self._next_frame - time.perf_counter())
         return max(0, int(wait * 1000))

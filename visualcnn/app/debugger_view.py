@@ -1,0 +1,449 @@
+"""The debugger in the window: phase stepping, Step back, Replay, Dry run, breakpoints, the
+inspector, the gradient check and the update view (issue 4).
+
+``DebuggerView(window)`` wires a Qt-free ``visualcnn.debugger.Debugger`` to the window's
+session, connects the actions declared in ``actions.py``, adds a Debug menu, toolbar buttons
+and four docks (each with its View-menu toggle).
+
+While a sample is walked phase by phase, the panels show the step so far: what the walk has
+not reached is drawn blank with "not yet computed" over it (never the previous step's
+numbers), the dock of the current layer is marked, and the status line names the phase.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QGuiApplication
+from PyQt6.QtWidgets import QDockWidget, QTabBar
+
+from visualcnn.app.board import TEXT
+from visualcnn.app.debug_docks import BreakpointsWidget, GradcheckWidget, UpdateWidget
+from visualcnn.app.inspector import Inspector
+from visualcnn.app.panels import BoardPanel, ConvPanel, DensePanel, InputPanel
+from visualcnn.debugger import Debugger
+
+HIGHLIGHT = "QDockWidget::title { background: #ffca28; padding-left: 4px; }"
+NOT_YET = "not yet\ncomputed"
+SIDE_REFRESH_S = 0.25  # inspector and update view while running
+
+
+def reveal(dock: QDockWidget) -> None:
+    """Show ``dock`` as the front tab of the column of views beside the panels."""
+    window = dock.parent()
+    if dock.isHidden():
+        # A dock hidden while tabified comes back as a tab that raise_ does not reach (Qt
+        # 6): put it in the group again, next to a view that is showing.
+        side = [d for d in window.findChildren(QDockWidget)
+                if d is not dock and not d.isHidden() and d.objectName().startswith(
+                    ("dock_debug_", "dock_draw", "dock_model", "dock_test"))]
+        if side:
+            window.tabifyDockWidget(side[0], dock)
+    dock.show()
+    dock.raise_()
+    # The first time a dock shows, raise_ can miss its tab (Qt 6): pick the tab itself.
+    for bar in window.findChildren(QTabBar):
+        for i in range(bar.count()):
+            if bar.tabText(i) == dock.windowTitle():
+                bar.setCurrentIndex(i)
+    QTimer.singleShot(0, dock.raise_)
+
+
+def _nan(shape) -> np.ndarray:
+    return np.full((1, *shape), np.nan)
+
+
+def display_trace(trace, net):
+    """``trace`` with what the walk has not computed yet as NaN (drawn blank), so the panels
+    can draw a partial step with the code that draws a whole one."""
+    layers = []
+    for spec, lt in zip(net.specs, trace.layers, strict=True):
+        changes = {}
+        if lt.x is None:
+            changes["x"] = _nan(spec.shape_in)
+        if lt.out is None:
+            changes["out"] = _nan(spec.shape_out)
+        if lt.dx is None:
+            changes["dx"] = _nan(spec.shape_in)
+        if lt.dout is None:
+            changes["dout"] = _nan(spec.shape_out)
+        if lt.params and not lt.grads:
+            changes["grads"] = {k: np.full(v.shape, np.nan) for k, v in lt.params.items()}
+        if not lt.extras:
+            if spec.kind == "pool":
+                changes["extras"] = {"argmax_mask": np.zeros((1, *spec.shape_in), bool)}
+            elif spec.kind == "relu":
+                changes["extras"] = {"relu_mask": _nan(spec.shape_in)}
+        layers.append(dataclasses.replace(lt, **changes) if changes else lt)
+    extra = {}
+    if trace.probs is None:
+        extra = {"probs": np.zeros(net.classes), "logits": np.full(net.classes, np.nan),
+                 "prediction": trace.label}
+    return dataclasses.replace(trace, layers=tuple(layers), **extra)
+
+
+class DebuggerView:
+    """Owns the debugger, its docks and its actions for ``window``."""
+
+    def __init__(self, window):
+        self.window = window
+        self.debugger = Debugger(window.session)
+        self.event = None           # the phase on screen during a walk
+        self.trace = None           # the real trace on screen (not the NaN-filled one)
+        self._drawing_phase = False
+        self._last_side = 0.0
+        self._labels: dict[int, object] = {}   # mosaic id -> its "not yet computed" label
+        self._titles: dict[str, str] = {}
+        self._marked: list[str] = []
+        a = window.actions
+        a["step_phase"].triggered.connect(self.step_phase)
+        a["step_back"].triggered.connect(self.step_back)
+        a["replay"].triggered.connect(self.replay)
+        a["dry_run"].triggered.connect(self.dry_run)
+        a["gradcheck"].triggered.connect(self.run_gradcheck)
+        self._build_menu_and_toolbar()
+        self._build_docks()
+        window.trace_shown.connect(self._on_trace_shown)
+        window.docks_built.connect(self._on_docks_built)
+        window.loop.breakpoint_hit.connect(self._on_breakpoint)
+        window.loop.failed.connect(self._on_failed)
+        window.loop.running_changed.connect(self._on_running_changed)
+        self._on_docks_built()
+        if window.last_trace is not None:
+            self._on_trace_shown(window.last_trace)
+
+    # ---------------------------------------------------------------------- building
+    def _build_menu_and_toolbar(self) -> None:
+        w, a = self.window, self.window.actions
+        menu = w.menuBar().addMenu("&Debug")
+        w.menuBar().insertMenu(w.view_menu.menuAction(), menu)
+        menu.addActions([a["step_phase"], a["step_back"], a["replay"], a["dry_run"]])
+        menu.addSeparator()
+        menu.addAction(a["gradcheck"])
+        self.menu = menu
+        bar = next((t for t in w.findChildren(type(w.banner_bar))
+                    if t.objectName() == "toolbar_controls"), None)
+        if bar is not None:
+            bar.insertAction(a["step"], a["step_back"])
+            bar.insertAction(a["run"], a["step_phase"])
+
+    def _dock(self, key: str, title: str, widget) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(f"dock_debug_{key}")
+        dock.setWidget(widget)
+        # In the top area beside the panels, as the classroom's tabs are: the panels fill the
+        # window (no central widget), and another area would split them.
+        self.window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dock,
+                                  Qt.Orientation.Horizontal)
+        return dock
+
+    def _build_docks(self) -> None:
+        w = self.window
+        self.inspector = Inspector(w)
+        self.breakpoints = BreakpointsWidget(self._param_layers())
+        self.breakpoints.changed.connect(self._on_breakpoints_changed)
+        self.gradcheck = GradcheckWidget()
+        self.gradcheck.run.clicked.connect(w.actions["gradcheck"].trigger)
+        self.update_view = UpdateWidget()
+        self.inspector_dock = self._dock("inspector", "Inspector", self.inspector.widget)
+        self.breakpoints_dock = self._dock("breakpoints", "Breakpoints", self.breakpoints)
+        self.gradcheck_dock = self._dock("gradcheck", "Gradient check", self.gradcheck)
+        self.update_dock = self._dock("update", "Update",
+                                      self.update_view)
+        self.update_dock.visibilityChanged.connect(self._on_update_visibility)
+        self.debug_docks = [self.inspector_dock, self.breakpoints_dock, self.gradcheck_dock,
+                            self.update_dock]
+        classroom = getattr(w, "classroom", None)
+        anchor = getattr(classroom, "tests_dock", None)
+        for dock in self.debug_docks:
+            if anchor is not None:
+                w.tabifyDockWidget(anchor, dock)
+            anchor = dock
+        for dock in self.debug_docks:
+            dock.hide()
+        self.menu.addSeparator()
+        for dock in self.debug_docks:
+            self.menu.addAction(dock.toggleViewAction())
+        self._add_view_entries()
+
+    def _add_view_entries(self) -> None:
+        menu = self.window.view_menu
+        present = set(menu.actions())
+        if not any(d.toggleViewAction() in present for d in self.debug_docks):
+            menu.addSeparator()
+        for dock in self.debug_docks:
+            if dock.toggleViewAction() not in present:
+                menu.addAction(dock.toggleViewAction())
+
+    def _param_layers(self) -> list[str]:
+        return [layer.name for layer in self.window.session.net.layers if layer.params]
+
+    def _on_docks_built(self) -> None:
+        """The window (re)built its panels: new boards to listen to, new layers."""
+        self._sync_session()
+        self._labels = {}
+        self._titles = {key: d.windowTitle() for key, d in self.window.docks.items()}
+        self._marked = []
+        self.inspector.selection = None
+        self.inspector.connect_panels()
+        self.update_view.build(self.window.session.net)
+        names = self._param_layers()
+        if list(self.breakpoints.norm_above) != names:
+            self.breakpoints.deleteLater()
+            self.breakpoints = BreakpointsWidget(names)
+            self.breakpoints.changed.connect(self._on_breakpoints_changed)
+            self.breakpoints_dock.setWidget(self.breakpoints)
+            self.debugger.breakpoints = self.breakpoints.breakpoints()
+        net = self.window.session.net
+        sizes = {f"{la.name}/{k}": v.size for la, k, v in net.parameters()}
+        sizes["input"] = int(np.prod(net.input_shape))
+        self.gradcheck.set_tensors(self.debugger.tensor_names(), sizes)
+        self._add_view_entries()
+
+    def _sync_session(self) -> None:
+        """Follow the window's session if it was replaced (a new dataset)."""
+        if self.debugger.session is not self.window.session:
+            self.debugger.attach(self.window.session)
+
+    # ------------------------------------------------------------------------ actions
+    def _pause(self) -> None:
+        if self.window.loop.running:
+            self.window.loop.stop()
+
+    def step_phase(self) -> None:
+        self._pause()
+        self._sync_session()
+        event = self.debugger.step_phase()
+        if event.phase == "update":
+            self._end_walk_display()
+            self.window.show_trace(event.trace)
+            self.event = event
+            self._mark_update()
+            reveal(self.update_dock)
+            self._status_phase("update")
+            if self.window.session.failure:
+                self.window.loop.failed.emit(self.window.session.failure)
+            return
+        self.event = event
+        self.trace = event.trace
+        self._drawing_phase = True
+        try:
+            self.window.show_trace(display_trace(event.trace, self.window.session.net))
+        finally:
+            self._drawing_phase = False
+        self.inspector.show_trace(event.trace)
+        if self.update_dock.isVisible():
+            self.update_view.show_trace(event.trace)
+        self._show_not_computed(event.trace)
+        self._mark_layer(event)
+        self._status_phase(f"{event.phase} {event.layer}" if event.phase != "loss" else "loss")
+
+    def step_back(self) -> None:
+        self._pause()
+        self._sync_session()
+        if not self.debugger.can_step_back:
+            self.window.statusBar().showMessage("nothing to step back to", 4000)
+            return
+        trace = self.debugger.step_back()
+        self.window.hide_banner()
+        if trace is None:
+            trace = self.window.session.preview()
+        self.window.show_trace(trace)  # the curves too: the loop is not running
+        d = self.debugger
+        self.window.statusBar().showMessage(
+            f"stepped back to step {self.window.session.net.step}; {d.rewind_depth} more can "
+            f"be undone (history {d.history_nbytes() / 2**20:.1f} MiB, at most "
+            f"{d.capacity} steps)", 6000)
+
+    def replay(self) -> None:
+        self._pause()
+        self._sync_session()
+        sample = self.debugger.shown_sample(self.trace)
+        trace = self.debugger.replay(sample)
+        self.window.show_trace(trace)
+        self.window.statusBar().showMessage(f"replayed sample #{sample}", 4000)
+
+    def dry_run(self) -> None:
+        self._pause()
+        self._sync_session()
+        sample = self.debugger.shown_sample(self.trace)
+        trace = self.debugger.dry_run(sample)
+        self.window.show_trace(trace)
+        # The input panel names the sample of the trace, not the next one in the order.
+        for panel in self.window.panels:
+            if isinstance(panel, InputPanel):
+                panel.show_trace(trace, sample)
+        self._status_phase(f"dry run on sample #{sample} (no update)")
+
+    def run_gradcheck(self) -> None:
+        self._pause()
+        self._sync_session()
+        reveal(self.gradcheck_dock)
+        name = self.gradcheck.tensor.currentData() or self.debugger.tensor_names()[0]
+        s, trace = self.window.session, self.trace
+        # The sample on screen, whatever it came from (training set, test image, drawing).
+        note = s.note_for(trace) if trace is not None and hasattr(s, "note_for") else None
+        if trace is not None and trace.input is not None:
+            x, y = trace.input[0], trace.label
+            what = note or f"sample #{self.debugger.shown_sample(trace)}"
+        else:
+            index = s.next_sample_index
+            x, y, what = s.dataset.x_train[index], int(s.dataset.y_train[index]), f"#{index}"
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            report = self.debugger.gradcheck(x, y, name, self.gradcheck.max_entries())
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.gradcheck.show_report(report, what, s.net.step)
+
+    # --------------------------------------------------------------- window signals
+    def _on_trace_shown(self, trace) -> None:
+        if self._drawing_phase:
+            return
+        self._sync_session()
+        self.trace = trace
+        if self.event is not None or self._marked:
+            self.event = None
+            self._end_walk_display()
+        # While running, the side views follow at most every SIDE_REFRESH_S (they are
+        # read at a pause, when the last trace is drawn with the loop stopped).
+        now = time.perf_counter()
+        if not self.window.loop.running or now - self._last_side >= SIDE_REFRESH_S:
+            self._last_side = now
+            self.inspector.show_trace(trace)
+            if self.update_dock.isVisible():
+                self.update_view.show_trace(trace)
+        else:
+            self.inspector.trace = trace
+        self._update_enabled()
+
+    def _on_update_visibility(self, visible: bool) -> None:
+        if visible and self.trace is not None:
+            self.update_view.show_trace(self.trace)
+
+    def _on_running_changed(self, running: bool) -> None:
+        if running:
+            self.debugger.end_walk()
+            self._end_walk_display()
+        self._update_enabled()
+
+    def _on_breakpoints_changed(self, breakpoints) -> None:
+        self.debugger.breakpoints = breakpoints
+        self._sync_session()
+
+    def _on_breakpoint(self, reason: str) -> None:
+        self.breakpoints.fired.setText(f"fired: {reason}")
+        self.window.show_banner(f"Breakpoint: {reason}. Press Run to go on.")
+
+    def _on_failed(self, message: str) -> None:
+        index = self.window.session.sample_index
+        text = self.window.banner.text()
+        if index is not None and f"sample #{index}" not in text:
+            self.window.show_banner(f"{text} (sample #{index})")
+
+    def _update_enabled(self) -> None:
+        self.window.actions["step_back"].setEnabled(self.debugger.can_step_back)
+
+    # ----------------------------------------------------------- drawing a partial step
+    def _status_phase(self, phase: str) -> None:
+        w = self.window
+        w.status.setText(f"phase: {phase}   ·   {w.status.text()}")
+
+    def _label_for(self, mosaic):
+        label = self._labels.get(id(mosaic))
+        if label is None:
+            size = min(TEXT * 1.2, max(2.0, mosaic.image_width / 5.5))
+            label = mosaic.board.add_text(0, 0, NOT_YET, size=size, colour=(60, 60, 60),
+                                          bold=True)
+            label.setZValue(20)
+            self._labels[id(mosaic)] = (mosaic, label)
+            return self._labels[id(mosaic)]
+        return label
+
+    def _show_not_computed(self, trace) -> None:
+        """Blank mosaics get "not yet computed"; number columns show a dash, not "nan"."""
+        for panel in self.window.panels:
+            if isinstance(panel, BoardPanel):
+                for mosaic in panel.board.mosaics:
+                    blank = mosaic.raw is not None and bool(np.all(np.isnan(mosaic.raw)))
+                    mosaic_, label = self._label_for(mosaic)
+                    if blank:
+                        label.setPos(mosaic.image_x + 1, mosaic.image_y + 1)
+                        mosaic.top_label.setText("")
+                        mosaic.bottom_label.setText("")
+                    label.setVisible(blank)
+                if isinstance(panel, ConvPanel):
+                    panel.biases.set_text(panel.biases.item.text().replace("nan", "  –"))
+                if isinstance(panel, DensePanel) and panel.logits is not None:
+                    panel.logits.set_text(panel.logits.item.text().replace("nan", "  –"))
+                if isinstance(panel, InputPanel):
+                    panel.caption.set_text(panel.caption.item.text().split("\n")[0]
+                                           + "\nprediction: not yet computed")
+        out = self.window.output_panel
+        if trace.probs is None:
+            out.true_mark.setText("true")
+            out.predicted_mark.hide()
+        self._output_note(trace.probs is None)
+
+    def _output_note(self, show: bool) -> None:
+        out = self.window.output_panel
+        notes = getattr(out, "_debug_notes", None)
+        if notes is None:
+            import pyqtgraph as pg
+
+            notes = []
+            for plot, y in ((out.prob_plot, 0.65), (out.grad_plot, 0.0)):
+                note = pg.TextItem("not yet computed", color=(60, 60, 60), anchor=(0.5, 0.5))
+                plot.addItem(note)
+                note.setPos((len(out.x) - 1) / 2, y)
+                notes.append(note)
+            out._debug_notes = notes
+        for note in notes:
+            note.setVisible(show)
+
+    def _mark_layer(self, event) -> None:
+        key = event.layer if event.phase != "loss" else "output"
+        self._unmark()
+        keys = [key] if key in self.window.docks else []
+        if event.phase == "loss" and event.layer in self.window.docks:
+            keys.append(event.layer)
+        for k in keys:
+            dock = self.window.docks[k]
+            dock.setStyleSheet(HIGHLIGHT)
+            dock.setWindowTitle(f"▶ {event.phase.upper()} · {self._titles.get(k, k)}")
+        self._marked = keys
+
+    def _mark_update(self) -> None:
+        self._unmark()
+        keys = [k for k in self._param_layers() if k in self.window.docks]
+        for k in keys:
+            dock = self.window.docks[k]
+            dock.setStyleSheet(HIGHLIGHT)
+            dock.setWindowTitle(f"▶ UPDATE · {self._titles.get(k, k)}")
+        self._marked = keys
+
+    def _unmark(self) -> None:
+        for k in self._marked:
+            dock = self.window.docks.get(k)
+            if dock is not None:
+                dock.setStyleSheet("")
+                dock.setWindowTitle(self._titles.get(k, dock.windowTitle()))
+        self._marked = []
+
+    def _end_walk_display(self) -> None:
+        self._unmark()
+        for _mosaic, label in self._labels.values():
+            label.setVisible(False)
+        self._output_note(False)
+
+    # ------------------------------------------------------------------------- facts
+    @property
+    def phase_text(self) -> str:
+        e = self.event
+        if e is None:
+            return ""
+        return "loss" if e.phase == "loss" else (
+            "update" if e.phase == "update" else f"{e.phase} {e.layer}")

@@ -1,0 +1,194 @@
+"""Draw a digit: a canvas drawn on with the mouse, a target label, and buttons that run the
+network on the drawing (a dry run) or train one step on it.
+
+The drawing becomes a sample in ``visualcnn.data.drawn`` (NumPy, the way MNIST was made); this
+module only paints strokes and reads the pixels back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PyQt6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+CANVAS_PIXELS = 280   # the drawing's resolution: ten canvas pixels per MNIST pixel
+PEN_WIDTH = 22.0      # core of the stroke, in canvas pixels (about 2 MNIST pixels)
+HALO_WIDTH = 34.0     # a faint wider stroke around it: soft edges, as a pen on paper
+
+
+def qimage_to_array(image: QImage) -> np.ndarray:
+    """(H, W, 3) uint8 RGB copy of ``image`` (any format)."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    h, w = rgb.height(), rgb.width()
+    ptr = rgb.constBits()
+    ptr.setsize(rgb.sizeInBytes())
+    rows = np.frombuffer(ptr, dtype=np.uint8).reshape(h, rgb.bytesPerLine())
+    return rows[:, :3 * w].reshape(h, w, 3).copy()
+
+
+def array_to_qimage(a: np.ndarray) -> QImage:
+    """A QImage that owns a copy of ``a``: (H, W) grey in [0, 1] or (H, W, 3) uint8 RGB."""
+    if a.ndim == 2:
+        grey = np.ascontiguousarray(np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8))
+        h, w = grey.shape
+        return QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    rgb = np.ascontiguousarray(a, dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class DrawCanvas(QWidget):
+    """A square canvas: press and drag with the left button to draw, ``clear()`` to start over.
+
+    White ink on black, like the dataset's images. ``stroke_finished`` is emitted when the
+    button is released; ``ink()`` returns the drawing as floats in [0, 1].
+    """
+
+    stroke_finished = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.image = QImage(CANVAS_PIXELS, CANVAS_PIXELS, QImage.Format.Format_RGB32)
+        self.image.fill(QColor(0, 0, 0))
+        self._last: QPointF | None = None
+        self.setMinimumSize(140, 140)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("Draw a digit with the left mouse button")
+
+    def heightForWidth(self, width: int) -> int:
+        return width
+
+    def sizeHint(self):
+        from PyQt6.QtCore import QSize
+
+        return QSize(220, 220)
+
+    def _square(self) -> QRectF:
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def to_canvas(self, pos) -> QPointF:
+        """Widget coordinates -> canvas pixel coordinates."""
+        square = self._square()
+        scale = CANVAS_PIXELS / square.width()
+        return QPointF((pos.x() - square.x()) * scale, (pos.y() - square.y()) * scale)
+
+    def _draw_to(self, point: QPointF) -> None:
+        start = self._last if self._last is not None else point
+        painter = QPainter(self.image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Lighten)
+        for width, grey in ((HALO_WIDTH, 110), (PEN_WIDTH, 255)):
+            pen = QPen(QColor(grey, grey, grey), width, Qt.PenStyle.SolidLine,
+                       Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            if start == point:
+                painter.drawPoint(point)
+            else:
+                painter.drawLine(start, point)
+        painter.end()
+        self._last = point
+        self.update()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._last = None
+            self._draw_to(self.to_canvas(event.position()))
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton and self._last is not None:
+            self._draw_to(self.to_canvas(event.position()))
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._last is not None:
+            self._last = None
+            self.stroke_finished.emit()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().window())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(self._square(), self.image)
+        painter.setPen(QPen(QColor(120, 120, 120), 1))
+        painter.drawRect(self._square().adjusted(0, 0, -1, -1))
+        painter.end()
+
+    def clear(self) -> None:
+        self.image.fill(QColor(0, 0, 0))
+        self._last = None
+        self.update()
+
+    def ink(self) -> np.ndarray:
+        """(CANVAS_PIXELS, CANVAS_PIXELS) float64 in [0, 1]: 0 paper, 1 full ink."""
+        return qimage_to_array(self.image)[..., 0] / 255.0
+
+    def is_blank(self) -> bool:
+        return not self.ink().any()
+
+
+class DrawPanel(QWidget):
+    """The "Draw a digit" dock's content: canvas, target label, preview of the 28 x 28 sample
+    the network sees, Clear, and the two actions (run on it, train on it)."""
+
+    def __init__(self, try_action, train_action, parent=None):
+        super().__init__(parent)
+        self.canvas = DrawCanvas()
+        self.target = QSpinBox()
+        self.target.setRange(0, 9)
+        self.target.setValue(3)
+        self.target.setPrefix("target ")
+        self.target.setToolTip("The label the drawing should have: the loss and gradients "
+                               "are computed against it")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Erase the drawing")
+        self.clear_button.clicked.connect(self.canvas.clear)
+        self.try_button = QPushButton("Run forward/backward")
+        self.try_button.setToolTip(try_action.toolTip())
+        self.try_button.clicked.connect(try_action.trigger)
+        self.train_button = QPushButton("Train one step on it")
+        self.train_button.setToolTip(train_action.toolTip())
+        self.train_button.clicked.connect(train_action.trigger)
+        self.preview = QLabel()
+        self.preview.setFixedSize(84, 84)
+        self.preview.setToolTip("What the network sees: the drawing fitted in a 20 x 20 box "
+                                "and centred by its centre of mass in 28 x 28")
+        self.preview.setStyleSheet("background: black; border: 1px solid gray;")
+        self.hint = QLabel("Draw a digit, pick its label, run.")
+        self.hint.setWordWrap(True)
+
+        row = QHBoxLayout()
+        row.addWidget(self.target)
+        row.addWidget(self.clear_button)
+        buttons = QGridLayout()
+        buttons.addWidget(self.try_button, 0, 0)
+        buttons.addWidget(self.train_button, 1, 0)
+        buttons.addWidget(self.preview, 0, 1, 2, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(row)
+        layout.addLayout(buttons)
+        layout.addWidget(self.hint)
+
+    def set_classes(self, classes: int) -> None:
+        self.target.setRange(0, classes - 1)
+
+    def show_sample(self, sample: np.ndarray) -> None:
+        """Show the converted sample (C, H, W) in the preview, first channel."""
+        pixmap = QPixmap.fromImage(array_to_qimage(sample[0]))
+        self.preview.setPixmap(pixmap.scaled(self.preview.size(),
+                                             Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.FastTransformation))

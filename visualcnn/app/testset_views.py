@@ -1,0 +1,184 @@
+"""Test-set views: the confusion matrix of the test split and a gallery of the misclassified
+test images, refreshed whenever the test split is evaluated.
+
+Clicking a cell of the matrix shows only that (true, predicted) pair in the gallery; clicking
+a thumbnail asks the window to make that test image the current sample (``picked``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualcnn.app.draw_canvas import array_to_qimage
+
+MAX_THUMBNAILS = 300   # a gallery of thousands of icons would take seconds to build
+THUMB = 56
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
+    """(classes, classes) counts: row = true class, column = predicted class."""
+    return np.bincount(y_true * classes + y_pred, minlength=classes * classes).reshape(
+        classes, classes)
+
+
+class TestSetView(QWidget):
+    """Confusion matrix over the gallery. ``refresh(session)`` redraws from the session's
+    last evaluation (a no-op when nothing changed); ``picked(index)`` carries the test index
+    of a clicked thumbnail."""
+
+    __test__ = False  # not a pytest class, whatever its name says
+    picked = pyqtSignal(int)
+
+    def __init__(self, evaluate_action, parent=None):
+        super().__init__(parent)
+        self._shown = None          # the predictions array last drawn
+        self._session = None
+        self.filter: tuple[int, int] | None = None
+        self.heading = QLabel("The test split has not been evaluated yet.")
+        self.heading.setWordWrap(True)
+        self.evaluate_button = QPushButton("Evaluate the test split")
+        self.evaluate_button.setToolTip(evaluate_action.toolTip())
+        self.evaluate_button.clicked.connect(evaluate_action.trigger)
+        self.axes = QLabel("Confusion matrix: rows true class, columns predicted class")
+        self.axes.setWordWrap(True)
+        self.matrix = QTableWidget(0, 0)
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.setToolTip("Rows: true class; columns: predicted class. Click a cell to "
+                               "see its images below; click it again for all mistakes.")
+        self.matrix.cellClicked.connect(self._on_cell)
+        self.gallery_label = QLabel()
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(THUMB, THUMB))
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
+        self.gallery.setUniformItemSizes(True)
+        self.gallery.setGridSize(QSize(THUMB + 66, THUMB + 26))
+        self.gallery.setToolTip("Misclassified test images; click one to make it the current "
+                                "sample and see why it is wrong")
+        self.gallery.itemClicked.connect(self._on_item)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.gallery_label)
+        lower_layout.addWidget(self.gallery)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        upper = QWidget()
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        upper_layout.addWidget(self.axes)
+        upper_layout.addWidget(self.matrix)
+        splitter.addWidget(upper)
+        splitter.addWidget(lower)
+        splitter.setSizes([300, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.evaluate_button)
+        layout.addWidget(splitter, 1)
+
+    # ------------------------------------------------------------------------ refresh
+    def refresh(self, session, force: bool = False) -> bool:
+        """Redraw from ``session.test_predictions``; True when something was redrawn."""
+        predictions = getattr(session, "test_predictions", None)
+        if session is not self._session:
+            self._session, self._shown, self.filter = session, None, None
+            force = True
+        if predictions is self._shown and not force:
+            return False
+        self._shown = predictions
+        if predictions is None:
+            self.heading.setText("The test split has not been evaluated yet.")
+            self.matrix.setRowCount(0)
+            self.matrix.setColumnCount(0)
+            self.gallery.clear()
+            self.gallery_label.setText("")
+            return True
+        ds = session.dataset
+        y = ds.y_test
+        self.counts = confusion_matrix(y, predictions, ds.classes)
+        right = int(np.trace(self.counts))
+        self.heading.setText(f"Test split at step {session.net.step}: {right} of {len(y)} "
+                             f"right ({right / len(y):.1%}), {len(y) - right} wrong")
+        self._fill_matrix(ds.classes)
+        self._fill_gallery()
+        return True
+
+    def _fill_matrix(self, classes: int) -> None:
+        m = self.matrix
+        m.setRowCount(classes)
+        m.setColumnCount(classes)
+        # Short column labels, so that ten columns fit a narrow dock; the axis is named above.
+        m.setHorizontalHeaderLabels([str(c) for c in range(classes)])
+        m.setVerticalHeaderLabels([f"true {c}" for c in range(classes)])
+        row_totals = np.maximum(self.counts.sum(axis=1), 1)
+        for r in range(classes):
+            for c in range(classes):
+                n = int(self.counts[r, c])
+                item = QTableWidgetItem(str(n))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                share = n / row_totals[r]
+                # Right answers in green, mistakes in red, deeper for a larger share of the row.
+                base = (40, 150, 60) if r == c else (200, 40, 40)
+                colour = [round(255 + (b - 255) * min(1.0, share * (1 if r == c else 3)))
+                          for b in base]
+                item.setBackground(QBrush(QColor(*colour)))
+                dark = sum(colour) < 400
+                item.setForeground(QBrush(QColor(255, 255, 255) if dark else QColor(0, 0, 0)))
+                m.setItem(r, c, item)
+        for header in (m.horizontalHeader(), m.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            header.setMinimumSectionSize(10)
+
+    def wrong_indices(self) -> np.ndarray:
+        """Test indices the gallery lists: every mistake, or those of the chosen cell."""
+        y, p = self._session.dataset.y_test, self._shown
+        keep = p != y
+        if self.filter is not None:
+            keep &= (y == self.filter[0]) & (p == self.filter[1])
+        return np.flatnonzero(keep)
+
+    def _fill_gallery(self) -> None:
+        self.gallery.clear()
+        if self._shown is None:
+            return
+        ds = self._session.dataset
+        wrong = self.wrong_indices()
+        shown = wrong[:MAX_THUMBNAILS]
+        what = ("all mistakes" if self.filter is None
+                else f"true {self.filter[0]} predicted as {self.filter[1]}")
+        more = f", first {len(shown)} shown" if len(shown) < len(wrong) else ""
+        self.gallery_label.setText(f"Misclassified: {len(wrong)} ({what}{more})")
+        for i in shown:
+            image = array_to_qimage(ds.x_test[i, 0])
+            pixmap = QPixmap.fromImage(image).scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation)
+            item = QListWidgetItem(QIcon(pixmap), f"true {ds.y_test[i]} → pred {self._shown[i]}")
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            item.setToolTip(f"test #{i}: true {ds.y_test[i]}, predicted {self._shown[i]}")
+            self.gallery.addItem(item)
+
+    # ------------------------------------------------------------------------- clicks
+    def _on_cell(self, row: int, column: int) -> None:
+        self.filter = None if self.filter == (row, column) or row == column else (row, column)
+        self._fill_gallery()
+
+    def _on_item(self, item: QListWidgetItem) -> None:
+        self.picked.emit(int(item.data(Qt.ItemDataRole.UserRole)))
