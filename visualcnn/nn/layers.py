@@ -67,6 +67,7 @@ class Conv2D(Layer):
         oi, oj = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
         self._cols_index = ((ch * h * w + ki * w + kj).reshape(-1, 1)
                             + (oi * w + oj).reshape(1, -1))  # (C*K*K, Ho*Wo)
+        self._cols_index_flat = self._cols_index.ravel()
         self._batch_index: dict[int, np.ndarray] = {}
 
     def output_shape(self, input_shape):
@@ -78,7 +79,8 @@ class Conv2D(Layer):
         n, c, h, w = x.shape
         k, f = self.kernel, self.filters
         cols = x.reshape(n, c * h * w).take(self._cols_index, axis=1)  # (N, C*K*K, Ho*Wo)
-        out = self.params["W"].reshape(f, -1) @ cols + self.params["b"][:, None]
+        W2 = self.params["W"].reshape(f, -1)
+        out = (W2 @ cols[0] if n == 1 else W2 @ cols) + self.params["b"][:, None]
         self._cache = (x.shape, cols)
         return out.reshape(n, f, h - k + 1, w - k + 1)
 
@@ -109,15 +111,21 @@ class Conv2D(Layer):
         f = self.filters
         W = self.params["W"]
         d = dout.reshape(n, f, -1)  # (N, F, Ho*Wo)
-        dW = d[0] @ cols[0].T if n == 1 else np.einsum("nfp,nqp->fq", d, cols)
-        self.grads = {"W": dW.reshape(W.shape), "b": d.sum(axis=(0, 2))}
-        dcols = W.reshape(f, -1).T @ d  # (N, C*K*K, Ho*Wo): each window's share of dL/dx
-        # Scatter-add the shares back to their input pixels: one bincount over all samples,
-        # each sample's indices offset by its own C*H*W block.
+        W2 = W.reshape(f, -1)
         size = c * h * w
-        index = self._cols_index if n == 1 else (
-            self._cols_index[None] + (np.arange(n) * size)[:, None, None])
-        dx = np.bincount(index.ravel(), weights=dcols.ravel(), minlength=n * size)
+        if n == 1:  # the training step: plain 2-D products, no batch broadcasting
+            d0 = d[0]
+            self.grads = {"W": (d0 @ cols[0].T).reshape(W.shape), "b": d0.sum(axis=1)}
+            dcols = W2.T @ d0  # (C*K*K, Ho*Wo): each window's share of dL/dx
+            index = self._cols_index_flat
+        else:
+            self.grads = {"W": np.einsum("nfp,nqp->fq", d, cols).reshape(W.shape),
+                          "b": d.sum(axis=(0, 2))}
+            dcols = W2.T @ d  # (N, C*K*K, Ho*Wo)
+            # Each sample's indices offset by its own C*H*W block.
+            index = (self._cols_index[None] + (np.arange(n) * size)[:, None, None]).ravel()
+        # Scatter-add the shares back to their input pixels in one bincount.
+        dx = np.bincount(index, weights=dcols.ravel(), minlength=n * size)
         return dx.reshape(n, c, h, w)
 
 
@@ -275,18 +283,20 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray
     logits: (N, M), y: (N,) -> (loss, probs (N, M), dlogits (N, M) = (probs - onehot(y)) / N)
     """
     n = logits.shape[0]
+    # Shifting by the row maximum keeps exp from overflowing, and makes every row's sum of
+    # exponentials at least 1, so its log (and the loss) stays finite.
     z = logits - logits.max(axis=1, keepdims=True)
-    # log-softmax keeps the loss finite when a probability underflows to zero.
-    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    probs = np.exp(log_probs)
+    e = np.exp(z)
+    total = e.sum(axis=1, keepdims=True)
+    probs = e / total
     dlogits = probs.copy()
     if n == 1:  # the training step: plain indexing, a third of the fancy-indexing cost
         label = int(y[0])
-        loss = -float(log_probs[0, label])
+        loss = float(np.log(total[0, 0])) - float(z[0, label])
         dlogits[0, label] -= 1.0
         return loss, probs, dlogits
     rows = np.arange(n)
-    loss = -float(log_probs[rows, y].sum()) / n
+    loss = float((np.log(total[:, 0]) - z[rows, y]).mean())
     dlogits[rows, y] -= 1.0
     dlogits /= n
     return loss, probs, dlogits

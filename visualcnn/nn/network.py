@@ -80,6 +80,14 @@ def _readonly(a):
     return a
 
 
+def _record(cls, **fields):
+    """A frozen dataclass instance built without its generated __init__, which sets each
+    field through object.__setattr__: a third of the cost for the five records of a step."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
 def _readonly_dict(d: dict[str, np.ndarray]):
     return MappingProxyType({k: _readonly(v) for k, v in d.items()}) if d else _EMPTY
 
@@ -230,19 +238,23 @@ class Network:
         to again, so freezing them in place is as safe as copying them, and much cheaper.
         """
         layers = []
+        last = len(self.layers) - 1
+        outs, dxs, douts = work.outs, work.dxs, work.douts
         for i, layer in enumerate(self.layers):
-            layers.append(LayerTrace(
-                name=layer.name, kind=layer.kind,
-                x=_readonly(x if i == 0 else work.outs[i - 1]), out=_readonly(work.outs[i]),
-                dx=_readonly(work.dxs[i]), dout=_readonly(work.douts[i]),
+            # Each array is frozen once: a layer's input is the previous layer's output, and
+            # its dL/d(output) the next layer's dL/d(input).
+            layers.append(_record(
+                LayerTrace, name=layer.name, kind=layer.kind,
+                x=_readonly(x) if i == 0 else outs[i - 1], out=_readonly(outs[i]),
+                dx=_readonly(dxs[i]), dout=_readonly(douts[i]) if i == last else douts[i],
                 params=work.before[i], grads=_readonly_dict(work.grads[i]),
                 updates=work.updates[i],
-                extras=_readonly_dict(layer.extras) if work.outs[i] is not None else _EMPTY))
+                extras=_readonly_dict(layer.extras) if outs[i] is not None else _EMPTY))
         probs = None if work.probs is None else _readonly(work.probs[0])
-        logits = None if work.outs[-1] is None else _readonly(work.outs[-1][0])
-        return StepTrace(step=self.step, applied=applied, label=y, probs=probs, logits=logits,
-                         loss=work.loss, lr=float(lr), layers=tuple(layers),
-                         prediction=-1 if probs is None else int(np.argmax(probs)))
+        logits = None if outs[-1] is None else outs[-1][0]
+        return _record(StepTrace, step=self.step, applied=applied, label=y, probs=probs,
+                       logits=logits, loss=work.loss, lr=float(lr), layers=tuple(layers),
+                       prediction=-1 if probs is None else int(np.argmax(probs)))
 
     def forward_backward(self, x, y, lr: float = 0.0) -> StepTrace:
         """Forward and backward on one sample without changing the weights (a dry run)."""
