@@ -351,11 +351,13 @@ class OutputPanel(Panel):
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2 or 5 times a power of ten that is at least ``value`` (> 0)."""
+    """The smallest round number (1, 1.5, 2, 3, 4, 5, 6 or 8 times a power of ten) that is at
+    least ``value`` (> 0): fine enough steps that a curve fills most of its plot."""
     if not (value > 0 and math.isfinite(value)):
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= value * (1 - 1e-12))
+    return next(m * power for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10)
+                if m * power >= value * (1 - 1e-12))
 
 
 def cache_axes(plot: pg.PlotItem) -> None:

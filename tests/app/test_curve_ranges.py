@@ -1,0 +1,29 @@
+"""The curves set their own ranges: round numbers that hold every point."""
+
+import numpy as np
+import pytest
+
+from visualcnn.app.panels import nice_ceiling
+
+
+@pytest.mark.parametrize("value, expected", [(1, 1), (1.2, 1.5), (300, 300), (301, 400),
+                                             (4001, 5000), (7, 8), (0.013, 0.015),
+                                             (9000, 10000)])
+def test_nice_ceiling(value, expected):
+    assert nice_ceiling(value) == pytest.approx(expected)
+
+
+def test_curves_hold_every_point(window, qtbot):
+    for _ in range(37):
+        window.step()
+    window.evaluate_test()
+    curves = window.curves_panel
+    x_low, x_high = curves.loss_plot.viewRange()[0]
+    assert x_low <= 0 and 37 <= x_high <= 40 * 1.05
+    loss = window.session.history.loss
+    y_low, y_high = curves.loss_plot.viewRange()[1]
+    assert y_low <= 0 and np.nanmax(loss) <= y_high
+    grad = window.session.history.grad_norm
+    positive = grad[grad > 0]
+    g_low, g_high = curves.grad_plot.viewRange()[1]  # log10 units on a log axis
+    assert g_low <= np.log10(positive.min()) and np.log10(positive.max()) <= g_high
