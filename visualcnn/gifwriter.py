@@ -10,13 +10,13 @@ stays, disposal method 1), which is what keeps slides of a training run small an
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from visualcnn.files import atomic_write
 
 MAX_CODE = 4095  # LZW codes have at most 12 bits
 
@@ -188,27 +188,11 @@ def encode_gif(frames: Sequence[np.ndarray], delays_ms: int | Sequence[int] = 50
     return bytes(out)
 
 
-def publish(tmp, path) -> None:
-    """Move the finished temporary file ``tmp`` over ``path``, with the permissions a new file
-    would get (mkstemp makes it readable by its owner only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
 def save_gif(path, frames: Sequence[np.ndarray], delays_ms: int | Sequence[int] = 500,
              loop: int = 0) -> Path:
     """Encode ``frames`` and write them to ``path`` atomically (a temporary file, renamed)."""
     path = Path(path)
     data = encode_gif(frames, delays_ms, loop)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(data)
     return path

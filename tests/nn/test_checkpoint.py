@@ -219,3 +219,9 @@ def test_saved_file_is_a_plain_npz_without_objects(tmp_path):
     items = npz_items(path)  # np.load refuses object arrays by default
     assert str(items["format"]) == CHECKPOINT_FORMAT
     assert all(a.dtype != object for a in items.values())
+
+
+def test_saving_into_a_missing_folder_is_a_one_line_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        trained(steps=1).save(tmp_path / "no" / "such" / "net.npz")
+    assert list(tmp_path.iterdir()) == []

@@ -6,8 +6,6 @@ failed save never leaves half a picture behind. The GIF encoder is ``visualcnn.g
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,7 +13,8 @@ import numpy as np
 from PyQt6.QtCore import QObject, Qt
 
 from visualcnn.app.draw_canvas import qimage_to_array
-from visualcnn.gifwriter import publish, save_gif
+from visualcnn.files import atomic_write
+from visualcnn.gifwriter import save_gif
 
 GIF_SCALE = 0.5          # frames are the window at half size: legible, and quick to encode
 MAX_GIF_FRAMES = 400     # recording stops by itself after this many frames...
@@ -27,16 +26,9 @@ def save_png(widget, path) -> Path:
     """Render ``widget`` (a window, a dock) and write it to ``path`` as a PNG, atomically."""
     path = Path(path)
     image = widget.grab().toImage()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        if not image.save(tmp, "PNG"):
+    with atomic_write(path) as tmp:
+        if not image.save(str(tmp), "PNG"):
             raise OSError(f"could not write {path}")
-        publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

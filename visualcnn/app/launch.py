@@ -77,18 +77,10 @@ def save_screenshot(out_path, dataset, net, steps: int, size=(1366, 768), lr: fl
             window.show_trace(trace)
             window.evaluate_test()
         app.processEvents()
-        image = window.grab()
-        fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".png",
-                                   dir=out_path.parent)
-        os.close(fd)
         try:
-            if not image.save(tmp, "PNG"):
-                raise OSError(f"could not write {out_path}")
-            os.replace(tmp, out_path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+            from visualcnn.app.exports import save_png
+
+            save_png(window, out_path)
         finally:
             window.loop.stop()
             window.close()

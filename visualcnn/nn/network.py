@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from visualcnn.errors import CheckpointError, UserError
+from visualcnn.files import atomic_write
 from visualcnn.nn.arch import DEFAULT_ARCH, canonical_arch, parse_arch
 from visualcnn.nn.layers import (
     Conv2D,
@@ -347,17 +346,10 @@ class Network:
             "step": np.array(self.step),
             "lr": np.array(np.nan if lr is None else float(lr)),
         }
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        except OSError as e:
-            raise CheckpointError(f"{path}: cannot write here ({e.strerror})") from None
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **meta, **self.get_state())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        if not path.parent.is_dir():
+            raise CheckpointError(f"{path}: the folder {path.parent} does not exist")
+        with atomic_write(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **meta, **self.get_state())
 
     @classmethod
     def load(cls, path) -> Network:
