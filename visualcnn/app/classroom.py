@@ -391,16 +391,7 @@ class Classroom(QObject):
     # --------------------------------------------------------------- model and data
     def swap_session(self, session: Session) -> None:
         """Show ``session`` from now on (its network and data already built)."""
-        w = self.window
-        w.loop.stop()
-        w.session = session
-        w.loop.session = session
-        w.setWindowTitle(f"visualcnn: {session.net.arch} on {session.dataset.name}")
-        w.hide_banner()
-        w._build_docks()
-        w._show_lr(session.lr)
-        w._show_preview()
-        w.curves_panel.show_history(session.history)
+        self.window.set_session(session)
         self.model.show_session(session)
         self.draw.set_classes(session.dataset.classes)
         self.tests.refresh(session)

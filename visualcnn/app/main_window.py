@@ -328,6 +328,19 @@ class MainWindow(QMainWindow):
     def _show_preview(self) -> None:
         self.show_trace(self.session.preview())
 
+    def set_session(self, session: Session) -> None:
+        """Show ``session`` from now on (its network and data already built): the panels are
+        rebuilt for its architecture and the controls show its learning rate."""
+        self.loop.stop()
+        self.session = session
+        self.loop.session = session
+        self.setWindowTitle(f"visualcnn: {session.net.arch} on {session.dataset.name}")
+        self.hide_banner()
+        self._build_docks()
+        self._show_lr(session.lr)
+        self._show_preview()
+        self.curves_panel.show_history(session.history)
+
     def _show_status(self) -> None:
         s, trace = self.session, self.last_trace
         loss = f"{trace.loss:.4f}" if trace is not None and trace.applied else "-"
