@@ -225,3 +225,12 @@ def test_saving_into_a_missing_folder_is_a_one_line_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         trained(steps=1).save(tmp_path / "no" / "such" / "net.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_text_file_is_not_taken_for_a_pickle(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("garbage\n")
+    with pytest.raises(CheckpointError) as caught:
+        Network.load(path)
+    assert "not a zip archive" in str(caught.value)
+    assert "pickle" not in str(caught.value)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -358,6 +359,9 @@ class Network:
         path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"{path}: no such checkpoint file")
+        if not zipfile.is_zipfile(path):
+            # np.load would take it for a pickle and advise unpickling it: never.
+            raise CheckpointError(f"{path}: not a .npz checkpoint (not a zip archive)")
         try:
             with np.load(path, allow_pickle=False) as z:
                 data = {k: z[k] for k in z.files}
