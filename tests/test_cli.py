@@ -32,6 +32,8 @@ def assert_one_line_error(code, err, *words):
     (["train", "--data", "/no/such/file.npz"], ["/no/such/file.npz"]),
     (["train", "--lr", "abc"], ["abc"]),
     (["train", "--lr", "-1"], ["-1"]),
+    (["train", "--lr", "2"], ["between 1e-05 and 1"]),
+    (["train", "--save", "/no/such/folder/net.npz"], ["/no/such/folder", "does not exist"]),
     (["train", "--epochs", "0"], ["0"]),
     (["train", "--seed", "x"], ["x"]),
     (["eval", "--checkpoint", "/no/such.npz"], ["/no/such.npz"]),
@@ -75,7 +77,7 @@ def test_eval_refuses_a_damaged_checkpoint(capsys, tmp_path):
 
 
 def test_the_loss_blowing_up_is_a_clear_error(capsys):
-    code, _, err = run(capsys, "train", "--epochs", "1", "--lr", "10")
+    code, _, err = run(capsys, "train", "--epochs", "1", "--lr", "1")
     assert_one_line_error(code, err, "lower the learning rate")
 
 

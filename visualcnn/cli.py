@@ -11,11 +11,13 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from visualcnn.errors import UserError
 from visualcnn.nn.arch import DEFAULT_ARCH, PRESETS, canonical_arch, parse_arch
+from visualcnn.session import LR_MAX, LR_MIN
 
 DEFAULT_LR = 0.01
 USAGE_ERROR = 2
@@ -42,8 +44,10 @@ def _learning_rate(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and 0 < value <= 10):
-        raise argparse.ArgumentTypeError(f"learning rate must be in (0, 10], got {text}")
+    # The app's range, so that every checkpoint `train --save` writes opens in the app.
+    if not (math.isfinite(value) and LR_MIN <= value <= LR_MAX):
+        raise argparse.ArgumentTypeError(f"learning rate must be between {LR_MIN:g} and "
+                                         f"{LR_MAX:g}, got {text}")
     return value
 
 
@@ -171,6 +175,8 @@ class _Progress:
 
 # --------------------------------------------------------------------------------- commands
 def cmd_train(args) -> int:
+    if args.save and not Path(args.save).parent.is_dir():  # before training, not after it
+        raise UserError(f"{args.save}: the folder {Path(args.save).parent} does not exist")
     data = _load_data(args.data)
     net = _build_network(args.arch, data, args.seed)
     lr = args.lr or DEFAULT_LR

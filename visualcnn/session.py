@@ -19,6 +19,7 @@ from visualcnn.errors import ArchError, UserError
 from visualcnn.nn import Network, StepTrace
 
 LR_MIN, LR_MAX = 1e-5, 1.0
+PERIODIC_EVAL_SIZE = 1000  # test images evaluated every ``eval_every`` steps while training
 
 
 def _norm(a: np.ndarray) -> float:
@@ -172,6 +173,8 @@ class Session:
         self.sample_index: int | None = None
         self.last_trace: StepTrace | None = None
         self.failure: str | None = None
+        self.test_predictions = None  # of the network that was evaluated, not of a new one
+        self.fully_tested_at: int | None = None  # the step test_predictions belong to
         self._param_layers = [layer for layer in self.net.layers if layer.params]
         self.history = History([layer.name for layer in self._param_layers])
 
@@ -224,7 +227,7 @@ class Session:
             self.failure = (f"the {what} became infinite or NaN at step {trace.step} "
                             f"(learning rate {self.lr:g})")
         if self.eval_every and trace.step % self.eval_every == 0:
-            self.evaluate_test()
+            self.evaluate_test(subset=True)
         if hook is not None:
             hook.after_step(self, trace, index, before)
         return trace
@@ -252,18 +255,30 @@ class Session:
         self._finite = math.isfinite(total)
         self.history.record(trace.step, trace.loss, trace.correct, grad_norm, update_ratio)
 
-    def evaluate_test(self) -> tuple[float, float]:
-        """Accuracy and mean loss on the test split, recorded at the current step."""
+    def evaluate_test(self, subset: bool = False) -> tuple[float, float]:
+        """Accuracy and mean loss on the test split, recorded at the current step.
+
+        ``subset``: at most PERIODIC_EVAL_SIZE test images, a fixed seeded choice. The
+        periodic evaluation during training uses it, so that a large test split (full MNIST
+        has 10,000 images, about 150 ms) does not stall a run; a pause evaluates it all.
+        """
+        X, y = self.dataset.x_test, self.dataset.y_test
+        full = not subset or len(y) <= PERIODIC_EVAL_SIZE
+        if not full:
+            chosen = np.random.default_rng(self.seed).choice(len(y), PERIODIC_EVAL_SIZE,
+                                                              replace=False)
+            X, y = X[chosen], y[chosen]
         with np.errstate(all="ignore"):
             # Small chunks keep the im2col buffers in cache: several times faster than 500.
-            probs = self.net.predict(self.dataset.x_test, batch_size=50)
-            y = self.dataset.y_test
+            probs = self.net.predict(X, batch_size=50)
             accuracy = float((probs.argmax(axis=1) == y).mean())
             loss = float(-np.log(probs[np.arange(len(y)), y]).mean())
         self.history.record_test(self.net.step, accuracy, loss)
-        # For the test-set views (confusion matrix, misclassified gallery); a new array on
-        # every evaluation, so a view can tell by identity whether it is current.
-        self.test_predictions = probs.argmax(axis=1)
+        if full:
+            # For the test-set views (confusion matrix, misclassified gallery); a new array
+            # on every evaluation, so a view can tell by identity whether it is current.
+            self.test_predictions = probs.argmax(axis=1)
+            self.fully_tested_at = self.net.step
         return accuracy, loss
 
     # ------------------------------------------------------- samples from elsewhere

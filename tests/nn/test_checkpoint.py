@@ -234,3 +234,14 @@ def test_a_text_file_is_not_taken_for_a_pickle(tmp_path):
         Network.load(path)
     assert "not a zip archive" in str(caught.value)
     assert "pickle" not in str(caught.value)
+
+
+def test_a_negative_step_count_is_a_damaged_checkpoint(tmp_path):
+    path = tmp_path / "net.npz"
+    trained(steps=1).save(path)
+    with np.load(path, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    data["step"] = np.array(-3)
+    np.savez(path, **data)
+    with pytest.raises(CheckpointError, match="negative"):
+        Network.load(path)

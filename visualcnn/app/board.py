@@ -221,9 +221,11 @@ class Mosaic:
             shown = maps
             levels = layer_levels(maps, self.signed)
             if self.scale_mode == "fixed":
-                if self.fixed_levels is None:
+                # Frozen from the first frame with something to show: an all-zero group (the
+                # output layer at step 0) or a not-yet-computed one would freeze at +-1e-12.
+                if self.fixed_levels is None and levels[1] > 1e-12:
                     self.fixed_levels = levels
-                levels = self.fixed_levels
+                levels = self.fixed_levels or levels
             top = ("±" if self.signed else "") + format_number(levels[1])
             bottom = "" if self.signed else format_number(levels[0])
         colour_indices(shown.transpose(0, 2, 1, 3), levels, out=self._tiles[:, :self.h, :, :self.w])
@@ -299,6 +301,10 @@ class MaskOverlay:
     def set_mask(self, mask: np.ndarray) -> None:
         """``mask``: bool (rows, cols, h, w) or (n, h, w), shaped like the mosaic's maps."""
         m = self.mosaic
+        if mask.ndim == 3 and mask.shape[0] < m.rows * m.cols:  # a grid ending in empty tiles
+            padded = np.zeros((m.rows * m.cols, m.h, m.w), dtype=bool)
+            padded[:mask.shape[0]] = mask
+            mask = padded
         mask = mask.reshape(m.rows, m.cols, m.h, m.w)
         self._mask[:, :m.h, :, :m.w] = mask.transpose(0, 2, 1, 3)
         flat = self._mask.reshape(m.rows * (m.h + 1), m.cols * (m.w + 1))[:-1, :-1]

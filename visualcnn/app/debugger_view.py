@@ -258,9 +258,20 @@ class DebuggerView:
             f"be undone (history {d.history_nbytes() / 2**20:.1f} MiB, at most "
             f"{d.capacity} steps)", 6000)
 
+    def _shown_note(self) -> str | None:
+        """The note ("drawn, target 3", "test #12") when the trace on screen is not of a
+        training sample: Replay and Dry run then use that very sample."""
+        return self.window.session.note_for(self.trace) if self.trace is not None else None
+
     def replay(self) -> None:
         self._pause()
         self._sync_session()
+        note = self._shown_note()
+        if note is not None:
+            trace = self.window.session.train_sample(self.trace.input[0], self.trace.label, note)
+            self.window.show_trace(trace)
+            self.window.statusBar().showMessage(f"replayed {note}", 4000)
+            return
         sample = self.debugger.shown_sample(self.trace)
         trace = self.debugger.replay(sample)
         self.window.show_trace(trace)
@@ -269,6 +280,12 @@ class DebuggerView:
     def dry_run(self) -> None:
         self._pause()
         self._sync_session()
+        note = self._shown_note()
+        if note is not None:
+            trace = self.window.session.try_sample(self.trace.input[0], self.trace.label, note)
+            self.window.show_trace(trace)
+            self._status_phase(f"dry run on {note} (no update)")
+            return
         sample = self.debugger.shown_sample(self.trace)
         trace = self.debugger.dry_run(sample)
         self.window.show_trace(trace)

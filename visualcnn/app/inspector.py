@@ -206,6 +206,8 @@ class Inspector:
                     if not down:  # a click on the pool's input picks the window it is in
                         k = panel.inputs.h // panel.pooled.h
                         i, j = i // k, j // k
+                        if i >= panel.pooled.h or j >= panel.pooled.w:
+                            return None  # a row or column the pool drops: no window
                     return Selection("pool", panel.name, (r * mosaic.cols + c, i, j))
         elif isinstance(panel, DensePanel):
             hit = locate(panel.out, x, y)

@@ -377,7 +377,7 @@ class MainWindow(QMainWindow):
 
     def evaluate_test(self) -> None:
         """Test accuracy at this step, then the curves, so they are current at a pause."""
-        if not self.session.history.tested_at(self.session.net.step):
+        if self.session.fully_tested_at != self.session.net.step:
             self.session.evaluate_test()
         self.curves_panel.show_history(self.session.history)
         self._last_curves = time.perf_counter()

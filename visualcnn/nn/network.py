@@ -329,6 +329,8 @@ class Network:
                                     f"{v.shape}")
             layer.params[k] = p
             self.velocity[(layer.name, k)] = vel
+        if int(step) < 0:
+            raise UserError(f"step count {int(step)} is negative")
         self.step = int(step)
 
     # ----------------------------------------------------------------------- checkpoints
