@@ -22,9 +22,9 @@ LR_MIN, LR_MAX = 1e-5, 1.0
 PERIODIC_EVAL_SIZE = 1000  # test images evaluated every ``eval_every`` steps while training
 
 
-def _norm(a: np.ndarray) -> float:
-    flat = a.ravel()
-    return math.sqrt(float(np.dot(flat, flat)))
+def _norm(arrays) -> float:
+    """The L2 norm of several arrays taken together."""
+    return math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in arrays))
 
 
 class History:
@@ -243,9 +243,11 @@ class Session:
         total = trace.loss + float(trace.dinput.sum())
         for layer in self._param_layers:
             lt = trace.layer(layer.name)
-            grad_norm.append(math.sqrt(sum(_norm(g) ** 2 for g in lt.grads.values())))
-            update = math.sqrt(sum(_norm(u) ** 2 for u in lt.updates.values()))
-            weight = math.sqrt(sum(_norm(p) ** 2 for p in lt.params.values()))
+            grad_norm.append(_norm(lt.grads.values()))
+            # Plain SGD's update is -lr x grad: its norm needs no pass of its own.
+            update = (trace.lr * grad_norm[-1] if not self.net.momentum
+                      else _norm(lt.updates.values()))
+            weight = _norm(lt.params.values())
             total += grad_norm[-1] + update + weight
             # Zero weights (a zero-initialised layer at step 1) have no ratio: NaN, not inf.
             update_ratio.append(update / weight if weight > 0 else math.nan)

@@ -65,6 +65,13 @@ class IndexedImage(pg.ImageItem):
         self._table = argb_table(lut)
         self.setImage(indices, autoLevels=False, levels=None)
 
+    def set_colour(self, index: int, rgb) -> None:
+        """Draw colour index ``index`` (e.g. the gap between tiles) in ``rgb`` from now on."""
+        self._table = self._table.copy()
+        self._table[index] = argb_table(np.array([rgb], dtype=np.uint8))[0]
+        if self.image is not None:
+            self.setImage(self.image, autoLevels=False, levels=None)
+
     def render(self):
         argb = self._table.take(self.image)  # (h, w) uint32: B, G, R, A bytes in memory
         self.qimage = pg.functions.ndarray_to_qimage(

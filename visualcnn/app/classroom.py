@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
     QToolBar,
 )
 
-from visualcnn.app.board import Board, argb_table
+from visualcnn.app.board import Board
 from visualcnn.app.colormaps import GAP_INDEX
 from visualcnn.app.draw_canvas import DrawPanel
 from visualcnn.app.exports import GifRecorder, save_png
@@ -75,18 +75,7 @@ def _dark_palette() -> QPalette:
 
 def _set_gap_colour(image, rgb) -> None:
     """Draw the gaps between tiles of an indexed mosaic image in ``rgb``."""
-    table = getattr(image, "_table", None)
-    if table is not None:  # board.IndexedImage: a 32-bit colour table
-        table = table.copy()
-        table[GAP_INDEX] = argb_table(np.array([rgb], dtype=np.uint8))[0]
-        image._table = table
-    elif image.lut is not None:
-        lut = np.array(image.lut, copy=True)
-        lut[GAP_INDEX, :3] = rgb
-        image.setLookupTable(lut)
-        return
-    if image.image is not None:
-        image.setImage(image.image, autoLevels=False, levels=None)
+    image.set_colour(GAP_INDEX, rgb)
 
 
 def _menu(window, title: str) -> QMenu | None:

@@ -330,6 +330,12 @@ class OutputPanel(Panel):
         self.probs = np.zeros(classes)
         self.grad = np.zeros(classes)
 
+    def _mark_anchor(self, i: int) -> tuple[float, float]:
+        """Centred over its bar, except at the ends, where the label would leave the plot."""
+        if i < 2:
+            return (0.0, 1.0)
+        return (1.0, 1.0) if i > len(self.x) - 3 else (0.5, 1.0)
+
     def show_trace(self, trace, sample_index):
         self.probs = trace.probs
         self.grad = trace.layers[-1].dout[0]
@@ -341,6 +347,8 @@ class OutputPanel(Panel):
             self._sign_brushes[int(g > 0)] for g in self.grad])
         top = lambda i: min(float(self.probs[i]), 1.0) if np.isfinite(self.probs[i]) else 0.0  # noqa: E731
         self.true_mark.setPos(trace.label, top(trace.label) + 0.02)
+        self.true_mark.setAnchor(self._mark_anchor(trace.label))
+        self.predicted_mark.setAnchor(self._mark_anchor(trace.prediction))
         if trace.prediction == trace.label:
             self.predicted_mark.hide()
             self.true_mark.setText("true = pred")
