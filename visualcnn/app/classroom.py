@@ -335,28 +335,26 @@ class Classroom(QObject):
         return f"drawn, target {self.draw.target.value()}"
 
     def try_drawing(self) -> None:
-        sample = self.drawing_as_sample()
-        if sample is None:
-            return
-        w = self.window
-        w.loop.stop()
-        w.hide_banner()
-        trace = w.session.try_sample(sample, self.draw.target.value(), self._drawn_note())
-        w.show_trace(trace)
+        self._run_drawing(train=False)
 
     def train_on_drawing(self) -> None:
+        self._run_drawing(train=True)
+
+    def _run_drawing(self, train: bool) -> None:
+        """Forward and backward on the drawing with its target label; with ``train``, one
+        training step on it."""
         sample = self.drawing_as_sample()
         if sample is None:
             return
         w = self.window
         w.loop.stop()
         w.hide_banner()
-        trace = w.session.train_sample(sample, self.draw.target.value(), self._drawn_note())
-        w.show_trace(trace)
-        w.curves_panel.show_history(w.session.history)
-        if w.session.failure:
-            w.show_banner(f"Training paused: {w.session.failure}. Lower the learning rate, "
-                          f"then press Reset (Ctrl+R).")
+        run = w.session.train_sample if train else w.session.try_sample
+        w.show_trace(run(sample, self.draw.target.value(), self._drawn_note()))
+        if train:
+            w.curves_panel.show_history(w.session.history)
+            if w.session.failure:
+                w.show_failure(w.session.failure)
 
     def _on_stroke(self) -> None:
         """After each stroke the drawing runs by itself, unless training is running."""

@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.loop = RunLoop(session, self)
         self.loop.trace_ready.connect(self.show_trace)
         self.loop.running_changed.connect(self._on_running_changed)
-        self.loop.failed.connect(self._on_failed)
+        self.loop.failed.connect(self.show_failure)
         self.actions = create_actions(self)
         self.panels: list[Panel] = []
         self.docks: dict[str, QDockWidget] = {}
@@ -383,7 +383,8 @@ class MainWindow(QMainWindow):
         self._last_curves = time.perf_counter()
         self.test_evaluated.emit()
 
-    def _on_failed(self, message: str) -> None:
+    def show_failure(self, message: str) -> None:
+        """The banner for a step that went infinite or NaN."""
         self.show_banner(f"Training paused: {message}. Lower the learning rate, then press "
                          f"Reset (Ctrl+R) or open a checkpoint.")
 
