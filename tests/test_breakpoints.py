@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from visualcnn.breakpoints import Breakpoints, layer_grad_norms
 from visualcnn.nn import Network
+from visualcnn.training.breakpoints import Breakpoints, layer_grad_norms
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from visualcnn.breakpoints import Breakpoints, layer_grad_norms
 from visualcnn.data.dataset import Dataset
-from visualcnn.debugger import REWIND_STEPS, Debugger
 from visualcnn.nn import Network
-from visualcnn.session import Session
+from visualcnn.training.breakpoints import Breakpoints, layer_grad_norms
+from visualcnn.training.debugger import REWIND_STEPS, Debugger
+from visualcnn.training.session import Session
 
 DEFAULT = "conv8x3-pool2-dense10"
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"

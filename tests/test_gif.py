@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PyQt6.QtGui import QImageReader  # noqa: E402
 
-from visualcnn.gifwriter import build_palette, encode_gif, lzw_compress, save_gif  # noqa: E402
+from visualcnn.common.gif import build_palette, encode_gif, lzw_compress, save_gif  # noqa: E402
 
 
 def read_back(path):

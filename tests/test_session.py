@@ -4,10 +4,10 @@ import sys
 import numpy as np
 import pytest
 
+from visualcnn.common.errors import ArchError, CheckpointError, UserError
 from visualcnn.data.dataset import Dataset
-from visualcnn.errors import ArchError, CheckpointError, UserError
 from visualcnn.nn import Network
-from visualcnn.session import Session
+from visualcnn.training.session import Session
 
 
 def make_dataset(n_train=30, n_test=10, channels=1):
@@ -128,6 +128,6 @@ def test_bad_checkpoints_keep_the_current_network(session, tmp_path):
 
 
 def test_session_does_not_import_qt():
-    code = ("import sys, visualcnn.session; "
+    code = ("import sys, visualcnn.training.session; "
             "assert not any(m.startswith(('PyQt6', 'pyqtgraph')) for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from visualcnn.errors import UserError
+from visualcnn.common.errors import UserError
 from visualcnn.nn.arch import DEFAULT_ARCH, PRESETS, canonical_arch, parse_arch
-from visualcnn.session import LR_MAX, LR_MIN
+from visualcnn.training.session import LR_MAX, LR_MIN
 
 DEFAULT_LR = 0.01
 USAGE_ERROR = 2
@@ -256,7 +256,7 @@ def cmd_gradcheck(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.gui:
-        from visualcnn.app.launch import gui_benchmark
+        from visualcnn.bench.gui import gui_benchmark
 
         data = _load_data(args.data)
         result = gui_benchmark(data, _build_network(None, data, 0), seconds=args.seconds)
@@ -267,7 +267,7 @@ def cmd_bench(args) -> int:
                   f"{result['run_steps_per_s']:.0f} steps/s at {result['fps']:.1f} fps; headless "
                   f"{result['headless_steps_per_s']:.0f} steps/s; ratio {result['run_ratio']:.2f}")
         return 0
-    from visualcnn.bench import format_bench, run_bench
+    from visualcnn.bench.engine import format_bench, run_bench
 
     result = run_bench()
     print(json.dumps(result) if args.json else format_bench(result))

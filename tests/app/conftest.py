@@ -12,7 +12,7 @@ from PyQt6.QtCore import QCoreApplication, QSettings  # noqa: E402
 
 from visualcnn.data.dataset import Dataset  # noqa: E402
 from visualcnn.nn import Network  # noqa: E402
-from visualcnn.session import Session  # noqa: E402
+from visualcnn.training.session import Session  # noqa: E402
 
 
 def make_dataset(n_train=60, n_test=20, seed=0) -> Dataset:

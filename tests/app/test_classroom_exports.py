@@ -6,8 +6,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage, QImageReader
 from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
-from visualcnn.app.draw_canvas import qimage_to_array
-from visualcnn.app.exports import GIF_SCALE
+from visualcnn.app.classroom.draw_canvas import qimage_to_array
+from visualcnn.app.classroom.exports import GIF_SCALE
 
 
 def save_to(monkeypatch, path):
@@ -103,7 +103,7 @@ def test_recording_makes_a_frame_per_phase_when_stepping_by_phase(window):
 
 
 def test_recording_stops_itself_at_the_frame_limit(window, monkeypatch):
-    import visualcnn.app.exports as exports
+    import visualcnn.app.classroom.exports as exports
 
     monkeypatch.setattr(exports, "MAX_GIF_FRAMES", 3)
     window.actions["record_gif"].trigger()

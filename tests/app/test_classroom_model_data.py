@@ -6,8 +6,8 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFileDialog
 
-from visualcnn.app.model_data import arch_for_classes, dataset_spec
-from visualcnn.app.panels import ConvPanel
+from visualcnn.app.classroom.model_data import arch_for_classes, dataset_spec
+from visualcnn.app.views.panels import ConvPanel
 from visualcnn.nn.arch import PRESETS
 
 
@@ -125,7 +125,7 @@ def test_dataset_spec_and_class_count():
 def test_checkpoint_restores_architecture_learning_rate_and_step(window, tmp_path,
                                                                  monkeypatch, dataset):
     from visualcnn.nn import Network
-    from visualcnn.session import Session
+    from visualcnn.training.session import Session
 
     other = Session(dataset, Network.from_arch(PRESETS["deeper"]), lr=0.07)
     for _ in range(3):

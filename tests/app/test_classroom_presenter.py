@@ -6,8 +6,8 @@ from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QApplication, QToolBar
 
-from visualcnn.app.board import Board
-from visualcnn.app.classroom import PRESENTER_FONT_SCALE, THEMES
+from visualcnn.app.classroom.controller import PRESENTER_FONT_SCALE, THEMES
+from visualcnn.app.views.board import Board
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from visualcnn.app.testset_views import confusion_matrix
+from visualcnn.app.classroom.testset_views import confusion_matrix
 
 
 @pytest.fixture

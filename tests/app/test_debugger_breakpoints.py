@@ -12,10 +12,10 @@ import pytest
 from PyQt6.QtCore import QCoreApplication, QEvent, Qt
 
 from tests.app.conftest import make_dataset
-from visualcnn.breakpoints import layer_grad_norms
 from visualcnn.data.dataset import Dataset
 from visualcnn.nn import Network
-from visualcnn.session import Session
+from visualcnn.training.breakpoints import layer_grad_norms
+from visualcnn.training.session import Session
 
 GO_ON = 25  # steps a run must pass when its breakpoint should not fire
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 
-from visualcnn.app.inspector import fmt, pixel_centre
-from visualcnn.app.panels import ConvPanel, DensePanel, PoolPanel
+from visualcnn.app.debug.inspector import fmt, pixel_centre
+from visualcnn.app.views.panels import ConvPanel, DensePanel, PoolPanel
 
 
 def panel(window, kind):

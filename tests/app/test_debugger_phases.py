@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from visualcnn.app.panels import ConvPanel, InputPanel, OutputPanel
+from visualcnn.app.views.panels import ConvPanel, InputPanel, OutputPanel
 from visualcnn.nn import Network
 
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"

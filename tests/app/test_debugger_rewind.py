@@ -5,8 +5,8 @@ import gc
 import numpy as np
 from PyQt6.QtCore import QCoreApplication, QEvent, Qt
 
-from visualcnn.debugger import REWIND_STEPS
 from visualcnn.nn import Network
+from visualcnn.training.debugger import REWIND_STEPS
 
 
 def state(window):
@@ -77,7 +77,7 @@ def test_left_undoes_the_last_update_and_shows_the_trace_before(window, qtbot):
 
 def test_step_back_with_momentum_restores_the_velocity(qtbot, dataset, settings_dir):
     from visualcnn.app.main_window import MainWindow
-    from visualcnn.session import Session
+    from visualcnn.training.session import Session
 
     session = Session(dataset, Network.from_arch("conv8x3-pool2-dense10", momentum=0.9),
                       lr=0.01)

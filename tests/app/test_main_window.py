@@ -3,9 +3,9 @@ import pytest
 from PyQt6.QtCore import QSettings, Qt, QThread, QTimer
 from PyQt6.QtWidgets import QDockWidget, QTableWidget
 
-from visualcnn.app.colormaps import colour_indices
 from visualcnn.app.main_window import MainWindow, slider_to_lr
-from visualcnn.app.panels import ConvPanel, DensePanel, OutputPanel, PoolPanel, ReluPanel
+from visualcnn.app.views.colormaps import colour_indices
+from visualcnn.app.views.panels import ConvPanel, DensePanel, OutputPanel, PoolPanel, ReluPanel
 from visualcnn.nn import Network
 
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
@@ -214,7 +214,7 @@ def test_bad_checkpoint_shows_an_error_and_keeps_the_model(window, tmp_path):
 
 
 def test_opening_another_architecture_rebuilds_the_panels(window, tmp_path, dataset):
-    from visualcnn.session import Session
+    from visualcnn.training.session import Session
 
     path = tmp_path / "deeper.npz"
     Session(dataset, Network.from_arch(DEEPER)).save(path)
@@ -246,7 +246,7 @@ def test_every_panel_has_a_dock_in_the_view_menu(window):
 
 
 def test_window_uses_given_settings_object(dataset, settings_dir, qtbot):
-    from visualcnn.session import Session
+    from visualcnn.training.session import Session
 
     settings = QSettings(str(settings_dir / "other.ini"), QSettings.Format.IniFormat)
     window = MainWindow(Session(dataset, Network.from_arch("conv8x3-pool2-dense10")), settings)

@@ -3,7 +3,7 @@ a pool's dropped rows, and test-set views that belong to one network only."""
 
 import numpy as np
 
-from visualcnn.app.panels import DensePanel, PoolPanel
+from visualcnn.app.views.panels import DensePanel, PoolPanel
 
 
 def test_filters_that_do_not_fill_a_grid_still_show_their_pool_winners(make_window):

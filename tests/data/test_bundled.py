@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import visualcnn
+from visualcnn.common.errors import DataError
 from visualcnn.data import bundled_path, load_bundled, load_dataset
-from visualcnn.errors import DataError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from visualcnn.common.errors import DataError
 from visualcnn.data import load_dataset
 from visualcnn.data.drawn import area_weights, centre_of_mass, to_sample
-from visualcnn.errors import DataError
 
 
 def ink_box(sample):

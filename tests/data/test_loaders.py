@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from visualcnn.common.errors import DataError, UserError
 from visualcnn.data import (
     load_dataset,
     load_idx_folder,
     load_kaggle_csv,
     load_keras_npz,
 )
-from visualcnn.errors import DataError, UserError
 
 # Non-square images, so a transposed or mis-shaped read cannot pass.
 TRAIN_X = np.random.default_rng(1).integers(0, 256, size=(6, 3, 4), dtype=np.uint8)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from visualcnn.errors import ArchError, UserError
+from visualcnn.common.errors import ArchError, UserError
 from visualcnn.nn import DEEPER_ARCH, DEFAULT_ARCH, PRESETS, Network, parse_arch
 
 

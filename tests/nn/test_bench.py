@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from visualcnn.bench import format_bench, run_bench
+from visualcnn.bench.engine import format_bench, run_bench
 
 
 def positive(value) -> bool:

@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from visualcnn.errors import CheckpointError, UserError
+from visualcnn.common.errors import CheckpointError, UserError
 from visualcnn.nn import DEEPER_ARCH, DEFAULT_ARCH, Network
 from visualcnn.nn.network import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
 

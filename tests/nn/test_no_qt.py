@@ -8,7 +8,7 @@ import sys
 CHECK = """
 import sys
 import visualcnn, visualcnn.nn, visualcnn.data
-import visualcnn.nn.reference, visualcnn.nn.gradcheck, visualcnn.bench
+import visualcnn.nn.reference, visualcnn.nn.gradcheck, visualcnn.bench.engine
 net = visualcnn.Network.from_arch("conv8x3-pool2-dense10")
 net.train_step([[[0.5] * 28] * 28], 3, 0.01)
 loaded = sorted(m for m in sys.modules

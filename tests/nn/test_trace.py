@@ -7,7 +7,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from visualcnn.errors import UserError
+from visualcnn.common.errors import UserError
 from visualcnn.nn import DEEPER_ARCH, DEFAULT_ARCH, Network
 from visualcnn.nn.gradcheck import relative_error
 from visualcnn.nn.layers import softmax_cross_entropy

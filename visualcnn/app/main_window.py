@@ -28,17 +28,17 @@ from PyQt6.QtWidgets import (
 )
 
 from visualcnn.app.actions import create_actions, shortcut_rows
-from visualcnn.app.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
-from visualcnn.app.panels import (
+from visualcnn.app.run_loop import MAX_SPEED, RunLoop
+from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
+from visualcnn.app.views.panels import (
     CURVE_REFRESH_S,
     ConvPanel,
     DensePanel,
     Panel,
     build_panels,
 )
-from visualcnn.app.run_loop import MAX_SPEED, RunLoop
-from visualcnn.errors import UserError
-from visualcnn.session import LR_MAX, LR_MIN, Session
+from visualcnn.common.errors import UserError
+from visualcnn.training.session import LR_MAX, LR_MIN, Session
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -100,10 +100,12 @@ class MainWindow(QMainWindow):
         self._read_settings()
         self._build_docks()
         self._show_preview()
-        from visualcnn.app.classroom import Classroom  # draw, presenter, exports (issue 5)
+        from visualcnn.app.classroom.controller import (
+            Classroom,  # draw, presenter, exports (issue 5)
+        )
 
         self.classroom = Classroom(self)
-        from visualcnn.app.debugger_view import DebuggerView  # phases, rewind... (issue 4)
+        from visualcnn.app.debug.controller import DebuggerView  # phases, rewind... (issue 4)
 
         self.debugger = DebuggerView(self)
 

@@ -13,7 +13,7 @@ import time
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from visualcnn.session import Session
+from visualcnn.training.session import Session
 
 # Frame cap: 26 per second, a little above the 25 that read as smooth motion. A frame costs
 # about 11 ms of drawing here, so every frame above that is time taken from training.

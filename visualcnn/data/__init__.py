@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from visualcnn.common.errors import DataError
 from visualcnn.data.bundled import bundled_path, load_bundled
 from visualcnn.data.dataset import Dataset
 from visualcnn.data.loaders import load_idx_folder, load_kaggle_csv, load_keras_npz
-from visualcnn.errors import DataError
 
 __all__ = [
     "Dataset",

@@ -11,9 +11,9 @@ import dataclasses
 from pathlib import Path
 
 import visualcnn
+from visualcnn.common.errors import DataError
 from visualcnn.data.dataset import Dataset
 from visualcnn.data.loaders import load_keras_npz
-from visualcnn.errors import DataError
 
 BUNDLED_FILE = "mnist_5k.npz"
 BUNDLED_NAME = "bundled MNIST subset"

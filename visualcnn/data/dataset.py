@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from visualcnn.errors import DataError
+from visualcnn.common.errors import DataError
 
 CLASSES = 10
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualcnn.errors import DataError
+from visualcnn.common.errors import DataError
 
 INK_THRESHOLD = 0.02  # canvas values above this count as ink for the bounding box
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from visualcnn.common.errors import DataError, UserError
 from visualcnn.data.dataset import CLASSES, Dataset, check_labels, scale_pixels
-from visualcnn.errors import DataError, UserError
 
 IDX_FILES = (
     "train-images-idx3-ubyte",

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from visualcnn.errors import ArchError
+from visualcnn.common.errors import ArchError
 
 DEFAULT_ARCH = "conv8x3-pool2-dense10"
 DEEPER_ARCH = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"

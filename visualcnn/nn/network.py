@@ -15,8 +15,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from visualcnn.errors import CheckpointError, UserError
-from visualcnn.files import atomic_write
+from visualcnn.common.errors import CheckpointError, UserError
+from visualcnn.common.files import atomic_write
 from visualcnn.nn.arch import DEFAULT_ARCH, canonical_arch, parse_arch
 from visualcnn.nn.layers import (
     Conv2D,

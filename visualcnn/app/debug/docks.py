@@ -23,10 +23,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from visualcnn.app.board import Mosaic, format_number
-from visualcnn.app.panels import BoardPanel, TextBlock, _cell_for, grid_for
-from visualcnn.breakpoints import Breakpoints
+from visualcnn.app.views.board import Mosaic, format_number
+from visualcnn.app.views.panels import BoardPanel, TextBlock, _cell_for, grid_for
 from visualcnn.nn.gradcheck import TOLERANCE
+from visualcnn.training.breakpoints import Breakpoints
 
 
 # ----------------------------------------------------------------------- breakpoints

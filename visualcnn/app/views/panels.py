@@ -12,8 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QGraphicsItem, QWidget
 
-from visualcnn.app.board import GAP, TEXT, Board, MaskOverlay, Mosaic, format_number
-from visualcnn.app.colormaps import DIVERGING, SEQUENTIAL
+from visualcnn.app.views.board import GAP, TEXT, Board, MaskOverlay, Mosaic, format_number
+from visualcnn.app.views.colormaps import DIVERGING, SEQUENTIAL
 from visualcnn.nn import StepTrace
 
 MAP_UNITS = 20  # small maps (11 x 11) are enlarged to about this many units

@@ -25,7 +25,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from visualcnn.app.draw_canvas import array_to_qimage
+from visualcnn.app.classroom.draw_canvas import array_to_qimage
 
 MAX_THUMBNAILS = 300   # a gallery of thousands of icons would take seconds to build
 THUMB = 56

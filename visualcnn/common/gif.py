@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from visualcnn.files import atomic_write
+from visualcnn.common.files import atomic_write
 
 MAX_CODE = 4095  # LZW codes have at most 12 bits
 

@@ -17,7 +17,7 @@ from PyQt6.QtCore import QRectF, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QImage
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
-from visualcnn.app.colormaps import (
+from visualcnn.app.views.colormaps import (
     BACKGROUND,
     DIVERGING_LUT,
     GAP_INDEX,

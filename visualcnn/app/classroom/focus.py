@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualcnn.app.board import TEXT, MaskOverlay, Mosaic
-from visualcnn.app.panels import MAP_UNITS, BoardPanel, TextBlock, _cell_for, grid_for
+from visualcnn.app.views.board import TEXT, MaskOverlay, Mosaic
+from visualcnn.app.views.panels import MAP_UNITS, BoardPanel, TextBlock, _cell_for, grid_for
 
 
 def _view_shape(shape: tuple[int, ...]) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -17,8 +17,8 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from visualcnn.app.colormaps import DIVERGING
-from visualcnn.app.panels import ConvPanel, DensePanel, InputPanel, PoolPanel, ReluPanel
+from visualcnn.app.views.colormaps import DIVERGING
+from visualcnn.app.views.panels import ConvPanel, DensePanel, InputPanel, PoolPanel, ReluPanel
 from visualcnn.nn.explain import (
     explain_conv_unit,
     explain_dense_unit,
@@ -220,7 +220,7 @@ class Inspector:
         self.selection = selection
         dock = getattr(getattr(self.window, "debugger", None), "inspector_dock", None)
         if dock is not None:
-            from visualcnn.app.debugger_view import reveal
+            from visualcnn.app.debug.controller import reveal
 
             reveal(dock)
         self.refresh()

@@ -20,11 +20,11 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QDockWidget, QTabBar
 
-from visualcnn.app.board import TEXT
-from visualcnn.app.debug_docks import BreakpointsWidget, GradcheckWidget, UpdateWidget
-from visualcnn.app.inspector import Inspector
-from visualcnn.app.panels import BoardPanel, ConvPanel, DensePanel, InputPanel
-from visualcnn.debugger import Debugger
+from visualcnn.app.debug.docks import BreakpointsWidget, GradcheckWidget, UpdateWidget
+from visualcnn.app.debug.inspector import Inspector
+from visualcnn.app.views.board import TEXT
+from visualcnn.app.views.panels import BoardPanel, ConvPanel, DensePanel, InputPanel
+from visualcnn.training.debugger import Debugger
 
 HIGHLIGHT = "QDockWidget::title { background: #ffca28; padding-left: 4px; }"
 NOT_YET = "not yet\ncomputed"

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from visualcnn.errors import ArchError, UserError
+from visualcnn.common.errors import ArchError, UserError
 from visualcnn.nn import Network, StepTrace
 
 LR_MIN, LR_MAX = 1e-5, 1.0
@@ -133,7 +133,7 @@ class Session:
     until ``reset()`` or ``open()``.
     """
 
-    # The debugger (visualcnn.debugger) sees every step through ``step_hook`` and asks a run
+    # The debugger (training.debugger) sees every step through ``step_hook`` and asks a run
     # to pause by setting ``pause_reason``, which the run loop reads after each step.
     step_hook = None
     pause_reason: str | None = None

@@ -27,23 +27,23 @@ from PyQt6.QtWidgets import (
     QToolBar,
 )
 
-from visualcnn.app.board import Board
-from visualcnn.app.colormaps import GAP_INDEX
-from visualcnn.app.draw_canvas import DrawPanel
-from visualcnn.app.exports import GifRecorder, save_png
-from visualcnn.app.focus import FocusPanel, focusable_layers
-from visualcnn.app.model_data import (
+from visualcnn.app.classroom.draw_canvas import DrawPanel
+from visualcnn.app.classroom.exports import GifRecorder, save_png
+from visualcnn.app.classroom.focus import FocusPanel, focusable_layers
+from visualcnn.app.classroom.model_data import (
     DATASET_FILTER,
     ModelDataPanel,
     arch_for_classes,
     dataset_spec,
 )
-from visualcnn.app.testset_views import TestSetView
+from visualcnn.app.classroom.testset_views import TestSetView
+from visualcnn.app.views.board import Board
+from visualcnn.app.views.colormaps import GAP_INDEX
+from visualcnn.common.errors import UserError
 from visualcnn.data import load_dataset
 from visualcnn.data.drawn import to_sample
-from visualcnn.errors import UserError
 from visualcnn.nn import Network
-from visualcnn.session import Session
+from visualcnn.training.session import Session
 
 PRESENTER_FONT_SCALE = 1.6
 THEMES = {

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualcnn.breakpoints import Breakpoints
 from visualcnn.nn.gradcheck import GradcheckReport, gradcheck
 from visualcnn.nn.network import PhaseEvent
 from visualcnn.nn.trace import StepTrace
+from visualcnn.training.breakpoints import Breakpoints
 
 REWIND_STEPS = 500
 

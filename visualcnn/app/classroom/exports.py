@@ -1,7 +1,7 @@
 """Pictures for slides: a widget saved as a PNG, and a run recorded as an animated GIF.
 
 Files are written atomically (a temporary file in the same folder, then renamed), so a
-failed save never leaves half a picture behind. The GIF encoder is ``visualcnn.gifwriter``.
+failed save never leaves half a picture behind. The GIF encoder is ``visualcnn.common.gif``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import QObject, Qt
 
-from visualcnn.app.draw_canvas import qimage_to_array
-from visualcnn.files import atomic_write
-from visualcnn.gifwriter import save_gif
+from visualcnn.app.classroom.draw_canvas import qimage_to_array
+from visualcnn.common.files import atomic_write
+from visualcnn.common.gif import save_gif
 
 GIF_SCALE = 0.5          # frames are the window at half size: legible, and quick to encode
 MAX_GIF_FRAMES = 400     # recording stops by itself after this many frames...
