@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from visualcnn.app.views.panels import nice_ceiling
+from visualcnn.app.views.curves import nice_ceiling
 
 
 @pytest.mark.parametrize("value, expected", [(1, 1), (1.2, 1.5), (300, 300), (301, 400),

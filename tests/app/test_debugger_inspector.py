@@ -5,7 +5,7 @@ import math
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 
-from visualcnn.app.debug.inspector import fmt, pixel_centre
+from visualcnn.app.debug.inspector import fmt
 from visualcnn.app.views.panels import ConvPanel, DensePanel, PoolPanel
 
 
@@ -19,7 +19,7 @@ def click_scene(qtbot, board, x, y):
 
 
 def click_pixel(qtbot, mosaic, tile, i, j):
-    click_scene(qtbot, mosaic.board, *pixel_centre(mosaic, tile, i, j))
+    click_scene(qtbot, mosaic.board, *mosaic.pixel_centre(tile, i, j))
 
 
 def stepped(window, n=3):

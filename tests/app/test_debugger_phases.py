@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from visualcnn.app.views.panels import ConvPanel, InputPanel, OutputPanel
+from visualcnn.app.views.output import OutputPanel
+from visualcnn.app.views.panels import ConvPanel, InputPanel
 from visualcnn.nn import Network
 
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
@@ -67,13 +68,13 @@ def test_panels_not_reached_show_not_yet_computed_never_stale_numbers(window, qt
     assert window.docks["conv1"].windowTitle().startswith("▶ FORWARD")
     assert not window.docks["pool1"].windowTitle().startswith("▶")
     output = next(p for p in window.panels if isinstance(p, OutputPanel))
-    assert all(note.isVisible() for note in output._debug_notes)
+    assert all(note.isVisible() for note in output.not_computed_notes)
     for _ in range(3):
         window.actions["step_phase"].trigger()  # pool1, flatten1, dense1
     window.actions["step_phase"].trigger()  # loss
     assert window.debugger.phase_text == "loss"
     assert window.docks["output"].windowTitle().startswith("▶ LOSS")
-    assert not any(note.isVisible() for note in output._debug_notes)
+    assert not any(note.isVisible() for note in output.not_computed_notes)
     np.testing.assert_array_equal(output.prob_bars.opts["height"], view.trace.probs)
     assert np.isnan(conv.grad_maps.raw).all()
     window.actions["step_phase"].trigger()  # backward dense1

@@ -5,7 +5,8 @@ from PyQt6.QtWidgets import QDockWidget, QTableWidget
 
 from visualcnn.app.main_window import MainWindow, slider_to_lr
 from visualcnn.app.views.colormaps import colour_indices
-from visualcnn.app.views.panels import ConvPanel, DensePanel, OutputPanel, PoolPanel, ReluPanel
+from visualcnn.app.views.output import OutputPanel
+from visualcnn.app.views.panels import ConvPanel, DensePanel, PoolPanel, ReluPanel
 from visualcnn.nn import Network
 
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"

@@ -30,13 +30,9 @@ from PyQt6.QtWidgets import (
 from visualcnn.app.actions import create_actions, shortcut_rows
 from visualcnn.app.run_loop import MAX_SPEED, RunLoop
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
-from visualcnn.app.views.panels import (
-    CURVE_REFRESH_S,
-    ConvPanel,
-    DensePanel,
-    Panel,
-    build_panels,
-)
+from visualcnn.app.views.curves import CURVE_REFRESH_S
+from visualcnn.app.views.panel import Panel
+from visualcnn.app.views.panels import ConvPanel, DensePanel, build_panels
 from visualcnn.common.errors import UserError
 from visualcnn.training.session import LR_MAX, LR_MIN, Session
 

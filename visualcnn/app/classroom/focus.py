@@ -6,26 +6,10 @@ dL/d(input), dL/d(parameters), dL/d(output), each next to the forward value it b
 
 from __future__ import annotations
 
-import numpy as np
-
-from visualcnn.app.views.board import TEXT, MaskOverlay, Mosaic
-from visualcnn.app.views.panels import MAP_UNITS, BoardPanel, TextBlock, _cell_for, grid_for
-
-
-def _view_shape(shape: tuple[int, ...]) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(grid, tile) to show one sample's array of ``shape``: maps in a grid, a vector as a
-    strip."""
-    if len(shape) == 3:
-        c, h, w = shape
-        return grid_for(c), (h, w)
-    return (1, 1), (1, int(np.prod(shape)))
-
-
-def _cell(tile: tuple[int, int]) -> float:
-    h, w = tile
-    if h == 1:
-        return _cell_for(tile, 60)
-    return _cell_for(tile, MAP_UNITS)
+from visualcnn.app.views.board import TEXT
+from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
+from visualcnn.app.views.panel import BoardPanel, TextBlock
+from visualcnn.app.views.tiling import map_tiling, template_shape_before, weight_tiling
 
 
 def focusable_layers(net) -> list[str]:
@@ -48,11 +32,8 @@ class FocusPanel(BoardPanel):
         for s in net.specs[:index]:
             nonnegative = (nonnegative if s.kind in ("pool", "flatten")
                            else s.kind == "relu")
-        in_shape = spec.shape_in
         # A dense layer after flatten reads maps: show its input as those maps.
-        before = net.specs[index - 1] if index > 0 else None
-        self.in_shape = before.shape_in if (spec.kind == "dense" and before is not None
-                                            and before.kind == "flatten") else in_shape
+        self.in_shape = template_shape_before(net, index) or spec.shape_in
         out_nonneg = spec.kind == "relu" or (spec.kind == "pool" and nonnegative)
         board = self.board
         self.forward_head = TextBlock(board, 1, 20, size=1.6 * TEXT)
@@ -60,50 +41,24 @@ class FocusPanel(BoardPanel):
         self.forward_head.set_text("forward")
         self.backward_head.set_text("backward")
 
-        grid, tile = _view_shape(self.in_shape)
-        cell = _cell(tile)
-        self.x = Mosaic(board, name, "input x", grid, tile, not nonnegative,
-                        lambda r, c: "input", cell)
-        self.dx = Mosaic(board, name, "dL/dx", grid, tile, True, lambda r, c: "input", cell)
+        tiling = map_tiling(self.in_shape)
+        self.x = Mosaic(board, name, "input x", tiling, not nonnegative)
+        self.dx = Mosaic(board, name, "dL/dx", tiling, True)
         rows = [[self.forward_head, self.backward_head], [self.x, self.dx]]
         self.winners = MaskOverlay(self.x) if spec.kind == "pool" else None
 
         self.W = self.dW = None
         layer = net.layers[index]
         if "W" in layer.params:
-            W = layer.params["W"]
-            if spec.kind == "conv":
-                f, c, k, _ = W.shape
-                self.w_grid = grid_for(f) if c == 1 else (c, f)
-                self.w_tile = (k, k)
-                self.w_maps = (lambda a: a[:, 0]) if c == 1 else (
-                    lambda a: a.transpose(1, 0, 2, 3))
-                w_cell = _cell_for((k, k), 9 if c == 1 else 5)
-            elif len(self.in_shape) == 3:   # dense over maps: one template per unit
-                c, h, w = self.in_shape
-                units = W.shape[0]
-                self.w_grid = grid_for(units, 5) if c == 1 else (units, c)
-                self.w_tile = (h, w)
-                self.w_maps = (lambda a: a.reshape(-1, h, w)) if c == 1 else (
-                    lambda a: a.reshape(-1, c, h, w))
-                w_cell = 1.0
-            else:
-                self.w_grid, self.w_tile = (1, 1), W.shape
-                self.w_maps = lambda a: a[None]
-                w_cell = _cell_for(W.shape, 60)
-            self.W = Mosaic(board, name, "weights W", self.w_grid, self.w_tile, True,
-                            lambda r, c: "weight", w_cell)
-            self.dW = Mosaic(board, name, "dL/dW", self.w_grid, self.w_tile, True,
-                             lambda r, c: "weight", w_cell)
+            weights = weight_tiling(layer.params["W"].shape, template_shape_before(net, index))
+            self.W = Mosaic(board, name, "weights W", weights, True)
+            self.dW = Mosaic(board, name, "dL/dW", weights, True)
             rows.append([self.W, self.dW])
 
         self.out_shape = spec.shape_out
-        grid, tile = _view_shape(self.out_shape)
-        cell = _cell(tile)
-        self.out = Mosaic(board, name, "output", grid, tile, not out_nonneg,
-                          lambda r, c: "output", cell)
-        self.dout = Mosaic(board, name, "dL/d(output)", grid, tile, True,
-                           lambda r, c: "output", cell)
+        tiling = map_tiling(self.out_shape)
+        self.out = Mosaic(board, name, "output", tiling, not out_nonneg)
+        self.dout = Mosaic(board, name, "dL/d(output)", tiling, True)
         rows.append([self.out, self.dout])
         # Line the backward column up: every left block as wide as the widest one.
         left = max(row[0].width for row in rows)
@@ -111,25 +66,20 @@ class FocusPanel(BoardPanel):
             row[0].width = left
         self.layout(rows)
 
-    def _as_maps(self, a: np.ndarray, shape) -> np.ndarray:
-        if len(shape) == 3:
-            return a.reshape(shape)
-        return a.reshape(1, 1, -1)
-
     def show_trace(self, trace, sample_index) -> None:
         lt = trace.layers[self.index]
         if lt.x is not None:
-            self.x.set_maps(self._as_maps(lt.x[0], self.in_shape))
+            self.x.show(lt.x[0])
         if lt.dx is not None:
-            self.dx.set_maps(self._as_maps(lt.dx[0], self.in_shape))
+            self.dx.show(lt.dx[0])
         if self.winners is not None and "argmax_mask" in lt.extras:
             self.winners.set_mask(lt.extras["argmax_mask"][0])
         if self.W is not None:
             if "W" in lt.params:
-                self.W.set_maps(self.w_maps(lt.params["W"]))
+                self.W.show(lt.params["W"])
             if "W" in lt.grads:
-                self.dW.set_maps(self.w_maps(lt.grads["W"]))
+                self.dW.show(lt.grads["W"])
         if lt.out is not None:
-            self.out.set_maps(self._as_maps(lt.out[0], self.out_shape))
+            self.out.show(lt.out[0])
         if lt.dout is not None:
-            self.dout.set_maps(self._as_maps(lt.dout[0], self.out_shape))
+            self.dout.show(lt.dout[0])

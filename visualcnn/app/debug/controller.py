@@ -406,20 +406,7 @@ class DebuggerView:
         self._output_note(trace.probs is None)
 
     def _output_note(self, show: bool) -> None:
-        out = self.window.output_panel
-        notes = getattr(out, "_debug_notes", None)
-        if notes is None:
-            import pyqtgraph as pg
-
-            notes = []
-            for plot, y in ((out.prob_plot, 0.65), (out.grad_plot, 0.0)):
-                note = pg.TextItem("not yet computed", color=(60, 60, 60), anchor=(0.5, 0.5))
-                plot.addItem(note)
-                note.setPos((len(out.x) - 1) / 2, y)
-                notes.append(note)
-            out._debug_notes = notes
-        for note in notes:
-            note.setVisible(show)
+        self.window.output_panel.show_not_computed(show)
 
     def _mark_layer(self, event) -> None:
         key = event.layer if event.phase != "loss" else "output"

@@ -23,8 +23,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from visualcnn.app.views.board import Mosaic, format_number
-from visualcnn.app.views.panels import BoardPanel, TextBlock, _cell_for, grid_for
+from visualcnn.app.views.board import format_number
+from visualcnn.app.views.mosaic import Mosaic
+from visualcnn.app.views.panel import BoardPanel, TextBlock
+from visualcnn.app.views.tiling import template_shape_before, weight_tiling
 from visualcnn.nn.gradcheck import TOLERANCE
 from visualcnn.training.breakpoints import Breakpoints
 
@@ -220,29 +222,10 @@ class UpdateLayerView(BoardPanel):
         super().__init__()
         self.name = layer.name
         self.kind = layer.kind
-        W = layer.params["W"]
-        if layer.kind == "conv":
-            f, c, k, _ = W.shape
-            grid, tile = (grid_for(f) if c == 1 else (c, f)), (k, k)
-            cell = _cell_for((k, k), 9 if c == 1 else 5)
-            self._reshape = (lambda a: a[:, 0]) if c == 1 else (
-                lambda a: a.transpose(1, 0, 2, 3))
-        elif template_shape is not None:
-            c, h, w = template_shape
-            units = W.shape[0]
-            grid, tile, cell = ((grid_for(units, 5) if c == 1 else (units, c)), (h, w), 1.0)
-            self._reshape = (lambda a: a.reshape(-1, h, w)) if c == 1 else (
-                lambda a: a.reshape(-1, c, h, w))
-        else:
-            grid, tile = (1, 1), W.shape
-            cell = _cell_for(tile, 60)
-            self._reshape = lambda a: a[None]
-        describe = lambda r, col: f"tile {r}, {col}"  # noqa: E731
-        self.before = Mosaic(self.board, self.name, f"{self.name} W before", grid, tile, True,
-                             describe, cell)
-        self.update = Mosaic(self.board, self.name, "update −lr·dW", grid, tile, True,
-                             describe, cell)
-        self.after = Mosaic(self.board, self.name, "W after", grid, tile, True, describe, cell)
+        tiling = weight_tiling(layer.params["W"].shape, template_shape)
+        self.before = Mosaic(self.board, self.name, f"{self.name} W before", tiling, True)
+        self.update = Mosaic(self.board, self.name, "update −lr·dW", tiling, True)
+        self.after = Mosaic(self.board, self.name, "W after", tiling, True)
         self.biases = TextBlock(self.board, min(len(layer.params["b"]), 16) + 1, 34)
         # Stacked: the dock is a narrow column beside the panels.
         self.layout([[self.before], [self.update], [self.after], [self.biases]])
@@ -264,8 +247,8 @@ class UpdateLayerView(BoardPanel):
         for m, a in ((self.before, W), (self.after, after)):
             m.scale_mode = "fixed"
             m.fixed_levels = (-top, top)
-            m.set_maps(self._reshape(a))
-        self.update.set_maps(self._reshape(U))
+            m.show(a)
+        self.update.show(U)
         b, ub = lt.params["b"], lt.updates["b"]
         lines = [" i     b before     update      after"]
         lines += [f"{i:2d} {format_number(b[i]):>11} {format_number(ub[i]):>10} "
@@ -297,10 +280,7 @@ class UpdateWidget(QWidget):
         for i, layer in enumerate(net.layers):
             if not layer.params:
                 continue
-            before = net.specs[i - 1] if i > 0 else None
-            template = before.shape_in if (layer.kind == "dense" and before is not None
-                                           and before.kind == "flatten") else None
-            view = UpdateLayerView(layer, template)
+            view = UpdateLayerView(layer, template_shape_before(net, i))
             self.views.append(view)
             layout.addWidget(view.widget, 1)
         self.scroll.setWidget(inner)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -84,29 +84,6 @@ class Selection:
     what: str
     layer: str | None
     index: tuple[int, ...]
-
-
-def locate(mosaic, x: float, y: float) -> tuple[int, int, int, int] | None:
-    """(tile row, tile col, y, x) of the map pixel at scene point (x, y), or None."""
-    if mosaic.raw is None:
-        return None
-    col = math.floor((x - mosaic.image_x) / mosaic.cell)
-    row = math.floor((y - mosaic.image_y) / mosaic.cell)
-    if not (0 <= col < mosaic.cols * (mosaic.w + 1) and 0 <= row < mosaic.rows * (mosaic.h + 1)):
-        return None
-    (r, i), (c, j) = divmod(row, mosaic.h + 1), divmod(col, mosaic.w + 1)
-    if i == mosaic.h or j == mosaic.w or r >= mosaic.rows or c >= mosaic.cols:
-        return None
-    if r * mosaic.cols + c >= mosaic.count:
-        return None
-    return r, c, i, j
-
-
-def pixel_centre(mosaic, tile: int, i: int, j: int) -> tuple[float, float]:
-    """Scene position of the middle of map pixel (i, j) of tile number ``tile``."""
-    r, c = divmod(tile, mosaic.cols)
-    return (mosaic.image_x + (c * (mosaic.w + 1) + j + 0.5) * mosaic.cell,
-            mosaic.image_y + (r * (mosaic.h + 1) + i + 0.5) * mosaic.cell)
 
 
 class Inspector:
@@ -187,20 +164,20 @@ class Inspector:
         """The unit of ``panel`` under scene point (x, y), if it is one the inspector explains."""
         if isinstance(panel, ConvPanel):
             for mosaic in (panel.maps, panel.grad_maps):
-                hit = locate(mosaic, x, y)
+                hit = mosaic.locate(x, y)
                 if hit:
                     r, c, i, j = hit
                     return Selection("conv", panel.name, (r * mosaic.cols + c, i, j))
             for mosaic in (panel.weights, panel.grad_weights):
-                hit = locate(mosaic, x, y)
+                hit = mosaic.locate(x, y)
                 if hit:
                     r, c, i, j = hit
-                    f, ch = (r * mosaic.cols + c, 0) if panel._single_channel else (c, r)
+                    f, ch = mosaic.tiling.index_of(r, c)
                     return Selection("weight", panel.name, (f, ch, i, j))
         elif isinstance(panel, PoolPanel):
             for mosaic, down in ((panel.pooled, 1), (panel.grad_pooled, 1), (panel.inputs, 0),
                                  (panel.routed, 0)):
-                hit = locate(mosaic, x, y)
+                hit = mosaic.locate(x, y)
                 if hit:
                     r, c, i, j = hit
                     if not down:  # a click on the pool's input picks the window it is in
@@ -210,7 +187,7 @@ class Inspector:
                             return None  # a row or column the pool drops: no window
                     return Selection("pool", panel.name, (r * mosaic.cols + c, i, j))
         elif isinstance(panel, DensePanel):
-            hit = locate(panel.out, x, y)
+            hit = panel.out.locate(x, y)
             if hit:
                 return Selection("dense", panel.name, (hit[3],))
         return None
@@ -400,11 +377,7 @@ class Inspector:
         return None
 
     def _outline(self, mosaic, tile: int, rows, cols, colour, width: float = 2.0) -> None:
-        r, c = divmod(tile, mosaic.cols)
-        x0 = mosaic.image_x + (c * (mosaic.w + 1) + cols[0]) * mosaic.cell
-        y0 = mosaic.image_y + (r * (mosaic.h + 1) + rows[0]) * mosaic.cell
-        item = QGraphicsRectItem(QRectF(x0, y0, (cols[1] - cols[0]) * mosaic.cell,
-                                        (rows[1] - rows[0]) * mosaic.cell))
+        item = QGraphicsRectItem(mosaic.pixel_rect(tile, rows, cols))
         pen = QPen(QColor(*colour))
         pen.setCosmetic(True)
         pen.setWidthF(width)
