@@ -68,7 +68,7 @@ def save_screenshot(out_path, dataset, net, steps: int, size=(1366, 768), lr: fl
         window.resize(*size)
         window.show()
         app.processEvents()
-        window._size_docks()  # the docks follow the final size, not the default one
+        window.fit_docks()  # the docks follow the final size, not the default one
         for _ in range(steps):
             trace = window.session.step()
         if steps:

@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSlider,
     QStyle,
@@ -28,6 +29,7 @@ from PyQt6.QtWidgets import (
 )
 
 from visualcnn.app.actions import create_actions, shortcut_rows
+from visualcnn.app.docks import reveal
 from visualcnn.app.run_loop import MAX_SPEED, RunLoop
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
 from visualcnn.app.views.curves import CURVE_REFRESH_S
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self.actions = create_actions(self)
         self.panels: list[Panel] = []
         self.docks: dict[str, QDockWidget] = {}
+        self.side_docks: list[QDockWidget] = []  # the features' column of tabs
         self.last_trace = None
         self._last_curves = 0.0
         self.scale_mode = DEFAULT_SCALE_MODE
@@ -107,7 +110,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------- construction
     def _build_controls(self) -> None:
-        bar = QToolBar("Controls", self)
+        self.controls_bar = bar = QToolBar("Controls", self)
         bar.setObjectName("toolbar_controls")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(bar)
@@ -182,6 +185,30 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.banner_bar)
         self.banner_bar.hide()
 
+    # ---------------------------------------------------------- services for features
+    def menu(self, title: str) -> QMenu | None:
+        """The menu-bar menu called ``title`` ("File", "Run", ...), or None."""
+        for action in self.menuBar().actions():
+            menu = action.menu()
+            if menu is not None and menu.title().replace("&", "") == title:
+                return menu
+        return None
+
+    def add_side_dock(self, dock: QDockWidget) -> None:
+        """Put ``dock`` in the column of tabs at the right of the panels. It is in the same
+        (top) dock area: the panels fill the window with no central widget, and another area
+        would split them."""
+        if self.side_docks:
+            self.tabifyDockWidget(self.side_docks[-1], dock)
+        else:
+            self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dock,
+                               Qt.Orientation.Horizontal)
+        self.side_docks.append(dock)
+
+    def reveal(self, dock: QDockWidget) -> None:
+        """Show ``dock`` (one of the side docks) as the front tab of the column."""
+        reveal(self, dock, self.side_docks)
+
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner_bar.show()
@@ -236,7 +263,7 @@ class MainWindow(QMainWindow):
                 self.splitDockWidget(above, below, Qt.Orientation.Vertical)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["curves"])
         self._columns = columns
-        self._size_docks()
+        self.fit_docks()
         state = self.settings.value("window/state")
         if self.settings.value("window/state_arch", "", type=str) == self.session.net.arch \
                 and state is not None:
@@ -259,7 +286,9 @@ class MainWindow(QMainWindow):
                 current.append(panel)
         return columns
 
-    def _size_docks(self) -> None:
+    def fit_docks(self) -> None:
+        """Share the window's size out among the panels' docks, as at start-up (after a resize
+        that the layout did not follow, e.g. an offscreen screenshot)."""
         width, height = self.width(), self.height()
         heads = [c[0] for c in self._columns]
         weights = [0.55] + [1.0] * (len(heads) - 2) + [0.8]

@@ -23,7 +23,6 @@ from PyQt6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QInputDialog,
     QMenu,
-    QTabBar,
     QToolBar,
 )
 
@@ -37,6 +36,7 @@ from visualcnn.app.classroom.model_data import (
     dataset_spec,
 )
 from visualcnn.app.classroom.testset_views import TestSetView
+from visualcnn.app.docks import bring_to_front
 from visualcnn.app.views.board import Board
 from visualcnn.app.views.colormaps import GAP_INDEX
 from visualcnn.common.errors import UserError
@@ -78,14 +78,6 @@ def _set_gap_colour(image, rgb) -> None:
     image.set_colour(GAP_INDEX, rgb)
 
 
-def _menu(window, title: str) -> QMenu | None:
-    for action in window.menuBar().actions():
-        menu = action.menu()
-        if menu is not None and menu.title().replace("&", "") == title:
-            return menu
-    return None
-
-
 class Classroom(QObject):
     """Everything issue 5 adds to ``window``; see the module docstring."""
 
@@ -100,11 +92,8 @@ class Classroom(QObject):
         self.model_dock = self._dock("Model and data", "dock_model", self.model)
         self.tests = TestSetView(a["evaluate"])
         self.tests_dock = self._dock("Test set", "dock_test_set", self.tests)
-        # A column of tabs at the right of the panels, in the same (top) dock area: the
-        # panels fill the window with no central widget, and another area would split it.
-        window.addDockWidget(TOP, self.draw_dock, Qt.Orientation.Horizontal)
-        window.tabifyDockWidget(self.draw_dock, self.model_dock)
-        window.tabifyDockWidget(self.model_dock, self.tests_dock)
+        for dock in (self.draw_dock, self.model_dock, self.tests_dock):
+            window.add_side_dock(dock)
         self._size_column()
         # Other views may join this group of tabs later in the window's set-up: the drawing
         # is put in front once the set-up is over.
@@ -167,14 +156,7 @@ class Classroom(QObject):
 
     def bring_to_front(self, dock: QDockWidget) -> None:
         """Show ``dock`` as the front tab of its group."""
-        try:
-            dock.raise_()
-            for bar in self.window.findChildren(QTabBar):
-                for i in range(bar.count()):
-                    if bar.tabText(i) == dock.windowTitle():
-                        bar.setCurrentIndex(i)
-        except RuntimeError:  # the window is gone (a test closed it at once)
-            pass
+        bring_to_front(self.window, dock)
 
     def _dock(self, title: str, name: str, widget) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -185,7 +167,7 @@ class Classroom(QObject):
     # -------------------------------------------------------------------------- menus
     def _build_menus(self) -> None:
         w, a = self.window, self.window.actions
-        file_menu = _menu(w, "File")
+        file_menu = w.menu("File")
         if file_menu is not None:
             entries = file_menu.actions()
             anchor = a["quit"]
@@ -200,7 +182,7 @@ class Classroom(QObject):
             file_menu.insertSeparator(anchor)
             file_menu.insertActions(anchor, [a["save_window_png"], a["save_panel_png"],
                                              a["record_gif"], a["save_gif"]])
-        run_menu = _menu(w, "Run")
+        run_menu = w.menu("Run")
         if run_menu is not None:
             run_menu.addSeparator()
             run_menu.addActions([a["draw_try"], a["draw_train"]])
@@ -222,7 +204,7 @@ class Classroom(QObject):
                                    (self.draw_dock, self.model_dock, self.tests_dock)])
         view.insertSeparator(first)
 
-        bar = w.findChild(QToolBar, "toolbar_controls")
+        bar = w.controls_bar
         if bar is not None:
             bar.addSeparator()
             bar.addAction(a["presenter"])

@@ -16,9 +16,9 @@ import dataclasses
 import time
 
 import numpy as np
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QGuiApplication
-from PyQt6.QtWidgets import QDockWidget, QTabBar
+from PyQt6.QtWidgets import QDockWidget
 
 from visualcnn.app.debug.docks import BreakpointsWidget, GradcheckWidget, UpdateWidget
 from visualcnn.app.debug.inspector import Inspector
@@ -29,27 +29,6 @@ from visualcnn.training.debugger import Debugger
 HIGHLIGHT = "QDockWidget::title { background: #ffca28; padding-left: 4px; }"
 NOT_YET = "not yet\ncomputed"
 SIDE_REFRESH_S = 0.25  # inspector and update view while running
-
-
-def reveal(dock: QDockWidget) -> None:
-    """Show ``dock`` as the front tab of the column of views beside the panels."""
-    window = dock.parent()
-    if dock.isHidden():
-        # A dock hidden while tabified comes back as a tab that raise_ does not reach (Qt
-        # 6): put it in the group again, next to a view that is showing.
-        side = [d for d in window.findChildren(QDockWidget)
-                if d is not dock and not d.isHidden() and d.objectName().startswith(
-                    ("dock_debug_", "dock_draw", "dock_model", "dock_test"))]
-        if side:
-            window.tabifyDockWidget(side[0], dock)
-    dock.show()
-    dock.raise_()
-    # The first time a dock shows, raise_ can miss its tab (Qt 6): pick the tab itself.
-    for bar in window.findChildren(QTabBar):
-        for i in range(bar.count()):
-            if bar.tabText(i) == dock.windowTitle():
-                bar.setCurrentIndex(i)
-    QTimer.singleShot(0, dock.raise_)
 
 
 def _nan(shape) -> np.ndarray:
@@ -124,8 +103,7 @@ class DebuggerView:
         menu.addSeparator()
         menu.addAction(a["gradcheck"])
         self.menu = menu
-        bar = next((t for t in w.findChildren(type(w.banner_bar))
-                    if t.objectName() == "toolbar_controls"), None)
+        bar = w.controls_bar
         if bar is not None:
             bar.insertAction(a["step"], a["step_back"])
             bar.insertAction(a["run"], a["step_phase"])
@@ -134,10 +112,7 @@ class DebuggerView:
         dock = QDockWidget(title, self.window)
         dock.setObjectName(f"dock_debug_{key}")
         dock.setWidget(widget)
-        # In the top area beside the panels, as the classroom's tabs are: the panels fill the
-        # window (no central widget), and another area would split them.
-        self.window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dock,
-                                  Qt.Orientation.Horizontal)
+        self.window.add_side_dock(dock)
         return dock
 
     def _build_docks(self) -> None:
@@ -149,6 +124,7 @@ class DebuggerView:
         self.gradcheck.run.clicked.connect(w.actions["gradcheck"].trigger)
         self.update_view = UpdateWidget()
         self.inspector_dock = self._dock("inspector", "Inspector", self.inspector.widget)
+        self.inspector.dock = self.inspector_dock
         self.breakpoints_dock = self._dock("breakpoints", "Breakpoints", self.breakpoints)
         self.gradcheck_dock = self._dock("gradcheck", "Gradient check", self.gradcheck)
         self.update_dock = self._dock("update", "Update",
@@ -156,12 +132,6 @@ class DebuggerView:
         self.update_dock.visibilityChanged.connect(self._on_update_visibility)
         self.debug_docks = [self.inspector_dock, self.breakpoints_dock, self.gradcheck_dock,
                             self.update_dock]
-        classroom = getattr(w, "classroom", None)
-        anchor = getattr(classroom, "tests_dock", None)
-        for dock in self.debug_docks:
-            if anchor is not None:
-                w.tabifyDockWidget(anchor, dock)
-            anchor = dock
         for dock in self.debug_docks:
             dock.hide()
         self.menu.addSeparator()
@@ -222,7 +192,7 @@ class DebuggerView:
             self.window.show_trace(event.trace)
             self.event = event
             self._mark_update()
-            reveal(self.update_dock)
+            self.window.reveal(self.update_dock)
             self._status_phase("update")
             if self.window.session.failure:
                 self.window.loop.failed.emit(self.window.session.failure)
@@ -298,7 +268,7 @@ class DebuggerView:
     def run_gradcheck(self) -> None:
         self._pause()
         self._sync_session()
-        reveal(self.gradcheck_dock)
+        self.window.reveal(self.gradcheck_dock)
         name = self.gradcheck.tensor.currentData() or self.debugger.tensor_names()[0]
         s, trace = self.window.session, self.trace
         # The sample on screen, whatever it came from (training set, test image, drawing).

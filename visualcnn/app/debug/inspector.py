@@ -15,7 +15,14 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QPen
-from PyQt6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QGraphicsRectItem,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualcnn.app.views.colormaps import DIVERGING
 from visualcnn.app.views.panels import ConvPanel, DensePanel, InputPanel, PoolPanel, ReluPanel
@@ -118,6 +125,7 @@ class Inspector:
         self.terms_plot.hide()
         layout.addWidget(self.terms_plot, 2)
         self.widget.setMinimumWidth(350)
+        self.dock: QDockWidget | None = None  # set by whoever puts the widget in a dock
         self.selection: Selection | None = None
         self.explanation = None
         self.trace = None
@@ -195,11 +203,8 @@ class Inspector:
     # -------------------------------------------------------------------- selection
     def select(self, selection: Selection) -> None:
         self.selection = selection
-        dock = getattr(getattr(self.window, "debugger", None), "inspector_dock", None)
-        if dock is not None:
-            from visualcnn.app.debug.controller import reveal
-
-            reveal(dock)
+        if self.dock is not None:
+            self.window.reveal(self.dock)
         self.refresh()
 
     def show_trace(self, trace) -> None:
