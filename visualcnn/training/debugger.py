@@ -81,7 +81,6 @@ class Debugger:
         self._undo: deque[_Undo] = deque(maxlen=self.capacity)
         self._walk: _Walk | None = None
         self._committing = False
-        self._position_override = None
         self._expect = None
         self.attach(session)
 
@@ -104,8 +103,7 @@ class Debugger:
             self._walk = self.event = None  # any other step ends a walk
         if not self._continuous():
             self._undo.clear()  # a reset, a checkpoint or an unrecorded step came between
-        position = self._position_override or (session.epoch, session.index_in_epoch,
-                                               session.sample_index)
+        position = (session.epoch, session.index_in_epoch, session.sample_index)
         net = session.net
         velocity = dict(net.velocity) if net.momentum else None
         return position, velocity, session.failure, session.history.mark()
@@ -122,8 +120,7 @@ class Debugger:
         if bp.any_ticked:
             norms = dict(zip(session.history.layer_names, session.history.grad_norm[-1],
                              strict=True))
-            finite = getattr(session, "_finite", None)
-            reason = bp.check(trace, finite=finite, grad_norms=norms)
+            reason = bp.check(trace, finite=session.last_step_finite, grad_norms=norms)
             if reason is not None:
                 session.pause_reason = f"{reason} (sample #{index})"
 
@@ -204,20 +201,7 @@ class Debugger:
         s = self.session
         if sample is None:
             sample = s.sample_index if s.sample_index is not None else s.next_sample_index
-        position = (s.epoch, s.index_in_epoch, s.sample_index)
-        # Point the order's cursor at ``sample`` for one step, then put the position back.
-        order_entry = (s.epoch, s.index_in_epoch)
-        if s.index_in_epoch == s.train_size:
-            s.seek(s.epoch + 1, 0, s.sample_index)
-        saved = int(s._order[s.index_in_epoch])
-        s._order[s.index_in_epoch] = sample
-        self._position_override = position
-        try:
-            trace = s.step()
-        finally:
-            self._position_override = None
-            s._order[s.index_in_epoch - 1] = saved
-            s.seek(*order_entry, sample)
+        trace = s.replay(sample)
         self._remember()
         return trace
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from visualcnn.common.errors import ArchError, UserError
 from visualcnn.nn import Network, StepTrace
+from visualcnn.training.history import History
 
 LR_MIN, LR_MAX = 1e-5, 1.0
 PERIODIC_EVAL_SIZE = 1000  # test images evaluated every ``eval_every`` steps while training
@@ -25,102 +26,6 @@ PERIODIC_EVAL_SIZE = 1000  # test images evaluated every ``eval_every`` steps wh
 def _norm(arrays) -> float:
     """The L2 norm of several arrays taken together."""
     return math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in arrays))
-
-
-class History:
-    """Per-step numbers for the curves, in NumPy arrays that double in size when full.
-
-    Per step: ``steps``, ``loss``, ``correct`` (1.0 or 0.0), their moving averages
-    ``loss_avg`` and ``accuracy_avg``, and per parameter layer (``layer_names``) the gradient
-    norm ``grad_norm[:, j]`` and the ratio ``update_ratio[:, j]`` = |update| / |weights|.
-    Test evaluations go to ``test_steps``, ``test_accuracy`` and ``test_loss``. Read the
-    filled part through the properties, which return views.
-    """
-
-    def __init__(self, layer_names: list[str], window: int = 100, capacity: int = 1024):
-        self.layer_names = list(layer_names)
-        # An exponential average with weights summing to one from the first step on, so the
-        # start of the curve is the plain mean of the steps so far rather than biased to zero.
-        self._decay = 1.0 - 1.0 / window
-        self._size = 0
-        self._arrays = self._allocate(capacity)
-        self._sums = np.zeros(3)  # loss, correct, weight total of the moving averages
-        self._tests: list[tuple[int, float, float]] = []
-
-    def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
-        layers = len(self.layer_names)
-        return {
-            "steps": np.zeros(capacity, dtype=np.int64),
-            "loss": np.zeros(capacity),
-            "correct": np.zeros(capacity),
-            "loss_avg": np.zeros(capacity),
-            "accuracy_avg": np.zeros(capacity),
-            "grad_norm": np.zeros((capacity, layers)),
-            "update_ratio": np.zeros((capacity, layers)),
-        }
-
-    def __len__(self) -> int:
-        return self._size
-
-    def record(self, step: int, loss: float, correct: bool, grad_norm, update_ratio) -> None:
-        if self._size == len(self._arrays["steps"]):
-            bigger = self._allocate(2 * self._size)
-            for key, a in self._arrays.items():
-                bigger[key][:self._size] = a
-            self._arrays = bigger
-        i, a = self._size, self._arrays
-        self._sums *= self._decay
-        self._sums += (loss, float(correct), 1.0)
-        a["steps"][i] = step
-        a["loss"][i] = loss
-        a["correct"][i] = float(correct)
-        a["loss_avg"][i] = self._sums[0] / self._sums[2]
-        a["accuracy_avg"][i] = self._sums[1] / self._sums[2]
-        a["grad_norm"][i] = grad_norm
-        a["update_ratio"][i] = update_ratio
-        self._size += 1
-
-    def mark(self) -> tuple[int, np.ndarray]:
-        """What ``rewind`` needs to bring the history back to this point (Step back)."""
-        return self._size, self._sums.copy()
-
-    def rewind(self, mark: tuple[int, np.ndarray], step: int) -> None:
-        """Forget what was recorded after ``mark``, and test results after ``step``."""
-        self._size, sums = mark
-        self._sums = sums.copy()
-        self._tests = [t for t in self._tests if t[0] <= step]
-
-    def record_test(self, step: int, accuracy: float, loss: float) -> None:
-        if self._tests and self._tests[-1][0] == step:
-            self._tests[-1] = (step, accuracy, loss)
-        else:
-            self._tests.append((step, accuracy, loss))
-
-    def tested_at(self, step: int) -> bool:
-        return bool(self._tests) and self._tests[-1][0] == step
-
-    def _view(self, key: str) -> np.ndarray:
-        return self._arrays[key][:self._size]
-
-    steps = property(lambda self: self._view("steps"))
-    loss = property(lambda self: self._view("loss"))
-    correct = property(lambda self: self._view("correct"))
-    loss_avg = property(lambda self: self._view("loss_avg"))
-    accuracy_avg = property(lambda self: self._view("accuracy_avg"))
-    grad_norm = property(lambda self: self._view("grad_norm"))
-    update_ratio = property(lambda self: self._view("update_ratio"))
-
-    @property
-    def test_steps(self) -> np.ndarray:
-        return np.array([t[0] for t in self._tests], dtype=np.int64)
-
-    @property
-    def test_accuracy(self) -> np.ndarray:
-        return np.array([t[1] for t in self._tests])
-
-    @property
-    def test_loss(self) -> np.ndarray:
-        return np.array([t[2] for t in self._tests])
 
 
 class Session:
@@ -169,16 +74,19 @@ class Session:
         """Position, history and failure as if this session had trained ``step`` steps."""
         n = len(self.dataset.y_train)
         self.epoch, self.index_in_epoch = divmod(int(step), n)
-        self._order = self._epoch_order(self.epoch)
+        self._order = self.epoch_order(self.epoch)
         self.sample_index: int | None = None
         self.last_trace: StepTrace | None = None
         self.failure: str | None = None
+        self.last_step_finite = True  # the last step's loss, gradients and weights
+        self._noted: tuple[StepTrace, str] | None = None
         self.test_predictions = None  # of the network that was evaluated, not of a new one
         self.fully_tested_at: int | None = None  # the step test_predictions belong to
         self._param_layers = [layer for layer in self.net.layers if layer.params]
         self.history = History([layer.name for layer in self._param_layers])
 
-    def _epoch_order(self, epoch: int) -> np.ndarray:
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The dataset indices of epoch ``epoch`` (from 0), in training order."""
         return np.random.default_rng((self.seed, epoch)).permutation(len(self.dataset.y_train))
 
     @property
@@ -190,7 +98,7 @@ class Session:
     def next_sample_index(self) -> int:
         """Dataset index of the sample the next step will train on."""
         if self.index_in_epoch == self.train_size:
-            return int(self._epoch_order(self.epoch + 1)[0])
+            return int(self.epoch_order(self.epoch + 1)[0])
         return int(self._order[self.index_in_epoch])
 
     def preview(self) -> StepTrace:
@@ -207,22 +115,35 @@ class Session:
 
     def step(self) -> StepTrace:
         """Train on the next sample with the current learning rate and return its trace."""
+        return self._train(None)
+
+    def replay(self, index: int) -> StepTrace:
+        """Train on training sample ``index`` (again) with the current weights: a real step,
+        recorded in the history and seen by the step hook like any other, but the position
+        in the epoch does not move. ``sample_index`` becomes ``index``."""
+        return self._train(int(index))
+
+    def _train(self, index: int | None) -> StepTrace:
+        """One step on training sample ``index``, or on the next one in the order (None)."""
         hook = self.step_hook
         before = hook.before_step(self) if hook is not None else None
-        if self.index_in_epoch == self.train_size:
-            self.epoch += 1
-            self.index_in_epoch = 0
-            self._order = self._epoch_order(self.epoch)
-        index = int(self._order[self.index_in_epoch])
+        advance = index is None
+        if advance:
+            if self.index_in_epoch == self.train_size:
+                self.epoch += 1
+                self.index_in_epoch = 0
+                self._order = self.epoch_order(self.epoch)
+            index = int(self._order[self.index_in_epoch])
         # A diverging run overflows on purpose; is_finite() below reports it in words.
         with np.errstate(all="ignore"):
             trace = self.net.train_step(self.dataset.x_train[index],
                                         int(self.dataset.y_train[index]), self.lr)
             self._record(trace)
-        self.index_in_epoch += 1
+        if advance:
+            self.index_in_epoch += 1
         self.sample_index = index
         self.last_trace = trace
-        if self.failure is None and not self._finite:
+        if self.failure is None and not self.last_step_finite:
             what = "loss" if not np.isfinite(trace.loss) else "gradients or weights"
             self.failure = (f"the {what} became infinite or NaN at step {trace.step} "
                             f"(learning rate {self.lr:g})")
@@ -235,7 +156,7 @@ class Session:
     def seek(self, epoch: int, index_in_epoch: int, sample_index: int | None) -> None:
         """Move the position back to one the session had (the debugger's Step back)."""
         if epoch != self.epoch:
-            self._order = self._epoch_order(epoch)
+            self._order = self.epoch_order(epoch)
         self.epoch, self.index_in_epoch, self.sample_index = epoch, index_in_epoch, sample_index
 
     def _record(self, trace: StepTrace) -> None:
@@ -254,7 +175,7 @@ class Session:
         # A norm is inf or NaN exactly when an entry is (or the squares overflow, which is as
         # good as divergence), so the curves' norms check the step for free: no second pass
         # over every array as StepTrace.is_finite would make.
-        self._finite = math.isfinite(total)
+        self.last_step_finite = math.isfinite(total)
         self.history.record(trace.step, trace.loss, trace.correct, grad_norm, update_ratio)
 
     def evaluate_test(self, subset: bool = False) -> tuple[float, float]:
@@ -300,7 +221,7 @@ class Session:
             trace = self.net.train_step(x, int(label), self.lr)
             self._record(trace)
         self.last_trace = trace
-        if self.failure is None and not self._finite:
+        if self.failure is None and not self.last_step_finite:
             self.failure = (f"the loss, gradients or weights became infinite or NaN at step "
                             f"{trace.step} (learning rate {self.lr:g})")
         self._noted = (trace, note)
@@ -308,7 +229,7 @@ class Session:
 
     def note_for(self, trace) -> str | None:
         """The note of ``trace`` when it came from ``try_sample``/``train_sample``."""
-        noted = getattr(self, "_noted", None)
+        noted = self._noted
         return noted[1] if noted is not None and noted[0] is trace else None
 
     def reset(self) -> None:

@@ -158,7 +158,7 @@ def test_replay_trains_the_same_sample_again_and_step_back_undoes_it():
     assert trace.step == 3 and trace.label == int(s.dataset.y_train[position[2]])
     np.testing.assert_array_equal(trace.input[0], s.dataset.x_train[position[2]])
     assert (s.epoch, s.index_in_epoch, s.sample_index) == position
-    assert s.next_sample_index == int(s._epoch_order(0)[2])  # the order is untouched
+    assert s.next_sample_index == int(s.epoch_order(0)[2])  # the order is untouched
     dbg.step_back()
     for key, value in s.net.get_state().items():
         np.testing.assert_array_equal(value, weights[key])
