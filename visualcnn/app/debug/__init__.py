@@ -1,2 +1,7 @@
 """The debugger in the window: phase stepping, rewind, replay, dry run, breakpoints, the
-inspector, the gradient check and the update view."""
+inspector, the gradient check and the update view.
+
+``controller`` wires it to the window; ``phase_view`` draws a step walked phase by phase;
+``inspector`` handles clicks on the panels and ``explanations`` writes what it shows; the
+``*_dock`` modules and ``update_view`` are the docks' widgets.
+"""

@@ -1,18 +1,14 @@
 """The debugger in the window: phase stepping, Step back, Replay, Dry run, breakpoints, the
-inspector, the gradient check and the update view (issue 4).
+inspector, the gradient check and the update view.
 
-``DebuggerView(window)`` wires a Qt-free ``visualcnn.debugger.Debugger`` to the window's
-session, connects the actions declared in ``actions.py``, adds a Debug menu, toolbar buttons
-and four docks (each with its View-menu toggle).
-
-While a sample is walked phase by phase, the panels show the step so far: what the walk has
-not reached is drawn blank with "not yet computed" over it (never the previous step's
-numbers), the dock of the current layer is marked, and the status line names the phase.
+``DebuggerView(window)`` wires a Qt-free ``visualcnn.training.debugger.Debugger`` to the
+window's session, connects the actions declared in ``actions.py``, adds a Debug menu, toolbar
+buttons and four docks (each with its View-menu toggle). ``PhaseView`` draws a step while it
+is walked phase by phase; the docks' widgets each live in a module of their own.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import numpy as np
@@ -20,48 +16,15 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QDockWidget
 
-from visualcnn.app.debug.docks import BreakpointsWidget, GradcheckWidget, UpdateWidget
+from visualcnn.app.debug.breakpoints_dock import BreakpointsWidget
+from visualcnn.app.debug.gradcheck_dock import GradcheckWidget
 from visualcnn.app.debug.inspector import Inspector
-from visualcnn.app.views.board import TEXT
-from visualcnn.app.views.panels import BoardPanel, ConvPanel, DensePanel, InputPanel
+from visualcnn.app.debug.phase_view import PhaseView, phase_name
+from visualcnn.app.debug.update_view import UpdateWidget
+from visualcnn.app.views.panels import InputPanel
 from visualcnn.training.debugger import Debugger
 
-HIGHLIGHT = "QDockWidget::title { background: #ffca28; padding-left: 4px; }"
-NOT_YET = "not yet\ncomputed"
 SIDE_REFRESH_S = 0.25  # inspector and update view while running
-
-
-def _nan(shape) -> np.ndarray:
-    return np.full((1, *shape), np.nan)
-
-
-def display_trace(trace, net):
-    """``trace`` with what the walk has not computed yet as NaN (drawn blank), so the panels
-    can draw a partial step with the code that draws a whole one."""
-    layers = []
-    for spec, lt in zip(net.specs, trace.layers, strict=True):
-        changes = {}
-        if lt.x is None:
-            changes["x"] = _nan(spec.shape_in)
-        if lt.out is None:
-            changes["out"] = _nan(spec.shape_out)
-        if lt.dx is None:
-            changes["dx"] = _nan(spec.shape_in)
-        if lt.dout is None:
-            changes["dout"] = _nan(spec.shape_out)
-        if lt.params and not lt.grads:
-            changes["grads"] = {k: np.full(v.shape, np.nan) for k, v in lt.params.items()}
-        if not lt.extras:
-            if spec.kind == "pool":
-                changes["extras"] = {"argmax_mask": np.zeros((1, *spec.shape_in), bool)}
-            elif spec.kind == "relu":
-                changes["extras"] = {"relu_mask": _nan(spec.shape_in)}
-        layers.append(dataclasses.replace(lt, **changes) if changes else lt)
-    extra = {}
-    if trace.probs is None:
-        extra = {"probs": np.zeros(net.classes), "logits": np.full(net.classes, np.nan),
-                 "prediction": trace.label}
-    return dataclasses.replace(trace, layers=tuple(layers), **extra)
 
 
 class DebuggerView:
@@ -70,13 +33,10 @@ class DebuggerView:
     def __init__(self, window):
         self.window = window
         self.debugger = Debugger(window.session)
+        self.phase_view = PhaseView(window)
         self.event = None           # the phase on screen during a walk
         self.trace = None           # the real trace on screen (not the NaN-filled one)
-        self._drawing_phase = False
         self._last_side = 0.0
-        self._labels: dict[int, object] = {}   # mosaic id -> its "not yet computed" label
-        self._titles: dict[str, str] = {}
-        self._marked: list[str] = []
         a = window.actions
         a["step_phase"].triggered.connect(self.step_phase)
         a["step_back"].triggered.connect(self.step_back)
@@ -127,8 +87,7 @@ class DebuggerView:
         self.inspector.dock = self.inspector_dock
         self.breakpoints_dock = self._dock("breakpoints", "Breakpoints", self.breakpoints)
         self.gradcheck_dock = self._dock("gradcheck", "Gradient check", self.gradcheck)
-        self.update_dock = self._dock("update", "Update",
-                                      self.update_view)
+        self.update_dock = self._dock("update", "Update", self.update_view)
         self.update_dock.visibilityChanged.connect(self._on_update_visibility)
         self.debug_docks = [self.inspector_dock, self.breakpoints_dock, self.gradcheck_dock,
                             self.update_dock]
@@ -154,9 +113,7 @@ class DebuggerView:
     def _on_docks_built(self) -> None:
         """The window (re)built its panels: new boards to listen to, new layers."""
         self._sync_session()
-        self._labels = {}
-        self._titles = {key: d.windowTitle() for key, d in self.window.docks.items()}
-        self._marked = []
+        self.phase_view.docks_rebuilt()
         self.inspector.selection = None
         self.inspector.connect_panels()
         self.update_view.build(self.window.session.net)
@@ -187,29 +144,26 @@ class DebuggerView:
         self._pause()
         self._sync_session()
         event = self.debugger.step_phase()
+        phases = self.phase_view
         if event.phase == "update":
-            self._end_walk_display()
+            phases.end_walk()
             self.window.show_trace(event.trace)
             self.event = event
-            self._mark_update()
+            phases.mark_update(self._param_layers())
             self.window.reveal(self.update_dock)
-            self._status_phase("update")
+            phases.show_status("update")
             if self.window.session.failure:
                 self.window.loop.failed.emit(self.window.session.failure)
             return
         self.event = event
         self.trace = event.trace
-        self._drawing_phase = True
-        try:
-            self.window.show_trace(display_trace(event.trace, self.window.session.net))
-        finally:
-            self._drawing_phase = False
+        phases.draw(event.trace)
         self.inspector.show_trace(event.trace)
         if self.update_dock.isVisible():
             self.update_view.show_trace(event.trace)
-        self._show_not_computed(event.trace)
-        self._mark_layer(event)
-        self._status_phase(f"{event.phase} {event.layer}" if event.phase != "loss" else "loss")
+        phases.show_not_computed(event.trace)
+        phases.mark_layer(event)
+        phases.show_status(phase_name(event))
 
     def step_back(self) -> None:
         self._pause()
@@ -254,7 +208,7 @@ class DebuggerView:
         if note is not None:
             trace = self.window.session.try_sample(self.trace.input[0], self.trace.label, note)
             self.window.show_trace(trace)
-            self._status_phase(f"dry run on {note} (no update)")
+            self.phase_view.show_status(f"dry run on {note} (no update)")
             return
         sample = self.debugger.shown_sample(self.trace)
         trace = self.debugger.dry_run(sample)
@@ -263,7 +217,7 @@ class DebuggerView:
         for panel in self.window.panels:
             if isinstance(panel, InputPanel):
                 panel.show_trace(trace, sample)
-        self._status_phase(f"dry run on sample #{sample} (no update)")
+        self.phase_view.show_status(f"dry run on sample #{sample} (no update)")
 
     def run_gradcheck(self) -> None:
         self._pause()
@@ -288,13 +242,13 @@ class DebuggerView:
 
     # --------------------------------------------------------------- window signals
     def _on_trace_shown(self, trace) -> None:
-        if self._drawing_phase:
+        if self.phase_view.drawing:
             return
         self._sync_session()
         self.trace = trace
-        if self.event is not None or self._marked:
+        if self.event is not None or self.phase_view.marked_docks:
             self.event = None
-            self._end_walk_display()
+            self.phase_view.end_walk()
         # While running, the side views follow at most every SIDE_REFRESH_S (they are
         # read at a pause, when the last trace is drawn with the loop stopped).
         now = time.perf_counter()
@@ -314,7 +268,7 @@ class DebuggerView:
     def _on_running_changed(self, running: bool) -> None:
         if running:
             self.debugger.end_walk()
-            self._end_walk_display()
+            self.phase_view.end_walk()
         self._update_enabled()
 
     def _on_breakpoints_changed(self, breakpoints) -> None:
@@ -334,90 +288,8 @@ class DebuggerView:
     def _update_enabled(self) -> None:
         self.window.actions["step_back"].setEnabled(self.debugger.can_step_back)
 
-    # ----------------------------------------------------------- drawing a partial step
-    def _status_phase(self, phase: str) -> None:
-        w = self.window
-        w.status.setText(f"phase: {phase}   ·   {w.status.text()}")
-
-    def _label_for(self, mosaic):
-        label = self._labels.get(id(mosaic))
-        if label is None:
-            size = min(TEXT * 1.2, max(2.0, mosaic.image_width / 5.5))
-            label = mosaic.board.add_text(0, 0, NOT_YET, size=size, colour=(60, 60, 60),
-                                          bold=True)
-            label.setZValue(20)
-            self._labels[id(mosaic)] = (mosaic, label)
-            return self._labels[id(mosaic)]
-        return label
-
-    def _show_not_computed(self, trace) -> None:
-        """Blank mosaics get "not yet computed"; number columns show a dash, not "nan"."""
-        for panel in self.window.panels:
-            if isinstance(panel, BoardPanel):
-                for mosaic in panel.board.mosaics:
-                    blank = mosaic.raw is not None and bool(np.all(np.isnan(mosaic.raw)))
-                    mosaic_, label = self._label_for(mosaic)
-                    if blank:
-                        label.setPos(mosaic.image_x + 1, mosaic.image_y + 1)
-                        mosaic.top_label.setText("")
-                        mosaic.bottom_label.setText("")
-                    label.setVisible(blank)
-                if isinstance(panel, ConvPanel):
-                    panel.biases.set_text(panel.biases.item.text().replace("nan", "  –"))
-                if isinstance(panel, DensePanel) and panel.logits is not None:
-                    panel.logits.set_text(panel.logits.item.text().replace("nan", "  –"))
-                if isinstance(panel, InputPanel):
-                    panel.caption.set_text(panel.caption.item.text().split("\n")[0]
-                                           + "\nprediction: not yet computed")
-        out = self.window.output_panel
-        if trace.probs is None:
-            out.true_mark.setText("true")
-            out.predicted_mark.hide()
-        self._output_note(trace.probs is None)
-
-    def _output_note(self, show: bool) -> None:
-        self.window.output_panel.show_not_computed(show)
-
-    def _mark_layer(self, event) -> None:
-        key = event.layer if event.phase != "loss" else "output"
-        self._unmark()
-        keys = [key] if key in self.window.docks else []
-        if event.phase == "loss" and event.layer in self.window.docks:
-            keys.append(event.layer)
-        for k in keys:
-            dock = self.window.docks[k]
-            dock.setStyleSheet(HIGHLIGHT)
-            dock.setWindowTitle(f"▶ {event.phase.upper()} · {self._titles.get(k, k)}")
-        self._marked = keys
-
-    def _mark_update(self) -> None:
-        self._unmark()
-        keys = [k for k in self._param_layers() if k in self.window.docks]
-        for k in keys:
-            dock = self.window.docks[k]
-            dock.setStyleSheet(HIGHLIGHT)
-            dock.setWindowTitle(f"▶ UPDATE · {self._titles.get(k, k)}")
-        self._marked = keys
-
-    def _unmark(self) -> None:
-        for k in self._marked:
-            dock = self.window.docks.get(k)
-            if dock is not None:
-                dock.setStyleSheet("")
-                dock.setWindowTitle(self._titles.get(k, dock.windowTitle()))
-        self._marked = []
-
-    def _end_walk_display(self) -> None:
-        self._unmark()
-        for _mosaic, label in self._labels.values():
-            label.setVisible(False)
-        self._output_note(False)
-
     # ------------------------------------------------------------------------- facts
     @property
     def phase_text(self) -> str:
-        e = self.event
-        if e is None:
-            return ""
-        return "loss" if e.phase == "loss" else (
-            "update" if e.phase == "update" else f"{e.phase} {e.layer}")
+        """The phase on screen during a walk ("forward conv1", "loss", "update"), else ""."""
+        return phase_name(self.event) if self.event is not None else ""

@@ -1,0 +1,81 @@
+"""The Breakpoints dock: the conditions that pause Run, ticked and set by the user.
+
+A plain widget with a check box and a value per condition; it emits the ``Breakpoints`` they
+make (``visualcnn.training.breakpoints``) on every edit, and the controller hands them to the
+debugger.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
+
+from visualcnn.training.breakpoints import Breakpoints
+
+
+class BreakpointsWidget(QWidget):
+    """Tick the conditions that pause Run. ``changed(Breakpoints)`` on every edit."""
+
+    changed = pyqtSignal(object)
+
+    def __init__(self, layer_names: list[str]):
+        super().__init__()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(6, 6, 6, 6)
+        row = 0
+
+        def add(box, *widgets):
+            nonlocal row
+            grid.addWidget(box, row, 0)
+            for col, w in enumerate(widgets, start=1):
+                grid.addWidget(w, row, col)
+            row += 1
+            box.toggled.connect(self._emit)
+            for w in widgets:
+                w.valueChanged.connect(self._emit)
+
+        self.wrong = QCheckBox("prediction is wrong")
+        self.wrong.toggled.connect(self._emit)
+        grid.addWidget(self.wrong, row, 0, 1, 2)
+        row += 1
+        self.loss_on = QCheckBox("loss above")
+        self.loss_value = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1e3, value=2.3,
+                                         singleStep=0.1)
+        add(self.loss_on, self.loss_value)
+        self.label_on = QCheckBox("label is")
+        self.label_value = QSpinBox(minimum=0, maximum=9, value=0)
+        add(self.label_on, self.label_value)
+        self.step_on = QCheckBox("step reaches")
+        self.step_value = QSpinBox(minimum=1, maximum=10**9, value=100)
+        add(self.step_on, self.step_value)
+        self.norm_above: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
+        self.norm_below: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
+        for name in layer_names:
+            for table, word, value in ((self.norm_above, "above", 10.0),
+                                       (self.norm_below, "below", 1e-4)):
+                box = QCheckBox(f"{name} |dL/dW| {word}")
+                spin = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1e9, value=value)
+                add(box, spin)
+                table[name] = (box, spin)
+        note = QLabel("A non-finite loss, gradient or weight always pauses.")
+        note.setWordWrap(True)
+        grid.addWidget(note, row, 0, 1, 2)
+        self.fired = QLabel("")
+        self.fired.setWordWrap(True)
+        self.fired.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        grid.addWidget(self.fired, row + 1, 0, 1, 2)
+        grid.setRowStretch(row + 2, 1)
+
+    def breakpoints(self) -> Breakpoints:
+        return Breakpoints(
+            wrong_prediction=self.wrong.isChecked(),
+            loss_above=self.loss_value.value() if self.loss_on.isChecked() else None,
+            label_is=self.label_value.value() if self.label_on.isChecked() else None,
+            grad_norm_above={n: s.value() for n, (b, s) in self.norm_above.items()
+                             if b.isChecked()},
+            grad_norm_below={n: s.value() for n, (b, s) in self.norm_below.items()
+                             if b.isChecked()},
+            at_step=self.step_value.value() if self.step_on.isChecked() else None)
+
+    def _emit(self, *_):
+        self.changed.emit(self.breakpoints())

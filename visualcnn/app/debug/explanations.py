@@ -1,0 +1,228 @@
+"""The inspector's text: a selected unit's arithmetic from the trace on screen, as HTML.
+
+``explain(trace, selection)`` runs the ``visualcnn.nn.explain`` function of the unit's kind
+(conv output, kernel weight, pooled unit, dense output, softmax) and turns its result into the
+rich text the inspector shows: patch, kernel and products as sign-coloured grids, the largest
+terms of a sum as a table, and the total next to the value the forward pass stored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualcnn.app.views.colormaps import DIVERGING
+from visualcnn.nn.explain import (
+    explain_conv_unit,
+    explain_dense_unit,
+    explain_kernel_weight,
+    explain_pool_unit,
+    explain_softmax,
+)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What was clicked: ``what`` is "conv", "weight", "pool", "dense" or "softmax"."""
+
+    what: str
+    layer: str | None
+    index: tuple[int, ...]
+
+
+class NotYet(Exception):
+    """The selected unit's values are not computed yet in this phase."""
+
+
+def fmt(v: float) -> str:
+    """Numbers in the inspector: four significant digits, signed."""
+    if not math.isfinite(v):
+        return str(v)
+    return f"{v:.4g}"
+
+
+def short(v: float) -> str:
+    """Numbers in the grids: three significant digits, no sign on zero."""
+    if v == 0:
+        return "0"
+    return f"{v:.3g}" if math.isfinite(v) else str(v)
+
+
+def _cell_colour(v: float, scale: float) -> str:
+    """A pale diverging background for a table cell (white at zero)."""
+    if not math.isfinite(v) or scale <= 0:
+        return "#ffffff"
+    t = 0.5 + 0.5 * max(-1.0, min(1.0, v / scale))
+    c = DIVERGING.map(0.5 + (t - 0.5) * 0.8, mode="qcolor")
+    return c.name()
+
+
+def html_grid(a: np.ndarray, title: str, mark: tuple[int, int] | None = None) -> str:
+    """A 2-D array as an HTML table with its numbers on sign-coloured cells."""
+    scale = float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a)))
+    rows = []
+    for i, row in enumerate(a):
+        cells = []
+        for j, v in enumerate(row):
+            style = ' style="font-weight:bold; color:#b000b0"' if mark == (i, j) else ""
+            cells.append(f'<td align="right" bgcolor="{_cell_colour(float(v), scale)}"{style}>'
+                         f"{short(float(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<table cellspacing="0" cellpadding="2" border="1" '
+            'style="border-color:#999; font-size:8pt">'
+            f'<tr><td colspan="{a.shape[1]}" align="center"><b>{title}</b></td></tr>'
+            + "".join(rows) + "</table>")
+
+
+def side_by_side(*parts: str) -> str:
+    cells = "".join(f'<td valign="middle">{p}</td>' for p in parts)
+    return f'<table cellspacing="2"><tr>{cells}</tr></table>'
+
+
+def explain(trace, sel: Selection) -> tuple[object | None, str]:
+    """The explanation of unit ``sel`` in ``trace`` (None when the phase on screen has not
+    computed it) and the HTML that spells it out."""
+    try:
+        return _EXPLAINERS[sel.what](trace, sel)
+    except NotYet as e:
+        return None, f"<p><b>{e}</b>: not yet computed in this phase.</p>"
+
+
+def conv_unit(trace, sel: Selection) -> tuple[object, str]:
+    """A conv output unit, ``sel.index`` = (filter, y, x): patch × kernel + bias."""
+    f, i, j = sel.index
+    if trace.layer(sel.layer).out is None:
+        raise NotYet(f"{sel.layer} output")
+    e = explain_conv_unit(trace, sel.layer, f, i, j)
+    parts = [f"<h3>{sel.layer} · filter {f} · output at (y {i}, x {j})</h3>",
+             "<p>out = Σ<sub>c,a,b</sub> patch[c,a,b] × kernel[c,a,b] + b</p>"]
+    sums = []
+    channels = e.patch.shape[0]
+    for ch in range(channels):
+        if channels > 1:
+            parts.append(f"<p><b>input channel {ch}</b> (Σ products "
+                         f"{fmt(float(e.products[ch].sum()))})</p>")
+        # Two rows: three grids side by side do not fit a dock beside the panels.
+        parts.append(side_by_side(
+            html_grid(e.patch[ch], "patch"), "<b>×</b>", html_grid(e.kernel[ch], "kernel")))
+        parts.append(side_by_side("<b>=</b>", html_grid(e.products[ch], "products")))
+        sums.append(float(e.products[ch].sum()))
+    total_products = float(e.products.sum())
+    by_channel = (" = " + " + ".join(fmt(s) for s in sums)) if len(sums) > 1 else ""
+    parts.append(
+        f"<p style='font-size:11pt'>Σ products{by_channel} = <b>{fmt(total_products)}</b>"
+        f"<br>+ bias {fmt(e.bias)}<br>= <b>{fmt(e.total)}</b> "
+        f"&nbsp; (the forward pass stored {fmt(e.output)}"
+        f"{', equal' if math.isclose(e.total, e.output, rel_tol=1e-9, abs_tol=1e-12) else ''})"
+        "</p>")
+    if e.gradient is not None:
+        parts.append(f"<p>dL/d(out) at this unit: {fmt(e.gradient)}</p>")
+    parts.append(f"<p><span style='color:#c8a000'>■</span> receptive field rows "
+                 f"{e.rows[0]}–{e.rows[1] - 1}, columns {e.cols[0]}–{e.cols[1] - 1} "
+                 f"of the layer's input</p>")
+    return e, "".join(parts)
+
+
+def kernel_weight(trace, sel: Selection) -> tuple[object | None, str]:
+    """A kernel weight, ``sel.index`` = (filter, channel, a, b): its value, dL/dW as a sum
+    of terms over output positions, and the update. Before the backward pass reaches the
+    layer only the value (the explanation is None)."""
+    f, c, a, b = sel.index
+    lt = trace.layer(sel.layer)
+    w = float(lt.params["W"][f, c, a, b])
+    head = (f"<h3>{sel.layer} · weight W[filter {f}, channel {c}, {a}, {b}] = {fmt(w)}</h3>")
+    if lt.dout is None:
+        return None, head + "<p>dL/dW: not yet computed (the backward pass has not reached " \
+            f"{sel.layer}).</p>"
+    e = explain_kernel_weight(trace, sel.layer, f, c, a, b, top=6)
+    rows = "".join(f"<tr><td>({p}, {q})</td><td align='right'>{fmt(d)}</td>"
+                   f"<td align='right'>{fmt(x)}</td><td align='right'><b>{fmt(t)}</b></td>"
+                   "</tr>" for (p, q), d, x, t in e.largest)
+    table = ("<table cellspacing='0' cellpadding='3' border='1'><tr><th>position (p, q)"
+             "</th><th>dL/dout[p,q]</th><th>x[p+a, q+b]</th><th>term</th></tr>"
+             f"{rows}</table>")
+    update = ""
+    if lt.updates:
+        u = float(lt.updates["W"][f, c, a, b])
+        update = (f"<p>update −lr × dL/dW = −{trace.lr:g} × {fmt(e.gradient)} = {fmt(u)};"
+                  f" weight after = {fmt(w + u)}</p>")
+    return e, (head + "<p>dL/dW = Σ<sub>p,q</sub> dL/dout[f,p,q] × x[c, p+a, q+b] "
+               f"over {e.terms.size} output positions</p>"
+               f"<p>largest terms:</p>{table}"
+               f"<p style='font-size:11pt'>Σ of all {e.terms.size} terms = "
+               f"<b>{fmt(e.total)}</b> &nbsp; (backprop's dL/dW: {fmt(e.gradient)})</p>"
+               + update)
+
+
+def pool_unit(trace, sel: Selection) -> tuple[object, str]:
+    """A pooled unit, ``sel.index`` = (channel, y, x): its window, the winner, and where
+    its gradient goes."""
+    ch, i, j = sel.index
+    if trace.layer(sel.layer).out is None:
+        raise NotYet(f"{sel.layer} output")
+    e = explain_pool_unit(trace, sel.layer, ch, i, j)
+    wi, wj = e.winner[0] - e.rows[0], e.winner[1] - e.cols[0]
+    if e.gradient is None:
+        where = "<p>dL/d(pooled): not yet computed.</p>"
+    else:
+        k = e.window.shape[0]
+        where = (f"<p>dL/d(pooled) = {fmt(e.gradient)} goes back to the winner "
+                 f"(y {e.winner[0]}, x {e.winner[1]}) of the pool's input alone; the other "
+                 f"{k * k - 1} positions of the window get 0.</p>")
+    return e, (f"<h3>{sel.layer} · channel {ch} · pooled unit (y {i}, x {j})</h3>"
+               + side_by_side(html_grid(e.window, "window", mark=(wi, wj)))
+               + f"<p>max = <b>{fmt(e.output)}</b>, won by window position ({wi}, {wj}) = "
+               f"input (y {e.winner[0]}, x {e.winner[1]}) <span style='color:#e000e0'>■"
+               "</span> (ties go to the first maximum)</p>" + where)
+
+
+def dense_unit(trace, sel: Selection) -> tuple[object, str]:
+    """A dense output unit, ``sel.index`` = (m,): the largest terms of W[m] · x + b[m]."""
+    (m,) = sel.index
+    if trace.layer(sel.layer).out is None:
+        raise NotYet(f"{sel.layer} output")
+    e = explain_dense_unit(trace, sel.layer, m, top=6)
+    rows = "".join(f"<tr><td>{d}</td><td align='right'>{fmt(w)}</td>"
+                   f"<td align='right'>{fmt(x)}</td><td align='right'><b>{fmt(t)}</b></td>"
+                   "</tr>" for d, w, x, t in e.largest)
+    grad = "" if e.gradient is None else f"<p>dL/d(out) = {fmt(e.gradient)}</p>"
+    return e, (f"<h3>{sel.layer} · unit {m}</h3><p>out[m] = Σ<sub>d</sub> W[m,d] × x[d] + b[m]"
+               f" over {e.terms.size} inputs</p><p>largest terms:</p>"
+               "<table cellspacing='0' cellpadding='3' border='1'><tr><th>d</th><th>W[m,d]</th>"
+               f"<th>x[d]</th><th>term</th></tr>{rows}</table>"
+               f"<p style='font-size:11pt'>Σ terms {fmt(float(e.terms.sum()))} + b "
+               f"{fmt(e.bias)} = <b>{fmt(e.total)}</b> &nbsp; (forward pass: {fmt(e.output)})"
+               f"</p>{grad}")
+
+
+def softmax(trace, sel: Selection) -> tuple[object, str]:
+    """Softmax and cross-entropy over every class, ``sel.index`` = (the class clicked,)."""
+    (chosen,) = sel.index
+    if trace.probs is None:
+        raise NotYet("the probabilities")
+    e = explain_softmax(trace)
+    rows = []
+    for m in range(len(e.logits)):
+        style = " style='background:#fff3b0'" if m == chosen else ""
+        label = " (y)" if m == e.label else ""
+        rows.append(f"<tr{style}><td>{m}{label}</td><td align='right'>{short(e.logits[m])}"
+                    f"</td><td align='right'>{short(e.exps[m])}</td><td align='right'>"
+                    f"<b>{short(e.probs[m])}</b></td><td align='right'>"
+                    f"{short(e.dlogits[m])}</td></tr>")
+    return e, ("<h3>softmax and cross-entropy</h3>"
+               "<p>p<sub>m</sub> = exp(z<sub>m</sub> − max z) / Σ<sub>k</sub> exp(z<sub>k</sub>"
+               f" − max z), max z = {fmt(float(e.logits.max()))}<br>L = −log p<sub>y</sub>;"
+               " &nbsp; dL/dz = p − y (y: one-hot label)</p>"
+               "<table cellspacing='0' cellpadding='2' border='1'><tr><th>class</th>"
+               "<th>logit z</th><th>exp(z−max)</th><th>p</th><th>p − y</th></tr>"
+               + "".join(rows) + "</table>"
+               f"<p>Σ exp = {fmt(e.total)}<br>p<sub>{chosen}</sub> = "
+               f"{fmt(e.exps[chosen])} / {fmt(e.total)} = <b>{fmt(e.probs[chosen])}</b>"
+               f"<br>loss = −log p<sub>{e.label}</sub> = −log {fmt(e.probs[e.label])} = "
+               f"<b>{fmt(e.loss)}</b></p>")
+
+
+_EXPLAINERS = {"conv": conv_unit, "weight": kernel_weight, "pool": pool_unit,
+               "dense": dense_unit, "softmax": softmax}

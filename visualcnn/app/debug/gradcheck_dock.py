@@ -1,0 +1,134 @@
+"""The Gradient check dock: backprop against centred finite differences, on the sample shown.
+
+A plain widget: the tensor and how many of its entries to check, a summary line with the
+verdict, a scatter of numeric against backprop values and the relative error per entry. The
+controller runs the check (``Debugger.gradcheck``) and hands the report to ``show_report``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualcnn.nn.gradcheck import TOLERANCE
+
+KINK_TIP = ("Grey entries sit at a kink: nudging them by ±eps flipped a max-pool winner or a "
+            "ReLU gate, so the loss has a corner there and a finite difference measures neither "
+            "side's slope. They are shown but left out of the largest error (on MNIST, ties "
+            "between all-zero pooling windows make many of them).")
+
+LARGE = 1000  # entries above which a tensor is checked on a random sample by default
+
+
+class GradcheckWidget(QWidget):
+    """Choose a tensor and how many entries; shows analytic vs numeric and the errors."""
+
+    def __init__(self):
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        controls = QHBoxLayout()
+        self.tensor = QComboBox()
+        self.tensor.setToolTip("The parameter tensor (or the input) whose gradient is checked")
+        self.mode = QComboBox()
+        self.mode.addItem("all entries", "all")
+        self.mode.addItem("random sample of", "sample")
+        self.count = QSpinBox(minimum=1, maximum=100000, value=200)
+        self.count.setToolTip("How many entries a random sample checks")
+        self.run = QPushButton("Check")
+        for w in (QLabel("tensor"), self.tensor, self.mode, self.count, self.run):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        layout.addLayout(controls)
+        self.summary = QLabel("Choose a tensor and press Check (Ctrl+G): backprop against "
+                              "centred finite differences on the sample shown.")
+        self.summary.setWordWrap(True)
+        self.summary.setToolTip(KINK_TIP)
+        layout.addWidget(self.summary)
+        # Kept on self: pyqtgraph's items live in the Python object, which must outlive
+        # every paint of its view.
+        self.plots = plots = pg.GraphicsLayoutWidget()
+        plots.setBackground("w")
+        plots.setToolTip(KINK_TIP)
+        self.scatter_plot = plots.addPlot()
+        self.scatter_plot.setTitle("numeric vs backprop, per entry", size="8pt")
+        self.scatter_plot.setLabel("bottom", "backprop")
+        self.scatter_plot.setLabel("left", "finite difference")
+        self.diagonal = self.scatter_plot.plot(pen=pg.mkPen((120, 120, 120), width=1,
+                                                            style=Qt.PenStyle.DashLine))
+        self.scatter = pg.ScatterPlotItem(size=5)
+        self.scatter_plot.addItem(self.scatter)
+        plots.nextRow()  # stacked: the dock is a narrow column
+        self.error_plot = plots.addPlot()
+        self.error_plot.setTitle("relative error per entry (log)", size="8pt")
+        self.error_plot.setLabel("bottom", "entry")
+        self.error_plot.setLogMode(y=True)
+        self.errors = pg.ScatterPlotItem(size=5)
+        self.error_plot.addItem(self.errors)
+        self.threshold = pg.InfiniteLine(pos=np.log10(TOLERANCE), angle=0,
+                                         pen=pg.mkPen((200, 0, 0), width=1),
+                                         label="1e-6", labelOpts={"color": (200, 0, 0)})
+        self.error_plot.addItem(self.threshold)
+        layout.addWidget(plots, 1)
+        self.report = None
+        self._sizes: dict[str, int] = {}
+        self.mode.currentIndexChanged.connect(
+            lambda _: self.count.setEnabled(self.mode.currentData() == "sample"))
+        self.count.setEnabled(False)
+        self.tensor.currentIndexChanged.connect(self._on_tensor)
+
+    def _on_tensor(self, _index: int) -> None:
+        """Large tensors default to a random sample: two forward passes per entry add up."""
+        size = self._sizes.get(self.tensor.currentData(), 0)
+        self.mode.setCurrentIndex(self.mode.findData("sample" if size > LARGE else "all"))
+
+    def set_tensors(self, names: list[str], sizes: dict[str, int]) -> None:
+        self._sizes = dict(sizes)
+        current = self.tensor.currentText()
+        self.tensor.clear()
+        for n in names:
+            self.tensor.addItem(f"{n}", n)
+            self.tensor.setItemData(self.tensor.count() - 1, f"{sizes[n]} entries",
+                                    Qt.ItemDataRole.ToolTipRole)
+        if current in names:
+            self.tensor.setCurrentIndex(names.index(current))
+
+    def max_entries(self) -> int | None:
+        return self.count.value() if self.mode.currentData() == "sample" else None
+
+    def show_report(self, report, sample: str, step: int) -> None:
+        self.report = report
+        t = report.tensors[0]
+        kinks = int(t.at_kink.sum())
+        smooth = ~t.at_kink
+        verdict = "PASS" if report.passed else "FAIL"
+        colour = "#1b5e20" if report.passed else "#b71c1c"
+        worst = ""
+        if smooth.any():
+            k = int(np.argmax(np.where(smooth, t.rel_error, -1.0)))
+            worst = (f" at entry {int(t.index[k])} (backprop {t.analytic[k]:.6g}, "
+                     f"numeric {t.numeric[k]:.6g})")
+        self.summary.setText(
+            f"<b>{t.name}</b> on {sample} at step {step}: {len(t.index)} entries checked"
+            f"; largest relative error <b>{report.max_error:.2e}</b>{worst} — "
+            f"<b style='color:{colour}'>{verdict}</b> against {report.tolerance:g}."
+            f"<br>{kinks} at a kink: skipped (grey; hover for why).")
+        brushes = [pg.mkBrush(170, 170, 170) if k else
+                   pg.mkBrush(30, 120, 30) if e <= report.tolerance else pg.mkBrush(200, 0, 0)
+                   for k, e in zip(t.at_kink, t.rel_error, strict=True)]
+        self.scatter.setData(t.analytic, t.numeric, brush=brushes, pen=None)
+        lo = float(min(t.analytic.min(initial=0), t.numeric.min(initial=0)))
+        hi = float(max(t.analytic.max(initial=0), t.numeric.max(initial=0)))
+        self.diagonal.setData([lo, hi], [lo, hi])
+        floor = np.maximum(t.rel_error, 1e-18)  # a log axis has no zero
+        self.errors.setData(np.arange(len(floor)), np.log10(floor), brush=brushes, pen=None)
