@@ -2,9 +2,16 @@
 
 Left column, forward: the layer's input, its parameters, its output. Right column, backward:
 dL/d(input), dL/d(parameters), dL/d(output), each next to the forward value it belongs to.
+``Focus(window, theme)`` shows that panel in a dock of its own next to the input and output,
+with the other layers' docks hidden until the focus is off (F6 and Shift+F6 go through the
+layers, the View menu's "Focus layer" picks one).
 """
 
 from __future__ import annotations
+
+from PyQt6.QtCore import QObject, Qt
+from PyQt6.QtGui import QActionGroup
+from PyQt6.QtWidgets import QDockWidget, QMenu
 
 from visualcnn.app.views.board import TEXT
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
@@ -83,3 +90,103 @@ class FocusPanel(BoardPanel):
             self.out.show(lt.out[0])
         if lt.dout is not None:
             self.dout.show(lt.dout[0])
+
+
+class Focus(QObject):
+    """The focus feature of ``window``: ``dock`` (hidden while no layer is in focus), ``menu``
+    (the "Focus layer" submenu, inserted in the View menu before ``view_at``, with F6 and
+    Shift+F6 after it), ``layer`` (the name in focus, or None) and its ``panel``. The focus
+    panel's board takes the colours of ``theme``."""
+
+    def __init__(self, window, theme, view_at=None, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.theme = theme
+        self.dock = QDockWidget("Focus", window)
+        self.dock.setObjectName("dock_focus")
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.dock.hide()
+        self.panel: FocusPanel | None = None
+        self.layer: str | None = None
+        self._hidden: list[QDockWidget] = []  # the panels' docks the focus hid
+        self.group: QActionGroup | None = None
+        a = window.actions
+        self.menu = QMenu("F&ocus layer", window.view_menu)
+        window.view_menu.insertMenu(view_at, self.menu)
+        window.view_menu.insertActions(view_at, [a["focus_next"], a["focus_previous"]])
+        a["focus_next"].triggered.connect(lambda: self.cycle(1))
+        a["focus_previous"].triggered.connect(lambda: self.cycle(-1))
+
+    def list_layers(self) -> None:
+        """Fill the menu with the network's layers (after a rebuild: a new network)."""
+        self.menu.clear()
+        if self.group is not None:
+            self.group.deleteLater()
+        self.group = QActionGroup(self)
+        for name in [None, *focusable_layers(self.window.session.net)]:
+            action = self.menu.addAction("None: all panels" if name is None else name)
+            action.setCheckable(True)
+            action.setChecked(name is None)
+            action.setData(name)
+            self.group.addAction(action)
+            action.triggered.connect(lambda _=False, n=name: self.set_layer(n))
+
+    def cycle(self, direction: int) -> None:
+        """Focus the next (1) or previous (-1) layer; past the last one, every panel."""
+        names = [None, *focusable_layers(self.window.session.net)]
+        i = names.index(self.layer) if self.layer in names else 0
+        self.set_layer(names[(i + direction) % len(names)])
+
+    def set_layer(self, name: str | None) -> None:
+        """Show layer ``name`` alone, forward and backward side by side, next to the input
+        and output; None brings every panel back."""
+        w = self.window
+        if self.panel is not None:
+            old = self.panel.widget
+            self.dock.setWidget(None)
+            old.deleteLater()
+            self.panel = None
+        if name is None:
+            self.dock.hide()
+            for dock in self._hidden:
+                dock.show()
+            self._hidden = []
+            self.layer = None
+        else:
+            nonnegative = bool(w.session.dataset.x_train.min() >= 0)
+            self.panel = FocusPanel(w.session.net, name, nonnegative)
+            self.panel.set_scale_mode(w.scale_mode)
+            self.dock.setWidget(self.panel.widget)
+            self.dock.setWindowTitle(self.panel.title)
+            if self.layer is None:
+                self._take_the_stage()
+            self.layer = name
+            self.theme.apply(boards=[self.panel.board])
+            if w.last_trace is not None:
+                self.panel.show_trace(w.last_trace, None)
+        for action in self.group.actions() if self.group is not None else []:
+            if action.data() == name:
+                action.setChecked(True)
+
+    def _take_the_stage(self) -> None:
+        """Hide the layers' docks and put the focus dock beside the input and output."""
+        w = self.window
+        for key, dock in w.docks.items():
+            if key not in ("input", "output", "curves") and not dock.isHidden():
+                dock.hide()
+                self._hidden.append(dock)
+        w.removeDockWidget(self.dock)
+        w.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.dock,
+                        Qt.Orientation.Horizontal)
+        self.dock.show()
+        left = w.docks.get("input")
+        if left is not None:
+            width = w.width()
+            w.resizeDocks([left, self.dock], [int(width * 0.22), int(width * 0.78)],
+                          Qt.Orientation.Horizontal)
+
+    def show_trace(self, trace) -> None:
+        """Follow the step shown, when a layer is in focus."""
+        if self.panel is not None:
+            self.panel.show_trace(trace, None)

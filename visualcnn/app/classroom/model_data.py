@@ -1,8 +1,10 @@
 """Model and data chosen in the app: an architecture from the presets or typed (checked on
 every keystroke), and a dataset opened from a file dialog.
 
-The new network (and dataset) are built first; only when that worked does the window move to
-a new Session, so a bad string or a bad file leaves the current model running.
+``ModelData(window)`` adds the "Model and data" dock to the column of tabs and the dataset
+actions to the File menu. The new network (and dataset) are built first; only when that
+worked does the window move to a new Session, so a bad string or a bad file leaves the
+current model running.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import (
     QComboBox,
+    QDockWidget,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,7 +27,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from visualcnn.common.errors import UserError
+from visualcnn.data import load_dataset
+from visualcnn.nn import Network
 from visualcnn.nn.arch import PRESETS, canonical_arch, parse_arch
+from visualcnn.training.session import Session
 
 CUSTOM = "(typed)"
 DATASET_FILTER = ("Datasets (*.npz *.csv *.csv.gz *ubyte* *.idx *.gz);;"
@@ -149,3 +158,85 @@ class ModelDataPanel(QWidget):
     def _on_apply(self) -> None:
         if self.validate():
             self.apply_requested.emit(canonical_arch(self.arch_field.text()))
+
+
+class ModelData(QObject):
+    """The model-and-data feature of ``window``: the dock (``panel`` in ``dock``), the File
+    menu entries (inserted before ``file_at``), and the moves to a new network or dataset.
+
+    ``session_swapped(session)`` is emitted once the window shows a session built here.
+    """
+
+    session_swapped = pyqtSignal(object)
+
+    def __init__(self, window, file_at=None, parent=None):
+        super().__init__(parent)
+        self.window = window
+        a = window.actions
+        self.panel = ModelDataPanel(a["open_dataset"], a["bundled_dataset"])
+        self.dock = QDockWidget("Model and data", window)
+        self.dock.setObjectName("dock_model")
+        self.dock.setWidget(self.panel)
+        window.add_side_dock(self.dock)
+        file_menu = window.menu("File")
+        if file_menu is not None:
+            file_menu.insertSeparator(file_at)
+            file_menu.insertActions(file_at, [a["open_dataset"], a["bundled_dataset"]])
+        a["open_dataset"].triggered.connect(self.ask_open_dataset)
+        a["bundled_dataset"].triggered.connect(lambda: self.open_dataset("bundled"))
+        self.panel.apply_requested.connect(self.apply_arch)
+        self.panel.show_session(window.session)
+
+    def swap_session(self, session: Session) -> None:
+        """Show ``session`` from now on (its network and data already built)."""
+        self.window.set_session(session)
+        self.panel.show_session(session)
+        self.session_swapped.emit(session)
+
+    def _new_session(self, dataset, arch: str) -> Session | None:
+        old = self.window.session
+        try:
+            net = Network.from_arch(arch, dataset.input_shape, dataset.classes,
+                                    seed=old.net.seed)
+            return Session(dataset, net, lr=old.lr, seed=old.seed, eval_every=old.eval_every)
+        except UserError as e:
+            self.window.show_banner(f"Could not build the network, the current model is "
+                                    f"kept: {e}")
+            return None
+
+    def apply_arch(self, arch: str) -> bool:
+        """A new network ``arch`` on the current data; False (and a message) if it fails."""
+        session = self._new_session(self.window.session.dataset, arch)
+        if session is None:
+            return False
+        self.swap_session(session)
+        self.window.statusBar().showMessage(f"new network {session.net.arch}", 5000)
+        return True
+
+    def ask_open_dataset(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open dataset: a .npz, a .csv, or any file of an IDX folder", "",
+            DATASET_FILTER)
+        if path:
+            self.open_dataset(dataset_spec(path))
+
+    def open_dataset(self, spec: str) -> bool:
+        """Load ``spec`` (as ``load_dataset``) and rebuild the network for it; on an error say
+        so in the window and keep the current model."""
+        w = self.window
+        w.loop.stop()
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            dataset = load_dataset(spec)
+        except UserError as e:
+            w.show_banner(f"Could not open the dataset, the current model is kept: {e}")
+            return False
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        session = self._new_session(dataset, arch_for_classes(w.session.net.arch,
+                                                              dataset.classes))
+        if session is None:
+            return False
+        self.swap_session(session)
+        w.statusBar().showMessage(f"opened {dataset.name}", 5000)
+        return True

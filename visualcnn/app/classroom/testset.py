@@ -2,16 +2,18 @@
 test images, refreshed whenever the test split is evaluated.
 
 Clicking a cell of the matrix shows only that (true, predicted) pair in the gallery; clicking
-a thumbnail asks the window to make that test image the current sample (``picked``).
+a thumbnail makes that test image the current sample. ``TestSet(window)`` adds the "Test set"
+dock to the column of tabs.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QSize, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHeaderView,
     QLabel,
     QListView,
@@ -25,7 +27,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from visualcnn.app.classroom.draw_canvas import array_to_qimage
+from visualcnn.app.classroom.images import array_to_qimage
 
 MAX_THUMBNAILS = 300   # a gallery of thousands of icons would take seconds to build
 THUMB = 56
@@ -182,3 +184,37 @@ class TestSetView(QWidget):
 
     def _on_item(self, item: QListWidgetItem) -> None:
         self.picked.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+
+class TestSet(QObject):
+    """The test-set feature of ``window``: the dock (``view`` in ``dock``), kept up to date
+    while it shows, and a picked test image made the current sample."""
+
+    __test__ = False  # not a pytest class, whatever its name says
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.view = TestSetView(window.actions["evaluate"])
+        self.dock = QDockWidget("Test set", window)
+        self.dock.setObjectName("dock_test_set")
+        self.dock.setWidget(self.view)
+        window.add_side_dock(self.dock)
+        self.view.picked.connect(self.show_test_sample)
+        self.dock.visibilityChanged.connect(self.refresh)
+        window.test_evaluated.connect(self.refresh)
+
+    def refresh(self, *_args) -> None:
+        """Redraw from the session's last evaluation, if the view shows (a hidden one is
+        redrawn when it comes back)."""
+        if self.dock.isVisible() or self.view.isVisible():
+            self.view.refresh(self.window.session)
+
+    def show_test_sample(self, index: int) -> None:
+        """Make test image ``index`` the current sample: a dry run with its true label."""
+        w = self.window
+        w.loop.stop()
+        ds = w.session.dataset
+        trace = w.session.try_sample(ds.x_test[index], int(ds.y_test[index]),
+                                     f"test #{index}")
+        w.show_trace(trace)

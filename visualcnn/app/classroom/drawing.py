@@ -1,16 +1,19 @@
 """Draw a digit: a canvas drawn on with the mouse, a target label, and buttons that run the
 network on the drawing (a dry run) or train one step on it.
 
-The drawing becomes a sample in ``visualcnn.data.drawn`` (NumPy, the way MNIST was made); this
+``Drawing(window)`` adds the "Draw a digit" dock to the column of tabs and the two actions to
+the Run menu; after each stroke the drawing runs by itself unless training is running. The
+drawing becomes a sample in ``visualcnn.data.drawn`` (NumPy, the way MNIST was made); this
 module only paints strokes and reads the pixels back.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import (
+    QDockWidget,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -21,30 +24,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from visualcnn.app.classroom.images import array_to_qimage, qimage_to_array
+from visualcnn.common.errors import UserError
+from visualcnn.data.drawn import to_sample
+
 CANVAS_PIXELS = 280   # the drawing's resolution: ten canvas pixels per MNIST pixel
 PEN_WIDTH = 22.0      # core of the stroke, in canvas pixels (about 2 MNIST pixels)
 HALO_WIDTH = 34.0     # a faint wider stroke around it: soft edges, as a pen on paper
-
-
-def qimage_to_array(image: QImage) -> np.ndarray:
-    """(H, W, 3) uint8 RGB copy of ``image`` (any format)."""
-    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
-    h, w = rgb.height(), rgb.width()
-    ptr = rgb.constBits()
-    ptr.setsize(rgb.sizeInBytes())
-    rows = np.frombuffer(ptr, dtype=np.uint8).reshape(h, rgb.bytesPerLine())
-    return rows[:, :3 * w].reshape(h, w, 3).copy()
-
-
-def array_to_qimage(a: np.ndarray) -> QImage:
-    """A QImage that owns a copy of ``a``: (H, W) grey in [0, 1] or (H, W, 3) uint8 RGB."""
-    if a.ndim == 2:
-        grey = np.ascontiguousarray(np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8))
-        h, w = grey.shape
-        return QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    rgb = np.ascontiguousarray(a, dtype=np.uint8)
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 class DrawCanvas(QWidget):
@@ -71,9 +57,7 @@ class DrawCanvas(QWidget):
     def heightForWidth(self, width: int) -> int:
         return width
 
-    def sizeHint(self):
-        from PyQt6.QtCore import QSize
-
+    def sizeHint(self) -> QSize:
         return QSize(220, 220)
 
     def _square(self) -> QRectF:
@@ -192,3 +176,73 @@ class DrawPanel(QWidget):
         self.preview.setPixmap(pixmap.scaled(self.preview.size(),
                                              Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.FastTransformation))
+
+
+class Drawing(QObject):
+    """The draw feature of ``window``: the dock (``panel`` in ``dock``), the Run menu entries
+    and the runs on the drawing."""
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.window = window
+        a = window.actions
+        self.panel = DrawPanel(a["draw_try"], a["draw_train"])
+        self.panel.setMinimumWidth(300)  # room for the three tabs' titles under the column
+        self.panel.set_classes(window.session.dataset.classes)
+        self.dock = QDockWidget("Draw a digit", window)
+        self.dock.setObjectName("dock_draw")
+        self.dock.setWidget(self.panel)
+        window.add_side_dock(self.dock)
+        self.drawn_sample: np.ndarray | None = None
+        run_menu = window.menu("Run")
+        if run_menu is not None:
+            run_menu.addSeparator()
+            run_menu.addActions([a["draw_try"], a["draw_train"]])
+        a["draw_try"].triggered.connect(self.try_drawing)
+        a["draw_train"].triggered.connect(self.train_on_drawing)
+        self.panel.canvas.stroke_finished.connect(self._on_stroke)
+
+    def drawing_as_sample(self) -> np.ndarray | None:
+        """The canvas in the dataset's format, or None (and a message) when it cannot be."""
+        c, h, wd = self.window.session.dataset.input_shape
+        if h != wd:
+            self.window.show_banner(f"Drawing needs square images; this data is {h}x{wd}")
+            return None
+        try:
+            sample = to_sample(self.panel.canvas.ink(), size=h,
+                               box=max(1, round(h * 20 / 28)))
+        except UserError as e:
+            self.window.show_banner(f"Nothing to run: {e}")
+            return None
+        sample = np.repeat(sample, c, axis=0)
+        self.drawn_sample = sample
+        self.panel.show_sample(sample)
+        return sample
+
+    def try_drawing(self) -> None:
+        self._run_drawing(train=False)
+
+    def train_on_drawing(self) -> None:
+        self._run_drawing(train=True)
+
+    def _run_drawing(self, train: bool) -> None:
+        """Forward and backward on the drawing with its target label; with ``train``, one
+        training step on it."""
+        sample = self.drawing_as_sample()
+        if sample is None:
+            return
+        w = self.window
+        w.loop.stop()
+        w.hide_banner()
+        run = w.session.train_sample if train else w.session.try_sample
+        target = self.panel.target.value()
+        w.show_trace(run(sample, target, f"drawn, target {target}"))
+        if train:
+            w.curves_panel.show_history(w.session.history)
+            if w.session.failure:
+                w.show_failure(w.session.failure)
+
+    def _on_stroke(self) -> None:
+        """After each stroke the drawing runs by itself, unless training is running."""
+        if not self.window.loop.running:
+            self.try_drawing()
