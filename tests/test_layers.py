@@ -13,6 +13,7 @@ And each layer imports only the layers below it (see the README's Code map).
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,22 @@ def test_each_layer_imports_only_the_layers_below_it(layer):
                    if layer_of(dep) not in (layer, None) and layer_of(dep) not in MAY_IMPORT[layer]
                    or dep in ("visualcnn.cli", "visualcnn.__main__"))
     assert wrong == []
+
+
+def test_the_code_names_no_issue_numbers():
+    # Code and comments say what the code is, not which request asked for it.
+    pattern = re.compile(r"\bissues? *#?\d+", re.IGNORECASE)
+    found = [f"{path.relative_to(PACKAGE.parent)}:{i}"
+             for path in MODULES.values()
+             for i, line in enumerate(path.read_text().splitlines(), start=1)
+             if pattern.search(line)]
+    assert found == []
+
+
+def test_no_class_does_several_jobs():
+    # A class past about 300 lines is doing several jobs: split it by job.
+    long = [f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines"
+            for name, path in MODULES.items()
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 300]
+    assert long == []

@@ -37,7 +37,7 @@ ACTION_SPECS = (
                SP.SP_DialogOpenButton),
     ActionSpec("quit", "&Quit", "Close the window", "Ctrl+Q", SP.SP_DialogCloseButton),
     ActionSpec("evaluate", "&Evaluate test split", "Evaluate the test split now", "Ctrl+E"),
-    # Debugger (issue 4): debugger_view.py connects these and puts them in the Debug menu.
+    # The debugger: app/debug connects these and puts them in the Debug menu.
     ActionSpec("step_phase", "Step &phase", "Advance one phase of the sample: each layer's "
                "forward pass, the loss, each layer's backward pass, the update", ("Down", "."),
                SP.SP_ArrowDown),
@@ -49,7 +49,7 @@ ACTION_SPECS = (
                "update", "Ctrl+Shift+Y"),
     ActionSpec("gradcheck", "&Gradient check", "Compare backprop with centred finite "
                "differences on the sample shown", "Ctrl+G"),
-    # Classroom (issue 5): classroom.py connects these and puts them in the menus.
+    # The classroom: app/classroom connects these and puts them in the menus.
     ActionSpec("draw_try", "Run the &drawing", "Forward and backward on the drawn digit with "
                "its target label, without an update", "Ctrl+D"),
     ActionSpec("draw_train", "&Train on the drawing", "One training step on the drawn digit "

@@ -1,93 +1,62 @@
-"""The main window: docks of panels, the controls, the banner and the status line."""
+"""The main window: assembles the controls, the panels' docks, the banner, the status line and
+the features (classroom, debugger), and owns the flow of traces from the session to the
+panels. Features use its public services: ``actions``, ``session``, ``loop``, ``panels``,
+``docks``, ``menu()``, ``add_side_dock()``, ``show_trace()``, ``show_banner()`` and the
+signals below."""
 
 from __future__ import annotations
 
-import math
 import time
-from itertools import pairwise
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QSettings, Qt, pyqtSignal
-from PyQt6.QtGui import QDoubleValidator
-from PyQt6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QSlider,
-    QStyle,
-    QTableWidget,
-    QTableWidgetItem,
-    QToolBar,
-    QVBoxLayout,
-)
+from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QStyle, QToolBar
 
-from visualcnn.app.actions import create_actions, shortcut_rows
+from visualcnn.app import help_dialogs, settings
+from visualcnn.app.actions import create_actions
+from visualcnn.app.classroom.controller import Classroom
+from visualcnn.app.controls import Controls
+from visualcnn.app.debug.controller import DebuggerView
 from visualcnn.app.docks import reveal
-from visualcnn.app.run_loop import MAX_SPEED, RunLoop
-from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
+from visualcnn.app.panel_docks import PanelDocks
+from visualcnn.app.run_loop import RunLoop
+from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE
 from visualcnn.app.views.curves import CURVE_REFRESH_S
 from visualcnn.app.views.panel import Panel
-from visualcnn.app.views.panels import ConvPanel, DensePanel, build_panels
 from visualcnn.common.errors import UserError
-from visualcnn.training.session import LR_MAX, LR_MIN, Session
+from visualcnn.training.session import Session
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-
-SETTINGS_VERSION = 1
-SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, MAX_SPEED)
-DEFAULT_SPEED = 2
-LR_SLIDER_STEPS = 500  # slider positions across the five decades from 1e-5 to 1
-
-
-def lr_to_slider(lr: float) -> int:
-    fraction = (math.log10(lr) - math.log10(LR_MIN)) / (math.log10(LR_MAX) - math.log10(LR_MIN))
-    return round(fraction * LR_SLIDER_STEPS)
-
-
-def slider_to_lr(position: int) -> float:
-    exponent = math.log10(LR_MIN) + position / LR_SLIDER_STEPS * (
-        math.log10(LR_MAX) - math.log10(LR_MIN))
-    return float(f"{10 ** exponent:.3g}")  # three digits: what the field can show
-
-
-def speed_text(speed: int) -> str:
-    return "max" if speed == MAX_SPEED else f"{speed}/s"
 
 
 class MainWindow(QMainWindow):
     """Shows every step of ``session``; ``settings`` keeps layout and controls between runs."""
 
-    # For views that follow the window (classroom.py): a trace was drawn; the test split
-    # was evaluated; the docks were rebuilt for a new architecture.
+    # For the features: a trace was drawn; the test split was evaluated; the docks were
+    # rebuilt for a new architecture.
     trace_shown = pyqtSignal(object)
     test_evaluated = pyqtSignal()
     docks_built = pyqtSignal()
 
-    def __init__(self, session: Session, settings: QSettings | None = None):
+    def __init__(self, session: Session, settings_store: QSettings | None = None):
         super().__init__()
         self.session = session
-        self.settings = settings if settings is not None else QSettings()
-        self.setWindowTitle(f"visualcnn: {session.net.arch} on {session.dataset.name}")
+        self.settings = settings.checked_version(
+            settings_store if settings_store is not None else QSettings())
+        self._show_title()
         self.loop = RunLoop(session, self)
         self.loop.trace_ready.connect(self.show_trace)
         self.loop.running_changed.connect(self._on_running_changed)
         self.loop.failed.connect(self.show_failure)
         self.actions = create_actions(self)
         self.panels: list[Panel] = []
-        self.docks: dict[str, QDockWidget] = {}
         self.side_docks: list[QDockWidget] = []  # the features' column of tabs
         self.last_trace = None
         self._last_curves = 0.0
         self.scale_mode = DEFAULT_SCALE_MODE
 
-        self._build_controls()
+        self.controls = Controls(self)
+        self.controls_bar = self.controls.bar
         self._build_menus()
         self._build_banner()
         self.status = QLabel()
@@ -96,62 +65,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.hover)
         self.setDockNestingEnabled(True)
         self._connect_actions()
-        self._read_settings()
-        self._build_docks()
-        self._show_preview()
-        from visualcnn.app.classroom.controller import (
-            Classroom,  # draw, presenter, exports (issue 5)
-        )
-
+        settings.read_into(self)
+        self.controls.show_lr(session.lr)
+        self.panel_docks = PanelDocks(self)
+        self._build_panels()
+        self.show_trace(self.session.preview())
         self.classroom = Classroom(self)
-        from visualcnn.app.debug.controller import DebuggerView  # phases, rewind... (issue 4)
-
         self.debugger = DebuggerView(self)
 
     # ------------------------------------------------------------------- construction
-    def _build_controls(self) -> None:
-        self.controls_bar = bar = QToolBar("Controls", self)
-        bar.setObjectName("toolbar_controls")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(bar)
-        a = self.actions
-        for name in ("step", "run", "reset"):
-            bar.addAction(a[name])
-        bar.addSeparator()
-        bar.addWidget(QLabel(" learning rate "))
-        self.lr_slider = QSlider(Qt.Orientation.Horizontal)
-        self.lr_slider.setRange(0, LR_SLIDER_STEPS)
-        self.lr_slider.setFixedWidth(130)
-        self.lr_slider.setToolTip("Learning rate, log scale from 1e-5 to 1")
-        self.lr_field = QLineEdit()
-        self.lr_field.setFixedWidth(70)
-        validator = QDoubleValidator(LR_MIN, LR_MAX, 8, self.lr_field)
-        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
-        self.lr_field.setValidator(validator)
-        self.lr_field.setToolTip("Learning rate, 1e-5 to 1; in effect from the next step")
-        bar.addWidget(self.lr_slider)
-        bar.addWidget(self.lr_field)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" speed "))
-        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
-        self.speed_slider.setRange(0, len(SPEEDS) - 1)
-        self.speed_slider.setFixedWidth(110)
-        self.speed_slider.setToolTip("Steps per second while running; rightmost: max")
-        self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(45)
-        bar.addWidget(self.speed_slider)
-        bar.addWidget(self.speed_label)
-        bar.addSeparator()
-        self.scale_box = QComboBox()
-        for key, text in SCALE_MODES.items():
-            self.scale_box.addItem(text, key)
-        self.scale_box.setToolTip("Colour levels: each map on its own, shared by the maps of "
-                                  "a layer, or frozen so frames compare from step to step")
-        bar.addWidget(self.scale_box)
-        bar.addSeparator()
-        bar.addAction(a["open"])
-        bar.addAction(a["save"])
-
     def _build_menus(self) -> None:
         a = self.actions
         menu = self.menuBar()
@@ -185,7 +107,43 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.banner_bar)
         self.banner_bar.hide()
 
+    def _connect_actions(self) -> None:
+        a = self.actions
+        a["step"].triggered.connect(self.step)
+        a["run"].toggled.connect(self._on_run_toggled)
+        a["reset"].triggered.connect(self.reset)
+        a["save"].triggered.connect(self._ask_save)
+        a["open"].triggered.connect(self._ask_open)
+        a["quit"].triggered.connect(self.close)
+        a["evaluate"].triggered.connect(self.evaluate_test)
+        a["shortcuts"].triggered.connect(lambda: help_dialogs.show_shortcuts(self))
+        a["about"].triggered.connect(lambda: help_dialogs.show_about(self))
+
+    def _build_panels(self) -> None:
+        """Panels and docks for the session's network, replacing those of a previous one."""
+        nonnegative = bool(self.session.dataset.x_train.min() >= 0)
+        self.panels, self.output_panel, self.curves_panel = self.panel_docks.build(
+            self.session.net, nonnegative)
+        self.docks = self.panel_docks.docks
+        for panel in self.panels:
+            if hasattr(panel, "board"):
+                panel.board.hovered.connect(self.hover.setText)
+            panel.set_scale_mode(self.scale_mode)
+        state = settings.saved_layout(self)
+        if state is not None:
+            self.restoreState(state)
+        self.docks_built.emit()
+
+    def _show_title(self) -> None:
+        self.setWindowTitle(f"visualcnn: {self.session.net.arch} on "
+                            f"{self.session.dataset.name}")
+
     # ---------------------------------------------------------- services for features
+    @property
+    def scale_box(self):
+        """The scale-mode box of the controls toolbar."""
+        return self.controls.scale_box
+
     def menu(self, title: str) -> QMenu | None:
         """The menu-bar menu called ``title`` ("File", "Run", ...), or None."""
         for action in self.menuBar().actions():
@@ -209,6 +167,11 @@ class MainWindow(QMainWindow):
         """Show ``dock`` (one of the side docks) as the front tab of the column."""
         reveal(self, dock, self.side_docks)
 
+    def fit_docks(self) -> None:
+        """Share the window's size out among the panels' docks, as at start-up (after a resize
+        that the layout did not follow, e.g. an offscreen screenshot)."""
+        self.panel_docks.fit()
+
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner_bar.show()
@@ -216,125 +179,18 @@ class MainWindow(QMainWindow):
     def hide_banner(self) -> None:
         self.banner_bar.hide()
 
-    def _connect_actions(self) -> None:
-        a = self.actions
-        a["step"].triggered.connect(self.step)
-        a["run"].toggled.connect(self._on_run_toggled)
-        a["reset"].triggered.connect(self.reset)
-        a["save"].triggered.connect(self._ask_save)
-        a["open"].triggered.connect(self._ask_open)
-        a["quit"].triggered.connect(self.close)
-        a["evaluate"].triggered.connect(self.evaluate_test)
-        a["shortcuts"].triggered.connect(self.show_shortcuts)
-        a["about"].triggered.connect(self.show_about)
-        self.lr_slider.valueChanged.connect(self._on_lr_slider)
-        self.lr_field.editingFinished.connect(self._on_lr_field)
-        self.speed_slider.valueChanged.connect(self._on_speed_slider)
-        self.scale_box.currentIndexChanged.connect(self._on_scale_box)
-
-    def _build_docks(self) -> None:
-        """One dock per panel, in columns: input and output, each convolution stage, the
-        dense layers; the curves along the bottom. Replaces the docks of a previous net."""
-        for dock in self.docks.values():
-            self.removeDockWidget(dock)
-            dock.deleteLater()
-        for dock in self.docks.values():  # only the panels' entries; other views stay
-            self.view_menu.removeAction(dock.toggleViewAction())
-        self.docks = {}
-        nonnegative = bool(self.session.dataset.x_train.min() >= 0)
-        self.panels, self.output_panel, self.curves_panel = build_panels(self.session.net,
-                                                                         nonnegative)
-        for panel in self.panels:
-            dock = QDockWidget(panel.title, self)
-            dock.setObjectName(f"dock_{panel.key}")
-            dock.setWidget(panel.widget)
-            self.docks[panel.key] = dock
-            self.view_menu.addAction(dock.toggleViewAction())
-            if hasattr(panel, "board"):
-                panel.board.hovered.connect(self.hover.setText)
-            panel.set_scale_mode(self.scale_mode)
-
-        columns = [[self.docks[p.key] for p in column] for column in self._panel_columns()]
-        self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, columns[0][0])
-        for previous, column in pairwise(columns):
-            self.splitDockWidget(previous[0], column[0], Qt.Orientation.Horizontal)
-        for column in columns:
-            for above, below in pairwise(column):
-                self.splitDockWidget(above, below, Qt.Orientation.Vertical)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["curves"])
-        self._columns = columns
-        self.fit_docks()
-        state = self.settings.value("window/state")
-        if self.settings.value("window/state_arch", "", type=str) == self.session.net.arch \
-                and state is not None:
-            self.restoreState(state)
-        self.docks_built.emit()
-
-    def _panel_columns(self) -> list[list[Panel]]:
-        """Input and output; then a column per convolution with its ReLU and pool; then one
-        for the dense layers (and the ReLUs between them)."""
-        *layers, output, _curves = self.panels
-        columns = [[layers[0], output]]
-        for panel in layers[1:]:
-            current = columns[-1]
-            starts_column = (len(columns) == 1 or isinstance(panel, ConvPanel)
-                             or isinstance(panel, DensePanel)
-                             and not any(isinstance(p, DensePanel) for p in current))
-            if starts_column:
-                columns.append([panel])
-            else:
-                current.append(panel)
-        return columns
-
-    def fit_docks(self) -> None:
-        """Share the window's size out among the panels' docks, as at start-up (after a resize
-        that the layout did not follow, e.g. an offscreen screenshot)."""
-        width, height = self.width(), self.height()
-        heads = [c[0] for c in self._columns]
-        weights = [0.55] + [1.0] * (len(heads) - 2) + [0.8]
-        total = sum(weights)
-        self.resizeDocks(heads, [int(width * w / total) for w in weights],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["curves"]], [int(height * 0.3)], Qt.Orientation.Vertical)
-        # The input is a small picture; the two bar charts under it need the height.
-        first = self._columns[0]
-        self.resizeDocks(first, [int(height * 0.3), int(height * 0.45)], Qt.Orientation.Vertical)
-
-    # ------------------------------------------------------------------------ settings
-    def _read_settings(self) -> None:
-        s = self.settings
-        if s.value("settings/version", 0, type=int) != SETTINGS_VERSION:
-            s.clear()  # a layout written by another version could put docks out of reach
-            s.setValue("settings/version", SETTINGS_VERSION)
-        geometry = s.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1366, 768)
-        speed = s.value("training/speed", DEFAULT_SPEED, type=int)
-        self.speed_slider.setValue(SPEEDS.index(speed) if speed in SPEEDS
-                                   else SPEEDS.index(DEFAULT_SPEED))
-        self._on_speed_slider(self.speed_slider.value())
-        mode = s.value("view/scale_mode", DEFAULT_SCALE_MODE, type=str)
-        self.scale_mode = mode if mode in SCALE_MODES else DEFAULT_SCALE_MODE
-        self.scale_box.setCurrentIndex(list(SCALE_MODES).index(self.scale_mode))
-        self._show_lr(self.session.lr)
-
-    def write_settings(self) -> None:
-        s = self.settings
-        s.setValue("settings/version", SETTINGS_VERSION)
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("window/state_arch", self.session.net.arch)
-        s.setValue("training/learning_rate", self.session.lr)
-        s.setValue("training/speed", self.loop.speed)
-        s.setValue("view/scale_mode", self.scale_mode)
-        s.sync()
+    def show_failure(self, message: str) -> None:
+        """The banner for a step that went infinite or NaN."""
+        self.show_banner(f"Training paused: {message}. Lower the learning rate, then press "
+                         f"Reset (Ctrl+R) or open a checkpoint.")
 
     def closeEvent(self, event) -> None:
         self.loop.stop()
-        self.write_settings()
+        settings.write_from(self)
         super().closeEvent(event)
+
+    def write_settings(self) -> None:
+        settings.write_from(self)
 
     # ------------------------------------------------------------------------- drawing
     def show_trace(self, trace) -> None:
@@ -352,21 +208,25 @@ class MainWindow(QMainWindow):
         self._show_status()
         self.trace_shown.emit(trace)
 
-    def _show_preview(self) -> None:
-        self.show_trace(self.session.preview())
-
     def set_session(self, session: Session) -> None:
         """Show ``session`` from now on (its network and data already built): the panels are
         rebuilt for its architecture and the controls show its learning rate."""
         self.loop.stop()
         self.session = session
         self.loop.session = session
-        self.setWindowTitle(f"visualcnn: {session.net.arch} on {session.dataset.name}")
+        self._show_title()
         self.hide_banner()
-        self._build_docks()
-        self._show_lr(session.lr)
-        self._show_preview()
+        self._build_panels()
+        self.controls.show_lr(session.lr)
+        self.show_trace(self.session.preview())
         self.curves_panel.show_history(session.history)
+
+    def set_scale_mode(self, mode: str) -> None:
+        self.scale_mode = mode
+        for panel in self.panels:
+            panel.set_scale_mode(mode)
+        if self.last_trace is not None:
+            self.show_trace(self.last_trace)
 
     def _show_status(self) -> None:
         s, trace = self.session, self.last_trace
@@ -410,19 +270,21 @@ class MainWindow(QMainWindow):
         self._last_curves = time.perf_counter()
         self.test_evaluated.emit()
 
-    def show_failure(self, message: str) -> None:
-        """The banner for a step that went infinite or NaN."""
-        self.show_banner(f"Training paused: {message}. Lower the learning rate, then press "
-                         f"Reset (Ctrl+R) or open a checkpoint.")
-
     def reset(self) -> None:
         self.session.reset()
         self.hide_banner()
         for panel in self.panels:
             panel.set_scale_mode(self.scale_mode)  # fixed levels are taken afresh
-        self._show_preview()
+        self.show_trace(self.session.preview())
         self.curves_panel.show_history(self.session.history)
 
+    def set_lr(self, lr: float) -> None:
+        """The learning rate from the next step on; raises UserError outside [1e-5, 1]."""
+        self.session.set_lr(lr)
+        self.controls.show_lr(lr)
+        self._show_status()
+
+    # ---------------------------------------------------------------------- checkpoints
     def _ask_save(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "checkpoint.npz",
                                               "Checkpoints (*.npz)")
@@ -455,75 +317,9 @@ class MainWindow(QMainWindow):
             return False
         self.hide_banner()
         if self.session.net.arch != old_arch:
-            self.setWindowTitle(f"visualcnn: {self.session.net.arch} on "
-                                f"{self.session.dataset.name}")
-            self._build_docks()
-        self._show_lr(self.session.lr)
-        self._show_preview()
+            self._show_title()
+            self._build_panels()
+        self.controls.show_lr(self.session.lr)
+        self.show_trace(self.session.preview())
         self.evaluate_test()
         return True
-
-    # -------------------------------------------------------------------------- controls
-    def _show_lr(self, lr: float) -> None:
-        for widget in (self.lr_slider, self.lr_field):
-            widget.blockSignals(True)
-        self.lr_slider.setValue(lr_to_slider(lr))
-        self.lr_field.setText(f"{lr:g}")
-        for widget in (self.lr_slider, self.lr_field):
-            widget.blockSignals(False)
-
-    def set_lr(self, lr: float) -> None:
-        self.session.set_lr(lr)
-        self._show_lr(lr)
-        self._show_status()
-
-    def _on_lr_slider(self, position: int) -> None:
-        self.set_lr(slider_to_lr(position))
-
-    def _on_lr_field(self) -> None:
-        try:
-            lr = float(self.lr_field.text())
-            self.set_lr(lr)
-        except (ValueError, UserError):
-            self.statusBar().showMessage("learning rate must be a number from 1e-5 to 1", 5000)
-            self._show_lr(self.session.lr)
-
-    def _on_speed_slider(self, position: int) -> None:
-        speed = SPEEDS[position]
-        self.loop.set_speed(speed)
-        self.speed_label.setText(speed_text(speed))
-
-    def _on_scale_box(self, index: int) -> None:
-        self.scale_mode = self.scale_box.itemData(index)
-        for panel in self.panels:
-            panel.set_scale_mode(self.scale_mode)
-        if self.last_trace is not None:
-            self.show_trace(self.last_trace)
-
-    # ------------------------------------------------------------------------- dialogs
-    def show_shortcuts(self) -> QDialog:
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Keyboard shortcuts")
-        rows = shortcut_rows(self.actions)
-        table = QTableWidget(len(rows), 2, dialog)
-        table.setHorizontalHeaderLabels(["Keys", "Action"])
-        for i, (keys, text) in enumerate(rows):
-            table.setItem(i, 0, QTableWidgetItem(keys))
-            table.setItem(i, 1, QTableWidgetItem(text))
-        table.resizeColumnsToContents()
-        table.verticalHeader().hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
-        buttons.rejected.connect(dialog.reject)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(table)
-        layout.addWidget(buttons)
-        dialog.resize(640, 330)
-        dialog.show()
-        return dialog
-
-    def show_about(self) -> None:
-        QMessageBox.about(self, "About visualcnn",
-                          "visualcnn trains a small NumPy CNN one sample at a time and shows "
-                          "what every step computed: the maps, the pooling masks, the weights "
-                          "and the gradient of the loss with respect to each of them.")
-

@@ -1,0 +1,125 @@
+"""The controls toolbar: Step, Run, Reset; the learning rate as a log slider and a number field;
+the speed; the colour scale mode; Open and Save."""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QDoubleValidator
+from PyQt6.QtWidgets import QComboBox, QLabel, QLineEdit, QSlider, QToolBar
+
+from visualcnn.app.run_loop import MAX_SPEED
+from visualcnn.app.views.colormaps import SCALE_MODES
+from visualcnn.common.errors import UserError
+from visualcnn.training.session import LR_MAX, LR_MIN
+
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, MAX_SPEED)
+DEFAULT_SPEED = 2
+LR_SLIDER_STEPS = 500  # slider positions across the five decades from 1e-5 to 1
+
+
+def lr_to_slider(lr: float) -> int:
+    fraction = (math.log10(lr) - math.log10(LR_MIN)) / (math.log10(LR_MAX) - math.log10(LR_MIN))
+    return round(fraction * LR_SLIDER_STEPS)
+
+
+def slider_to_lr(position: int) -> float:
+    exponent = math.log10(LR_MIN) + position / LR_SLIDER_STEPS * (
+        math.log10(LR_MAX) - math.log10(LR_MIN))
+    return float(f"{10 ** exponent:.3g}")  # three digits: what the field can show
+
+
+def speed_text(speed: int) -> str:
+    return "max" if speed == MAX_SPEED else f"{speed}/s"
+
+
+class Controls:
+    """Builds the toolbar of ``window`` and keeps its widgets in step with the session: the
+    learning rate goes to ``window.set_lr``, the speed to the run loop, the scale mode to
+    ``window.set_scale_mode``."""
+
+    def __init__(self, window):
+        self.window = window
+        self.bar = bar = QToolBar("Controls", window)
+        bar.setObjectName("toolbar_controls")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        window.addToolBar(bar)
+        a = window.actions
+        for name in ("step", "run", "reset"):
+            bar.addAction(a[name])
+        bar.addSeparator()
+        bar.addWidget(QLabel(" learning rate "))
+        self.lr_slider = QSlider(Qt.Orientation.Horizontal)
+        self.lr_slider.setRange(0, LR_SLIDER_STEPS)
+        self.lr_slider.setFixedWidth(130)
+        self.lr_slider.setToolTip("Learning rate, log scale from 1e-5 to 1")
+        self.lr_field = QLineEdit()
+        self.lr_field.setFixedWidth(70)
+        validator = QDoubleValidator(LR_MIN, LR_MAX, 8, self.lr_field)
+        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        self.lr_field.setValidator(validator)
+        self.lr_field.setToolTip("Learning rate, 1e-5 to 1; in effect from the next step")
+        bar.addWidget(self.lr_slider)
+        bar.addWidget(self.lr_field)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" speed "))
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setRange(0, len(SPEEDS) - 1)
+        self.speed_slider.setFixedWidth(110)
+        self.speed_slider.setToolTip("Steps per second while running; rightmost: max")
+        self.speed_label = QLabel()
+        self.speed_label.setMinimumWidth(45)
+        bar.addWidget(self.speed_slider)
+        bar.addWidget(self.speed_label)
+        bar.addSeparator()
+        self.scale_box = QComboBox()
+        for key, text in SCALE_MODES.items():
+            self.scale_box.addItem(text, key)
+        self.scale_box.setToolTip("Colour levels: each map on its own, shared by the maps of "
+                                  "a layer, or frozen so frames compare from step to step")
+        bar.addWidget(self.scale_box)
+        bar.addSeparator()
+        bar.addAction(a["open"])
+        bar.addAction(a["save"])
+        self.lr_slider.valueChanged.connect(self._on_lr_slider)
+        self.lr_field.editingFinished.connect(self._on_lr_field)
+        self.speed_slider.valueChanged.connect(self._on_speed_slider)
+        self.scale_box.currentIndexChanged.connect(
+            lambda i: window.set_scale_mode(self.scale_box.itemData(i)))
+
+    # ------------------------------------------------------------- showing values
+    def show_lr(self, lr: float) -> None:
+        """Show ``lr`` in the slider and the field without setting it again."""
+        for widget in (self.lr_slider, self.lr_field):
+            widget.blockSignals(True)
+        self.lr_slider.setValue(lr_to_slider(lr))
+        self.lr_field.setText(f"{lr:g}")
+        for widget in (self.lr_slider, self.lr_field):
+            widget.blockSignals(False)
+
+    def set_speed(self, speed: int) -> None:
+        """Move the speed slider to ``speed`` (an unknown one: the default) and apply it."""
+        self.speed_slider.setValue(SPEEDS.index(speed) if speed in SPEEDS
+                                   else SPEEDS.index(DEFAULT_SPEED))
+        self._on_speed_slider(self.speed_slider.value())
+
+    def show_scale_mode(self, mode: str) -> None:
+        self.scale_box.setCurrentIndex(list(SCALE_MODES).index(mode))
+
+    # ------------------------------------------------------------------- handlers
+    def _on_lr_slider(self, position: int) -> None:
+        self.window.set_lr(slider_to_lr(position))
+
+    def _on_lr_field(self) -> None:
+        w = self.window
+        try:
+            w.set_lr(float(self.lr_field.text()))
+        except (ValueError, UserError):
+            w.statusBar().showMessage("learning rate must be a number from 1e-5 to 1", 5000)
+            self.show_lr(w.session.lr)
+
+    def _on_speed_slider(self, position: int) -> None:
+        speed = SPEEDS[position]
+        self.window.loop.set_speed(speed)
+        self.speed_label.setText(speed_text(speed))
