@@ -7,6 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from visualcnn.app.system_check import window_problem
+from visualcnn.common.errors import UserError
+
 ORGANIZATION = "visualcnn"
 APPLICATION = "visualcnn"
 DEFAULT_LR = 0.01
@@ -34,8 +37,13 @@ def open_window(dataset, net, lr: float, seed: int, settings=None):
 def run_app(dataset, net, lr: float | None = None, seed: int = 0) -> int:
     """Open the main window on ``dataset`` and ``net``; returns the Qt exit code.
 
-    ``lr`` None takes the last learning rate from the settings, else 0.01.
+    ``lr`` None takes the last learning rate from the settings, else 0.01. Raises UserError,
+    before Qt is loaded, when Qt could not open a window here (no display, or a system library
+    of its xcb plugin missing): Qt itself would abort the process with a misleading message.
     """
+    problem = window_problem()
+    if problem:
+        raise UserError(problem)
     app = application()
     from PyQt6.QtCore import QSettings
 
