@@ -11,16 +11,27 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from visualcnn.common.errors import UserError
+from visualcnn.common.files import check_writable
 from visualcnn.nn.arch import DEFAULT_ARCH, PRESETS, canonical_arch, parse_arch
+from visualcnn.nn.network import MAX_SEED
 from visualcnn.training.session import LR_MAX, LR_MIN
 
 DEFAULT_LR = 0.01
 USAGE_ERROR = 2
+
+
+# Ranges of the number options, stated in --help and checked while parsing: a value outside
+# them is refused before any data is loaded or any window opens.
+EPOCHS = (1, 1000)
+BENCH_SECONDS = (0.5, 600.0)
+SCREENSHOT_STEPS = (0, 100_000)
+WINDOW_SIZE = ((320, 240), (7680, 4320))
+# Options of the app (no command): given before a command, they would be ignored.
+APP_OPTIONS = ("data", "arch", "seed", "lr", "checkpoint")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,78 +40,134 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see --help)")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
+def _echo(text: str) -> str:
+    """``text`` quoted for a message, cut short: a number typed may run to thousands of
+    digits."""
+    return repr(text) if len(text) <= 40 else f"{text[:37]!r}..."
 
 
-def _learning_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    # The app's range, so that every checkpoint `train --save` writes opens in the app.
-    if not (math.isfinite(value) and LR_MIN <= value <= LR_MAX):
-        raise argparse.ArgumentTypeError(f"learning rate must be between {LR_MIN:g} and "
-                                         f"{LR_MAX:g}, got {text}")
-    return value
+def _whole_number(low: int, high: int, what: str):
+    """An argparse type: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also for more digits than Python converts
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {_echo(text)}"
+                                             ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}, got "
+                                             f"{_echo(text)}")
+        return value
+
+    parse.range_text = f"{low} to {high}"
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be 0 or more, got {value}")
-    return value
+def _real_number(low: float, high: float, what: str):
+    """An argparse type: a finite number from ``low`` to ``high``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {_echo(text)}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}, "
+                                             f"got {_echo(text)}")
+        return value
+
+    parse.range_text = f"{low:g} to {high:g}"
+    return parse
+
+
+# The app's range, so that every checkpoint `train --save` writes opens in the app.
+_learning_rate = _real_number(LR_MIN, LR_MAX, "learning rate")
+# What a checkpoint stores as a plain integer.
+_seed = _whole_number(0, MAX_SEED, "seed")
 
 
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1366x768, got {text!r}"
-                                         ) from None
-    if not (320 <= w <= 7680 and 240 <= h <= 4320):
-        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 320x240 .. 7680x4320")
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1366x768, got "
+                                         f"{_echo(text)}") from None
+    (w_min, h_min), (w_max, h_max) = WINDOW_SIZE
+    if not (w_min <= w <= w_max and h_min <= h <= h_max):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside {_size.range_text}")
     return w, h
 
 
-def _add_model_options(p: argparse.ArgumentParser, with_lr=True):
-    p.add_argument("--data", default="bundled", metavar="bundled|PATH",
-                   help="'bundled' (default), an IDX folder, a Keras mnist.npz or a Kaggle CSV")
-    p.add_argument("--arch", default=None, metavar="A",
+_size.range_text = "{}x{} to {}x{}".format(*WINDOW_SIZE[0], *WINDOW_SIZE[1])
+
+
+def _not_empty(what: str):
+    """An argparse type: any text but an empty one, which would silently mean "none"."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"empty {what}")
+        return text
+
+    return parse
+
+
+def _architecture(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty architecture: expected tokens like "
+                                         f"{DEFAULT_ARCH} or a preset ({', '.join(PRESETS)})")
+    return text
+
+
+def _png_path(text: str) -> str:
+    # The window is always written as PNG: any other name would hold bytes it does not name.
+    if not text.lower().endswith(".png") or not text[:-4].strip():
+        raise argparse.ArgumentTypeError(f"expected a file name ending in .png, got "
+                                         f"{_echo(text)}")
+    return text
+
+
+def _add_model_options(p: argparse.ArgumentParser, with_lr=True, app=False):
+    """--data, --arch, --seed (and --lr) for a command, or with ``app`` for the app itself,
+    whose values land in ``app_data`` and so on, None when not given."""
+    dest = (lambda name: f"app_{name}") if app else (lambda name: name)
+    p.add_argument("--data", dest=dest("data"), type=_not_empty("dataset path"),
+                   default=None if app else "bundled", metavar="bundled|PATH",
+                   help="'bundled' (default), an IDX folder or one of its files, a Keras "
+                        "mnist.npz or a Kaggle CSV")
+    p.add_argument("--arch", dest=dest("arch"), type=_architecture, default=None, metavar="A",
                    help=f"architecture string or preset ({', '.join(PRESETS)}); "
                         f"default {DEFAULT_ARCH}")
-    p.add_argument("--seed", type=_seed, default=0, help="seed for weights and sample order")
+    p.add_argument("--seed", dest=dest("seed"), type=_seed, default=None if app else 0,
+                   metavar="N", help=f"seed for weights and sample order, {_seed.range_text} "
+                                     "(2**63-1, what a checkpoint stores); default 0")
     if with_lr:
-        p.add_argument("--lr", type=_learning_rate, default=None,
-                       help=f"learning rate (default {DEFAULT_LR})")
+        p.add_argument("--lr", dest=dest("lr"), type=_learning_rate, default=None,
+                       metavar="RATE", help=f"learning rate, {_learning_rate.range_text}; "
+                                            f"default {DEFAULT_LR}")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="visualcnn", description=(
         "Watch backpropagation in a small CNN, one training sample at a time. With no "
-        "command, opens the app."))
-    _add_model_options(parser)
-    parser.add_argument("--checkpoint", metavar="FILE", help="open this checkpoint in the app")
+        "command, opens the app; the options below are the app's."))
+    _add_model_options(parser, app=True)
+    parser.add_argument("--checkpoint", dest="app_checkpoint", type=_not_empty("file name"),
+                        metavar="FILE", help="open this checkpoint in the app (--arch and "
+                                             "--seed, if given, must be the checkpoint's)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("train", help="train one sample per step and report test accuracy")
     _add_model_options(p)
-    p.add_argument("--epochs", type=_positive_int, default=3)
-    p.add_argument("--save", metavar="FILE", help="write a checkpoint at the end")
+    epochs = _whole_number(*EPOCHS, "the number of epochs")
+    p.add_argument("--epochs", type=epochs, default=3, metavar="N",
+                   help=f"passes over the training set, {epochs.range_text}; default 3")
+    p.add_argument("--save", metavar="FILE", type=_not_empty("file name"),
+                   help="write a checkpoint at the end")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     p = sub.add_parser("eval", help="test accuracy and loss of a checkpoint")
     p.add_argument("--checkpoint", required=True, metavar="FILE")
-    p.add_argument("--data", default="bundled", metavar="bundled|PATH")
+    p.add_argument("--data", default="bundled", metavar="bundled|PATH",
+                   type=_not_empty("dataset path"))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("gradcheck", help="finite differences against backprop on one sample")
@@ -109,17 +176,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure the engine's speed (or the app's, with --gui)")
     p.add_argument("--gui", action="store_true", help="measure redraw and run mode offscreen")
-    p.add_argument("--data", default="bundled", metavar="bundled|PATH",
-                   help="data for --gui (default bundled)")
-    p.add_argument("--seconds", type=float, default=5.0, help="run-mode duration for --gui")
+    p.add_argument("--data", default=None, metavar="bundled|PATH",
+                   type=_not_empty("dataset path"), help="data for --gui (default bundled)")
+    seconds = _real_number(*BENCH_SECONDS, "the run-mode duration")
+    p.add_argument("--seconds", type=seconds, default=None, metavar="S",
+                   help=f"run-mode duration for --gui in seconds, {seconds.range_text}; "
+                        "default 5")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("screenshot", help="train N steps offscreen and save the window as PNG")
     _add_model_options(p)
-    p.add_argument("--out", required=True, metavar="FILE.png")
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--size", type=_size, default=(1366, 768), metavar="WxH")
+    p.add_argument("--out", required=True, metavar="FILE.png", type=_png_path,
+                   help="the PNG file to write")
+    steps = _whole_number(*SCREENSHOT_STEPS, "the number of steps")
+    p.add_argument("--steps", type=steps, default=200, metavar="N",
+                   help=f"training steps before the picture, {steps.range_text}; default 200")
+    p.add_argument("--size", type=_size, default=(1366, 768), metavar="WxH",
+                   help=f"window size, {_size.range_text}; default 1366x768")
     return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse and check the command line; every refusal is a one-line UserError."""
+    args = build_parser().parse_args(argv)
+    if args.command is not None:
+        given = [f"--{name}" for name in APP_OPTIONS if getattr(args, f"app_{name}") is not None]
+        if given:
+            raise UserError(f"{' '.join(given)} before the command {args.command!r} would be "
+                            f"ignored: give the options of {args.command!r} after it (see "
+                            f"visualcnn {args.command} --help)")
+    if args.command == "bench" and not args.gui:
+        given = [f"--{name}" for name in ("data", "seconds") if getattr(args, name) is not None]
+        if given:
+            raise UserError(f"{' '.join(given)} only apply to bench --gui")
+    return args
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -138,9 +228,16 @@ def _build_network(arch, data, seed):
 
 
 def _load_checkpoint(path, data):
+    return _check_fits(path, _load_network(path), data)
+
+
+def _load_network(path):
     from visualcnn.nn import Network
 
-    net = Network.load(path)
+    return Network.load(path)
+
+
+def _check_fits(path, net, data):
     if net.input_shape != tuple(data.input_shape) or net.classes != data.classes:
         raise UserError(f"{path}: the checkpoint expects inputs {net.input_shape} and "
                         f"{net.classes} classes; the data has {tuple(data.input_shape)} and "
@@ -149,40 +246,45 @@ def _load_checkpoint(path, data):
 
 
 class _Progress:
-    """A one-line progress bar on stderr; on a non-terminal, one line per epoch instead."""
+    """Progress of ``train`` on stderr. On a terminal, a tqdm bar redrawn in place; on a pipe
+    or in a log, nothing until one summary line at the end, however many epochs run."""
 
-    def __init__(self, total: int):
-        self.total, self.stream = total, sys.stderr
-        self.tty = self.stream.isatty()
-        self._last = 0.0
+    def __init__(self, total: int, epochs: int):
+        from tqdm import tqdm
 
-    def update(self, done, epoch, loss, acc, force=False):
-        now = time.perf_counter()
-        if not force and (not self.tty or now - self._last < 0.1):
-            return
-        self._last = now
-        width = 30
-        filled = int(width * done / self.total)
-        line = (f"epoch {epoch} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
-                f"loss {loss:.3f} acc {acc:.3f}")
-        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
-        self.stream.flush()
+        self.tty = sys.stderr.isatty()
+        self.epochs = epochs
+        self.done, self.epoch, self.loss, self.acc = 0, 0, math.nan, math.nan
+        self.bar = tqdm(total=total, unit="step", file=sys.stderr, disable=not self.tty,
+                        mininterval=0.1, dynamic_ncols=True)
 
-    def close(self):
+    def update(self, done, epoch, loss, acc):
+        self.done, self.epoch, self.loss, self.acc = done, epoch, loss, acc
         if self.tty:
-            self.stream.write("\n")
+            self.bar.set_postfix_str(f"epoch {epoch}/{self.epochs} loss {loss:.3f} "
+                                     f"acc {acc:.3f}", refresh=False)
+            self.bar.update(done - self.bar.n)
+
+    def close(self, summary: bool = True):
+        """End the bar; off a terminal, write the summary line unless ``summary`` is False
+        (an error is about to be the one line)."""
+        self.bar.close()
+        if summary and not self.tty:
+            print(f"trained {self.done} steps in {self.epoch} epoch"
+                  f"{'' if self.epoch == 1 else 's'}: running loss {self.loss:.3f}, "
+                  f"accuracy {self.acc:.3f}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------- commands
 def cmd_train(args) -> int:
-    if args.save and not Path(args.save).parent.is_dir():  # before training, not after it
-        raise UserError(f"{args.save}: the folder {Path(args.save).parent} does not exist")
+    if args.save:  # before the data and the training, not after them
+        check_writable(args.save)
     data = _load_data(args.data)
     net = _build_network(args.arch, data, args.seed)
     lr = args.lr or DEFAULT_LR
     rng = np.random.default_rng(args.seed)
     n = len(data.y_train)
-    progress = _Progress(n * args.epochs)
+    progress = _Progress(n * args.epochs, args.epochs)
     # Running figures over the last 1,000 steps, as an exponential moving average.
     avg_loss, avg_acc, alpha = math.log(data.classes), 1.0 / data.classes, 1e-3 * 2
     train_seconds = 0.0
@@ -192,7 +294,7 @@ def cmd_train(args) -> int:
         for i, idx in enumerate(order):
             trace = net.train_step(data.x_train[idx], int(data.y_train[idx]), lr)
             if not math.isfinite(trace.loss):
-                progress.close()
+                progress.close(summary=False)
                 raise UserError(f"the loss became {trace.loss} at step {net.step} with learning "
                                 f"rate {lr:g}: lower the learning rate (--lr)")
             avg_loss += alpha * (trace.loss - avg_loss)
@@ -200,7 +302,7 @@ def cmd_train(args) -> int:
             if i % 64 == 0:
                 progress.update((epoch - 1) * n + i + 1, epoch, avg_loss, avg_acc)
         train_seconds += time.perf_counter() - start
-        progress.update(epoch * n, epoch, avg_loss, avg_acc, force=True)
+        progress.update(epoch * n, epoch, avg_loss, avg_acc)
     progress.close()
     test_accuracy, test_loss = net.evaluate(data.x_test, data.y_test)
     if args.save:
@@ -258,8 +360,9 @@ def cmd_bench(args) -> int:
     if args.gui:
         from visualcnn.bench.gui import gui_benchmark
 
-        data = _load_data(args.data)
-        result = gui_benchmark(data, _build_network(None, data, 0), seconds=args.seconds)
+        data = _load_data(args.data or "bundled")
+        result = gui_benchmark(data, _build_network(None, data, 0),
+                               seconds=5.0 if args.seconds is None else args.seconds)
         if args.json:
             print(json.dumps(result))
         else:
@@ -277,8 +380,7 @@ def cmd_bench(args) -> int:
 def cmd_screenshot(args) -> int:
     from visualcnn.app.launch import save_screenshot
 
-    if args.steps < 0:
-        raise UserError(f"--steps must be 0 or more, got {args.steps}")
+    check_writable(args.out)  # before the data and the steps, not after them
     data = _load_data(args.data)
     net = _build_network(args.arch, data, args.seed)
     path = save_screenshot(args.out, data, net, steps=args.steps, size=args.size,
@@ -288,17 +390,33 @@ def cmd_screenshot(args) -> int:
 
 
 def cmd_app(args) -> int:
-    data = _load_data(args.data)
-    if args.checkpoint:
-        net = _load_checkpoint(args.checkpoint, data)
-        lr = args.lr or getattr(net, "saved_lr", None)
+    lr, seed = args.app_lr, args.app_seed
+    if args.app_checkpoint:
+        path = args.app_checkpoint
+        net = _load_network(path)
+        # The checkpoint holds the network: --arch and --seed may only repeat what it says.
+        if args.app_arch is not None and canonical_arch(args.app_arch) != net.arch:
+            raise UserError(f"{path} holds {net.arch}, not --arch {_echo(args.app_arch)}: "
+                            "leave --arch out to open the checkpoint")
+        if seed is not None and seed != net.seed:
+            raise UserError(f"{path} was built with seed {net.seed}, not --seed {seed}: "
+                            "leave --seed out to open the checkpoint")
+        data = _load_data(args.app_data or "bundled")
+        _check_fits(path, net, data)
+        saved = getattr(net, "saved_lr", None)
+        if lr is None and saved is not None and not LR_MIN <= saved <= LR_MAX:
+            raise UserError(f"{path}: the checkpoint's learning rate {saved:g} is outside "
+                            f"{LR_MIN:g} to {LR_MAX:g}; give one with --lr")
+        lr = lr or saved
+        seed = net.seed
     else:
-        net = _build_network(args.arch, data, args.seed)
-        lr = args.lr
+        data = _load_data(args.app_data or "bundled")
+        seed = seed or 0
+        net = _build_network(args.app_arch, data, seed)
     # Qt is imported only now, after every argument has been checked.
     from visualcnn.app.launch import run_app
 
-    return run_app(data, net, lr=lr, seed=args.seed)
+    return run_app(data, net, lr=lr, seed=seed)
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck,
@@ -307,7 +425,7 @@ COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck,
 
 def main(argv=None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv)
         return COMMANDS[args.command](args)
     except UserError as e:
         print(f"visualcnn: {e}" if not str(e).startswith("visualcnn") else str(e),

@@ -5,8 +5,11 @@ damage must give a one-line DataError that starts with the offending path.
 """
 
 import gzip
+import io
 import pickle
 import re
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +20,13 @@ from hypothesis.extra.numpy import arrays
 
 from visualcnn.common.errors import DataError, UserError
 from visualcnn.data import (
+    idx_folder_of,
     load_dataset,
     load_idx_folder,
     load_kaggle_csv,
     load_keras_npz,
 )
+from visualcnn.data.loaders import read_idx
 
 # Non-square images, so a transposed or mis-shaped read cannot pass.
 TRAIN_X = np.random.default_rng(1).integers(0, 256, size=(6, 3, 4), dtype=np.uint8)
@@ -172,6 +177,52 @@ def test_truncated_gzip_idx_file_is_refused(tmp_path):
         load_idx_folder(tmp_path)
 
 
+def peak_memory_of(call) -> int:
+    """Bytes allocated at the peak of ``call()`` (which must raise DataError)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError):
+            call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_gz_idx_header_is_checked_against_the_file_size_before_decompressing(tmp_path):
+    # 64 MB of zeros squeeze into about 64 kB; the header claims far more than that can hold.
+    header = bytes([0, 0, 8, 3]) + np.array([2 ** 31, 2 ** 16, 2 ** 16], ">u4").tobytes()
+    paths = make_idx_folder(tmp_path, ".gz", train_images=header + bytes(64_000_000))
+    with raises_data_error(paths["train_images"], "the header declares 2147483648x65536x65536"):
+        load_idx_folder(tmp_path)
+    assert peak_memory_of(lambda: load_idx_folder(tmp_path)) < 8_000_000
+
+
+def test_raw_idx_header_is_checked_against_the_file_size_before_reading(tmp_path):
+    header = bytes([0, 0, 8, 3]) + np.array([10 ** 6, 28, 28], ">u4").tobytes()
+    paths = make_idx_folder(tmp_path, train_images=header + bytes(40_000_000))
+    with raises_data_error(paths["train_images"], "truncated: the header declares 1000000x28x28"):
+        load_idx_folder(tmp_path)
+    assert peak_memory_of(lambda: load_idx_folder(tmp_path)) < 8_000_000
+
+
+def test_gz_idx_file_with_bytes_past_the_declared_data_is_refused(tmp_path):
+    paths = make_idx_folder(tmp_path, ".gz", train_labels=idx_bytes(TRAIN_Y) + b"\0\0")
+    with raises_data_error(paths["train_labels"],
+                           "the header declares 6 = 6 bytes of data, but more follow"):
+        load_idx_folder(tmp_path)
+
+
+def test_gz_idx_file_that_is_empty_once_decompressed_is_refused(tmp_path):
+    paths = make_idx_folder(tmp_path, ".gz", test_labels=b"")
+    with raises_data_error(paths["test_labels"], "file is empty once decompressed"):
+        load_idx_folder(tmp_path)
+
+
+def test_idx_arrays_are_read_only(tmp_path):
+    paths = make_idx_folder(tmp_path, ".gz")
+    assert not read_idx(paths["train_images"], 3).flags.writeable
+
+
 # --- Keras npz -------------------------------------------------------------------------------
 
 
@@ -262,6 +313,30 @@ def test_npy_file_is_refused(tmp_path):
         np.save(file, TRAIN_X)
     with raises_data_error(path, "a single .npy array, not an .npz archive"):
         load_keras_npz(path)
+
+
+def npy_header(shape, descr="|u1") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False,
+                                               "shape": shape})
+    return buf.getvalue()
+
+
+def test_npz_member_declaring_a_huge_array_is_refused_before_allocating(tmp_path):
+    path = write_npz(tmp_path / "mnist.npz", x_train=None)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("x_train.npy", npy_header((10 ** 7, 10 ** 4, 10 ** 3)))
+    with raises_data_error(path, "x_train declares shape (10000000, 10000, 1000)"):
+        load_keras_npz(path)
+
+
+def test_npz_member_declaring_more_than_it_holds_is_refused_before_allocating(tmp_path):
+    path = write_npz(tmp_path / "mnist.npz", x_test=None)
+    with zipfile.ZipFile(path, "a") as z:  # 300 MB declared, 1 kB present
+        z.writestr("x_test.npy", npy_header((300_000, 1000, 1)) + bytes(1000))
+    with raises_data_error(path, "x_test declares shape (300000, 1000, 1)"):
+        load_keras_npz(path)
+    assert peak_memory_of(lambda: load_keras_npz(path)) < 30_000_000
 
 
 def test_corrupted_npz_member_is_refused(tmp_path):
@@ -459,6 +534,39 @@ def test_load_dataset_dispatches_by_path_type(tmp_path):
     for name in ("train.csv", "TRAIN.CSV.GZ"):
         dataset = load_dataset(tmp_path / name)
         assert (dataset.name, len(dataset.x_train), len(dataset.x_test)) == (name, 40, 10)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("dotted", [False, True])
+@pytest.mark.parametrize("key", list(IDX_NAMES))
+def test_load_dataset_takes_any_file_of_an_idx_folder_for_the_folder(tmp_path, suffix, dotted,
+                                                                      key):
+    paths = make_idx_folder(tmp_path / "fashion", suffix, dotted)
+    dataset = load_dataset(str(paths[key]))
+    assert dataset.name == "fashion"
+    assert_matches_reference(dataset)
+    assert idx_folder_of(paths[key]) == tmp_path / "fashion"
+
+
+def test_only_idx_file_names_stand_for_their_folder(tmp_path):
+    make_idx_folder(tmp_path / "fashion")
+    other = tmp_path / "fashion" / "notes.gz"
+    other.write_bytes(gzip.compress(b"notes"))
+    assert idx_folder_of(other) is None
+    assert idx_folder_of(tmp_path / "fashion") is None
+    with raises_data_error(other, "unknown dataset format"):
+        load_dataset(other)
+
+
+def test_a_file_of_an_idx_folder_with_files_missing_names_the_folder(tmp_path):
+    paths = make_idx_folder(tmp_path / "half", train_labels=None)
+    with raises_data_error(tmp_path / "half", "missing train-labels-idx1-ubyte"):
+        load_dataset(paths["train_images"])
+
+
+def test_load_dataset_refuses_an_empty_spec():
+    with pytest.raises(DataError, match="empty"):
+        load_dataset("")
 
 
 def test_load_dataset_refuses_a_missing_path(tmp_path):

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+import time
+import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from tests.checkpoint_files import read_back_every_field
+from tests.fuzzing import FUZZ, damaged, load_or_refuse, lying_npz
 from visualcnn.common.errors import CheckpointError, UserError
 from visualcnn.nn import DEEPER_ARCH, DEFAULT_ARCH, Network
-from visualcnn.nn.network import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+from visualcnn.nn.network import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MAX_SEED
 
 
 def trained(arch=DEFAULT_ARCH, momentum=0.9, steps=3, **kw):
@@ -22,8 +31,7 @@ def trained(arch=DEFAULT_ARCH, momentum=0.9, steps=3, **kw):
 
 
 def npz_items(path):
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+    return read_back_every_field(path)
 
 
 @pytest.mark.parametrize("arch, input_shape, momentum", [
@@ -103,6 +111,21 @@ def test_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]
 
 
+def test_the_next_save_clears_what_a_killed_save_left(tmp_path):
+    path = tmp_path / "net.npz"
+    trained(steps=1).save(path)
+    left = tmp_path / ".net.npz.q8x_3kd1.tmp"  # as mkstemp names it; the process was killed
+    left.write_bytes(b"PK\x03\x04 half a zip")
+    then = time.time() - 60
+    os.utime(left, (then, then))
+    other = tmp_path / ".other.npz.q8x_3kd1.tmp"
+    other.write_bytes(b"not ours to remove")
+    os.utime(other, (then, then))
+    trained(steps=2).save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.npz.q8x_3kd1.tmp", "net.npz"]
+    assert Network.load(path).step == 2
+
+
 # ------------------------------------------------------------------------ bad files
 def valid_meta(net):
     return {"format": np.array(CHECKPOINT_FORMAT), "version": np.array(CHECKPOINT_VERSION),
@@ -159,6 +182,8 @@ def make_bad(kind, tmp_path):
         np.savez(path, **{**good, "velocity/conv1/W": np.zeros((8, 1, 2, 2))})
     elif kind == "missing_param":
         np.savez(path, **{k: v for k, v in good.items() if k != "param/conv1/b"})
+    elif kind == "complex_weights":
+        np.savez(path, **{**good, "param/conv1/W": good["param/conv1/W"] + 1j})
     elif kind == "bad_arch":
         np.savez(path, **{**good, "arch": np.array("conv8x3-frob-dense10")})
     elif kind == "zip_of_text":
@@ -174,7 +199,7 @@ def make_bad(kind, tmp_path):
 BAD_KINDS = ["missing", "directory", "not_zip", "empty", "truncated", "no_marker",
              "wrong_marker", "plain_npz", "future_version", "object_array",
              "object_array_extra", "wrong_shape", "wrong_velocity_shape", "missing_param",
-             "bad_arch", "zip_of_text"]
+             "bad_arch", "zip_of_text", "complex_weights"]
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
@@ -245,3 +270,131 @@ def test_a_negative_step_count_is_a_damaged_checkpoint(tmp_path):
     np.savez(path, **data)
     with pytest.raises(CheckpointError, match="negative"):
         Network.load(path)
+
+
+# ------------------------------------------------------------------------------- seeds
+@pytest.mark.parametrize("seed", [0, 2 ** 32, MAX_SEED])
+def test_every_allowed_seed_is_stored_as_a_plain_integer(tmp_path, seed):
+    path = tmp_path / "net.npz"
+    Network.from_arch(DEFAULT_ARCH, seed=seed).save(path, lr=0.01)
+    fields = read_back_every_field(path)
+    assert fields["seed"].dtype.kind in "iu" and int(fields["seed"]) == seed
+    assert Network.load(path).seed == seed
+
+
+@pytest.mark.parametrize("seed", [-1, MAX_SEED + 1, 2 ** 64])
+def test_a_seed_a_checkpoint_cannot_store_is_refused(seed):
+    with pytest.raises(UserError, match="seed must be between 0 and"):
+        Network.from_arch(DEFAULT_ARCH, seed=seed)
+
+
+def test_save_refuses_a_seed_set_out_of_range_and_writes_nothing(tmp_path):
+    net = Network.from_arch(DEFAULT_ARCH)
+    net.seed = 2 ** 64
+    with pytest.raises(CheckpointError, match="seed"):
+        net.save(tmp_path / "net.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stored_seed_out_of_range_is_a_damaged_checkpoint(tmp_path):
+    net = Network.from_arch(DEFAULT_ARCH)
+    path = tmp_path / "net.npz"
+    np.savez(path, **{**valid_meta(net), **net.get_state(), "seed": np.array(-5)})
+    with pytest.raises(CheckpointError, match="seed"):
+        Network.load(path)
+
+
+# ----------------------------------------------------------------- NaN and inf weights
+@pytest.mark.parametrize("key, value, name", [
+    ("param/conv1/W", np.nan, "conv1/W"),
+    ("param/dense1/b", np.inf, "dense1/b"),
+    ("velocity/dense1/W", -np.inf, "velocity of dense1/W"),
+])
+def test_nan_or_infinite_weights_are_refused_naming_the_tensor(tmp_path, key, value, name):
+    net = trained(steps=2)
+    path = tmp_path / "net.npz"
+    state = net.get_state()
+    state[key].flat[3] = value
+    np.savez(path, **{**valid_meta(net), **state})
+    with pytest.raises(CheckpointError) as caught:
+        Network.load(path)
+    assert str(caught.value) == f"{path}: {name} holds NaN or infinite values"
+
+
+def test_an_infinite_learning_rate_is_a_damaged_checkpoint(tmp_path):
+    net = Network.from_arch(DEFAULT_ARCH)
+    path = tmp_path / "net.npz"
+    np.savez(path, **{**valid_meta(net), **net.get_state(), "lr": np.array(np.inf)})
+    with pytest.raises(CheckpointError, match="learning rate"):
+        Network.load(path)
+
+
+def test_save_refuses_nan_weights_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "net.npz"
+    net = trained(steps=1)
+    net.save(path)
+    good = path.read_bytes()
+    net.layers[0].params["W"] = np.full_like(net.layers[0].params["W"], np.nan)
+    with pytest.raises(CheckpointError, match="conv1/W holds NaN or infinite values"):
+        net.save(path)
+    assert path.read_bytes() == good
+
+
+# ------------------------------------------------------------ headers against the size
+def test_a_member_whose_header_declares_a_huge_array_is_refused_before_reading(tmp_path):
+    net = Network.from_arch(DEFAULT_ARCH)
+    path = tmp_path / "net.npz"
+    np.savez(path, **{**valid_meta(net), **net.get_state()})
+    header = io.BytesIO()  # 400 MB declared, none present
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (50_000_000,)})
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("extra.npy", header.getvalue())
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError) as caught:
+            Network.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "extra" in str(caught.value) and str(path) in str(caught.value)
+    assert peak < 50_000_000
+
+
+# --------------------------------------------------------------- damaged files at random
+def _small_checkpoint() -> tuple[bytes, dict[str, bytes]]:
+    """A small trained checkpoint: its bytes, and its members' bytes by name."""
+    net = Network.from_arch("conv2x2-relu-pool2-dense10", input_shape=(1, 5, 5), seed=3,
+                            momentum=0.5)
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        net.train_step(rng.random(net.input_shape), int(rng.integers(10)), 0.05)
+    buf = io.BytesIO()
+    np.savez(buf, **{**valid_meta(net), "momentum": np.array(0.5), "step": np.array(2),
+                     **net.get_state()})
+    with zipfile.ZipFile(buf) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    return buf.getvalue(), members
+
+
+SMALL_CHECKPOINT, SMALL_MEMBERS = _small_checkpoint()
+
+
+@FUZZ
+@given(data=st.data())
+def test_damaged_checkpoints_are_loaded_or_refused(data):
+    stored = data.draw(st.one_of(damaged(SMALL_CHECKPOINT, header_size=200),
+                                 lying_npz(SMALL_MEMBERS)))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "net.npz")
+        path.write_bytes(stored)
+        net = load_or_refuse(Network.load, path)
+    if net is not None:  # what loads is a usable network
+        assert all(np.isfinite(v).all() for v in net.get_state().values())
+        assert 0 <= net.seed <= MAX_SEED
+
+
+def test_the_small_checkpoint_loads_as_it_is(tmp_path):
+    path = tmp_path / "net.npz"
+    path.write_bytes(SMALL_CHECKPOINT)
+    assert Network.load(path).step == 2

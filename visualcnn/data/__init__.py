@@ -12,11 +12,12 @@ from pathlib import Path
 from visualcnn.common.errors import DataError
 from visualcnn.data.bundled import bundled_path, load_bundled
 from visualcnn.data.dataset import Dataset
-from visualcnn.data.loaders import load_idx_folder, load_kaggle_csv, load_keras_npz
+from visualcnn.data.loaders import idx_folder_of, load_idx_folder, load_kaggle_csv, load_keras_npz
 
 __all__ = [
     "Dataset",
     "bundled_path",
+    "idx_folder_of",
     "load_bundled",
     "load_dataset",
     "load_idx_folder",
@@ -29,16 +30,22 @@ def load_dataset(spec: str | os.PathLike) -> Dataset:
     """Load the dataset ``spec`` names.
 
     ``"bundled"`` is the bundled subset (write ``./bundled`` for a file of that name). Any other
-    value is a path: a folder of IDX files, a Keras-style ``.npz``, or a Kaggle ``.csv`` /
-    ``.csv.gz``, told apart by the name.
+    value is a path: a folder of IDX files or one of its four files (which stands for the
+    folder), a Keras-style ``.npz``, or a Kaggle ``.csv`` / ``.csv.gz``, told apart by the name.
     """
     if spec == "bundled":
         return load_bundled()
+    if not str(spec).strip():
+        raise DataError("empty dataset path: expected 'bundled', a folder of IDX files, a .npz "
+                        "file or a .csv/.csv.gz file")
     path = Path(spec)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
         return load_idx_folder(path)
+    folder = idx_folder_of(path)
+    if folder is not None:
+        return load_idx_folder(folder)
     name = path.name.lower()
     if name.endswith(".npz"):
         return load_keras_npz(path)

@@ -13,13 +13,13 @@ import gzip
 import io
 import math
 import os
-import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from visualcnn.common.errors import DataError, UserError
+from visualcnn.common.files import MAX_DEFLATE_RATIO, NPZ_ERRORS, brief, check_npz
 from visualcnn.data.dataset import CLASSES, Dataset, check_labels, scale_pixels
 
 IDX_FILES = (
@@ -29,6 +29,8 @@ IDX_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 _IDX_UBYTE = 0x08
+# Bytes read at a time from an IDX file's data.
+_IDX_CHUNK = 1 << 22
 _NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 # Lines per chunk of the fast CSV parser: big enough to amortise numpy's per-call cost, small
 # enough that its index arrays (8 bytes per field) stay a few tens of MB.
@@ -65,44 +67,104 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     """Read an unsigned-byte IDX file with ``ndim`` dimensions; gunzip it if its name ends in .gz.
 
     Returns a read-only uint8 array: ``(N, rows, cols)`` for an image file (``ndim == 3``),
-    ``(N,)`` for a label file (``ndim == 1``).
+    ``(N,)`` for a label file (``ndim == 1``). The header is checked against the file's size
+    before the data is read, so that a header declaring more than the file can hold (or a
+    small gzip file that would unpack to gigabytes) is refused without a large allocation.
     """
+    gzipped = path.name.endswith(".gz")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as raw:
+            if size == 0:
+                raise DataError(f"{path}: file is empty")
+            if not gzipped:
+                return _read_idx_stream(path, raw, ndim, size, available=size, gzipped=False)
+            with gzip.GzipFile(fileobj=raw) as stream:
+                return _read_idx_stream(path, stream, ndim, size,
+                                        available=size * MAX_DEFLATE_RATIO, gzipped=True)
+    except FileNotFoundError as error:
+        raise DataError(f"{path}: no such file") from error
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise DataError(f"{path}: not a valid gzip file ({error})") from error
+    except OSError as error:
+        raise DataError(f"{path}: cannot read ({error.strerror or error})") from error
+
+
+def _read_idx_stream(path: Path, stream, ndim: int, size: int, available: int,
+                     gzipped: bool) -> np.ndarray:
+    """read_idx on an open ``stream`` of the file's (decompressed) bytes. ``available`` bounds
+    the bytes the stream can yield: the file's size, or for gzip what it could unpack to."""
     kind = "image" if ndim == 3 else "label"
-    data = read_file(path, gzipped=path.name.endswith(".gz"))
-    if len(data) < 4:
-        raise DataError(f"{path}: truncated: {len(data)} bytes, too short for an IDX file")
-    magic = int.from_bytes(data[:4], "big")
-    if data[0] or data[1] or data[3] != ndim:
+    header_size = 4 + 4 * ndim
+    header = stream.read(header_size)
+    if not header:
+        raise DataError(f"{path}: file is empty once decompressed")
+    if len(header) < 4:
+        raise DataError(f"{path}: truncated: {len(header)} bytes, too short for an IDX file")
+    magic = int.from_bytes(header[:4], "big")
+    if header[0] or header[1] or header[3] != ndim:
         raise DataError(f"{path}: wrong magic number 0x{magic:08X}, expected "
                         f"0x{_IDX_UBYTE << 8 | ndim:08X} for an IDX {kind} file")
-    if data[2] != _IDX_UBYTE:
-        raise DataError(f"{path}: IDX data type 0x{data[2]:02X} is not supported, only 0x08 "
+    if header[2] != _IDX_UBYTE:
+        raise DataError(f"{path}: IDX data type 0x{header[2]:02X} is not supported, only 0x08 "
                         "(unsigned byte)")
-    header_size = 4 + 4 * ndim
-    if len(data) < header_size:
+    if len(header) < header_size:
         raise DataError(f"{path}: truncated: the IDX header needs {header_size} bytes, the file "
-                        f"has {len(data)}")
-    shape = tuple(int(size) for size in np.frombuffer(data, ">u4", count=ndim, offset=4))
+                        f"has {len(header)}")
+    shape = tuple(int(d) for d in np.frombuffer(header, ">u4", count=ndim, offset=4))
     declared = math.prod(shape)
-    present = len(data) - header_size
     dims = "x".join(map(str, shape))
-    if present < declared:
+    if declared > available - header_size:
+        if gzipped:
+            raise DataError(f"{path}: the header declares {dims} = {declared:,} bytes of data, "
+                            f"more than a {size:,}-byte gzip file can hold")
         raise DataError(f"{path}: truncated: the header declares {dims} = {declared} bytes of "
-                        f"data, only {present} follow")
-    if present > declared:
+                        f"data, only {size - header_size} follow")
+    # One more byte than declared tells whether anything follows. A raw file holds what it
+    # declared (checked above); a gzip stream is read in chunks, so that memory follows the
+    # data that is really there rather than what the header claims.
+    if not gzipped:
+        data = stream.read(declared + 1)
+    else:
+        data = bytearray()
+        while len(data) <= declared:
+            chunk = stream.read(min(_IDX_CHUNK, declared + 1 - len(data)))
+            if not chunk:
+                break
+            data += chunk
+    if len(data) < declared:
+        raise DataError(f"{path}: truncated: the header declares {dims} = {declared} bytes of "
+                        f"data, only {len(data)} follow")
+    if len(data) > declared:
+        follow = f"{size - header_size}" if not gzipped else "more"
         raise DataError(f"{path}: the header declares {dims} = {declared} bytes of data, but "
-                        f"{present} follow")
-    return np.frombuffer(data, np.uint8, offset=header_size).reshape(shape)
+                        f"{follow} follow")
+    array = np.frombuffer(data, np.uint8).reshape(shape)
+    array.flags.writeable = False
+    return array
+
+
+def _idx_file_names(standard_name: str) -> tuple[str, ...]:
+    # Besides LeCun's names, many mirrors spell them "train-images.idx3-ubyte"; either may be
+    # gzipped. The raw file comes first because it is faster to read.
+    dotted = standard_name.replace("-idx", ".idx")
+    return standard_name, dotted, f"{standard_name}.gz", f"{dotted}.gz"
 
 
 def _find_idx_file(folder: Path, standard_name: str) -> Path | None:
-    # Besides LeCun's names, many mirrors spell them "train-images.idx3-ubyte"; either may be
-    # gzipped. The raw file wins when both exist because it is faster to read.
-    dotted = standard_name.replace("-idx", ".idx")
-    for name in (standard_name, dotted, f"{standard_name}.gz", f"{dotted}.gz"):
+    for name in _idx_file_names(standard_name):
         if (folder / name).is_file():
             return folder / name
     return None
+
+
+def idx_folder_of(path: str | os.PathLike) -> Path | None:
+    """The folder ``path`` stands for when it names one of the four IDX files (raw or gzipped,
+    LeCun's or the dotted spelling), else None. The name decides, so a file picked in a
+    dialog or typed on the command line opens the whole folder."""
+    path = Path(path)
+    names = {name for standard in IDX_FILES for name in _idx_file_names(standard)}
+    return path.parent if path.name in names and not path.is_dir() else None
 
 
 def _read_idx_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -167,11 +229,12 @@ def load_keras_npz(path: str | os.PathLike) -> Dataset:
     data = read_file(path, gzipped=False)
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+    except NPZ_ERRORS as error:
         raise DataError(f"{path}: not an .npz archive") from error
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(f"{path}: a single .npy array, not an .npz archive")
     with archive:
+        check_npz(io.BytesIO(data), path, DataError)
         missing = [key for key in _NPZ_KEYS if key not in archive.files]
         if missing:
             raise DataError(f"{path}: missing {', '.join(missing)}; expected arrays "
@@ -180,8 +243,8 @@ def load_keras_npz(path: str | os.PathLike) -> Dataset:
         for key in _NPZ_KEYS:
             try:
                 arrays[key] = archive[key]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-                raise DataError(f"{path}: cannot load {key} ({error})") from error
+            except NPZ_ERRORS as error:
+                raise DataError(f"{path}: cannot load {key} ({brief(error)})") from error
     x_train, y_train = _read_npz_split(path, arrays, "train")
     x_test, y_test = _read_npz_split(path, arrays, "test")
     if x_test.shape[2:] != x_train.shape[2:]:

@@ -47,6 +47,18 @@ def _fmt(shape):
     return "x".join(str(s) for s in shape)
 
 
+# A message quotes at most this many characters of what the user typed: a pasted or
+# generated string of thousands of characters must still give a one-line message.
+QUOTE_LIMIT = 60
+
+
+def _quote(text: str) -> str:
+    """``text`` quoted for a message: cut to QUOTE_LIMIT characters, with '...' after it."""
+    if len(text) <= QUOTE_LIMIT:
+        return repr(text)
+    return f"{text[:QUOTE_LIMIT - 3]!r}..."
+
+
 def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[LayerSpec]:
     """Parse and shape-check ``arch`` for inputs of ``input_shape`` (C, H, W).
 
@@ -70,8 +82,8 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
     for pos, tok in enumerate(tokens, 1):
         m = _TOKEN.fullmatch(tok)
         if not m:
-            raise ArchError(f"token {pos} {tok!r} of {arch!r} is not one of conv<F>x<K>, relu, "
-                            "pool<K>, dense<N> (numbers of at most 5 digits)")
+            raise ArchError(f"token {pos} {_quote(tok)} of {_quote(arch)} is not one of "
+                            "conv<F>x<K>, relu, pool<K>, dense<N> (numbers of at most 5 digits)")
         if tok.startswith("conv"):
             f, k = int(m.group(1)), int(m.group(2))
             if len(shape) != 3:
@@ -104,12 +116,13 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
     total = sum(sp.filters * (sp.shape_in[0] * sp.kernel ** 2 + 1) if sp.kind == "conv" else
                 sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
     if total > MAX_PARAMETERS:
-        raise ArchError(f"{arch!r} has {total:,} parameters; the limit is {MAX_PARAMETERS:,}")
+        raise ArchError(f"{_quote(arch)} has {total:,} parameters; the limit is "
+                        f"{MAX_PARAMETERS:,}")
     if not specs or specs[-1].kind != "dense":
-        raise ArchError(f"{arch!r} must end with dense{classes} (one unit per class)")
+        raise ArchError(f"{_quote(arch)} must end with dense{classes} (one unit per class)")
     if specs[-1].units != classes:
-        raise ArchError(f"last token 'dense{specs[-1].units}' of {arch!r} must have {classes} "
-                        f"units, one per class")
+        raise ArchError(f"last token 'dense{specs[-1].units}' of {_quote(arch)} must have "
+                        f"{classes} units, one per class")
     return specs
 
 

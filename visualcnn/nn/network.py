@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 
 from visualcnn.common.errors import CheckpointError, UserError
-from visualcnn.common.files import atomic_write
+from visualcnn.common.files import atomic_write, brief, check_npz
 from visualcnn.nn.arch import DEFAULT_ARCH, canonical_arch, parse_arch
 from visualcnn.nn.layers import (
     Conv2D,
@@ -32,6 +33,8 @@ from visualcnn.nn.trace import LayerTrace, StepTrace, frozen_dict
 
 CHECKPOINT_FORMAT = "visualcnn-checkpoint"
 CHECKPOINT_VERSION = 1
+# Seeds a checkpoint stores as a plain int64 (a larger Python int would need a pickled object).
+MAX_SEED = 2 ** 63 - 1
 
 
 _EMPTY = MappingProxyType({})
@@ -74,6 +77,13 @@ class PhaseEvent:
     trace: StepTrace
 
 
+def _checked_seed(seed) -> int:
+    seed = int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise UserError(f"seed must be between 0 and {MAX_SEED} (2**63-1), got {seed}")
+    return seed
+
+
 def _readonly(a):
     if a is not None:
         a.flags.writeable = False
@@ -105,7 +115,7 @@ class Network:
         self.arch = canonical_arch(arch)
         self.input_shape = tuple(int(s) for s in input_shape)
         self.classes = int(classes)
-        self.seed = int(seed)
+        self.seed = _checked_seed(seed)
         if not 0.0 <= momentum < 1.0:
             raise UserError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
@@ -336,46 +346,31 @@ class Network:
     # ----------------------------------------------------------------------- checkpoints
     def save(self, path, lr: float | None = None) -> None:
         """Write an ``.npz`` checkpoint atomically (a temporary file in the same folder, then a
-        rename), so a crash never leaves a half-written file in place of a good one."""
+        rename), so a crash never leaves a half-written file in place of a good one.
+
+        Every field is a plain number, string or float64 array, so that it reads back with
+        ``allow_pickle=False``. Raises CheckpointError, writing nothing, for what ``load``
+        would refuse: a seed out of range, NaN or infinite weights."""
         path = Path(path)
-        meta = {
-            "format": np.array(CHECKPOINT_FORMAT),
-            "version": np.array(CHECKPOINT_VERSION),
-            "arch": np.array(self.arch),
-            "input_shape": np.array(self.input_shape),
-            "classes": np.array(self.classes),
-            "seed": np.array(self.seed),
-            "momentum": np.array(self.momentum),
-            "step": np.array(self.step),
-            "lr": np.array(np.nan if lr is None else float(lr)),
-        }
+        fields = _checkpoint_fields(self, path, lr)
         if not path.parent.is_dir():
             raise CheckpointError(f"{path}: the folder {path.parent} does not exist")
         with atomic_write(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **meta, **self.get_state())
+            np.savez(f, **fields)
 
     @classmethod
     def load(cls, path) -> Network:
         """Read a checkpoint written by ``save``; the learning rate it stored is ``net.saved_lr``
-        (None when it had none). Raises ``CheckpointError`` for anything else."""
+        (None when it had none). Raises ``CheckpointError`` for anything else, NaN or infinite
+        weights included. Each array's header is checked against the file's size first, and
+        nothing is ever unpickled."""
         path = Path(path)
-        if not path.is_file():
-            raise CheckpointError(f"{path}: no such checkpoint file")
-        if not zipfile.is_zipfile(path):
-            # np.load would take it for a pickle and advise unpickling it: never.
-            raise CheckpointError(f"{path}: not a .npz checkpoint (not a zip archive)")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except Exception as e:  # zip, header and pickle refusals all mean "not a checkpoint"
-            raise CheckpointError(f"{path}: not a readable .npz checkpoint ({e})") from None
-        if str(data.get("format", "")) != CHECKPOINT_FORMAT:
-            raise CheckpointError(f"{path}: not a visualcnn checkpoint (no format marker)")
+        data = _read_checkpoint(path)
         try:
             version = data.get("version")
             if version is None or version.shape != () or int(version) != CHECKPOINT_VERSION:
-                raise CheckpointError(f"{path}: checkpoint version {version} is not supported "
-                                      f"(expected {CHECKPOINT_VERSION})")
+                raise CheckpointError(f"{path}: checkpoint version {brief(version)} is not "
+                                      f"supported (expected {CHECKPOINT_VERSION})")
             net = cls(str(data["arch"]), tuple(int(s) for s in data["input_shape"]),
                       int(data["classes"]), int(data["seed"]), float(data["momentum"]))
             net.set_state(data, int(data["step"]))
@@ -385,8 +380,74 @@ class Network:
         except CheckpointError:
             raise
         except UserError as e:
-            raise CheckpointError(f"{path}: damaged checkpoint, {e}") from None
-        except (ValueError, TypeError) as e:  # a value of the wrong type or shape
-            raise CheckpointError(f"{path}: damaged checkpoint ({e})") from None
-        net.saved_lr = None if np.isnan(lr) else lr
+            raise CheckpointError(f"{path}: damaged checkpoint, {brief(e)}") from None
+        except (ValueError, TypeError, OverflowError) as e:  # a value of the wrong type or shape
+            raise CheckpointError(f"{path}: damaged checkpoint ({brief(e)})") from None
+        bad = _first_not_finite(net.get_state())
+        if bad is not None:
+            raise CheckpointError(f"{path}: {bad} holds NaN or infinite values")
+        if math.isinf(lr):  # NaN stands for "no learning rate stored"
+            raise CheckpointError(f"{path}: damaged checkpoint, the learning rate is {lr}")
+        net.saved_lr = None if math.isnan(lr) else lr
         return net
+
+
+def _checkpoint_fields(net: Network, path: Path, lr: float | None) -> dict[str, np.ndarray]:
+    """What ``Network.save`` writes: metadata, then every parameter and velocity. Raises
+    CheckpointError for what ``load`` would refuse."""
+    try:
+        seed = _checked_seed(net.seed)
+    except UserError as e:
+        raise CheckpointError(f"{path}: cannot save: {e}") from None
+    state = net.get_state()
+    bad = _first_not_finite(state)
+    if bad is not None:
+        raise CheckpointError(f"{path}: cannot save: {bad} holds NaN or infinite values "
+                              "(the training diverged)")
+    return {
+        "format": np.array(CHECKPOINT_FORMAT),
+        "version": np.array(CHECKPOINT_VERSION),
+        "arch": np.array(net.arch),
+        "input_shape": np.array(net.input_shape, dtype=np.int64),
+        "classes": np.array(net.classes, dtype=np.int64),
+        "seed": np.array(seed, dtype=np.int64),
+        "momentum": np.array(net.momentum, dtype=np.float64),
+        "step": np.array(net.step, dtype=np.int64),
+        "lr": np.array(np.nan if lr is None else float(lr), dtype=np.float64),
+        **state,
+    }
+
+
+def _read_checkpoint(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the checkpoint at ``path``, once it is known to be a visualcnn
+    checkpoint of real numbers and text; CheckpointError otherwise."""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    if not zipfile.is_zipfile(path):
+        # np.load would take it for a pickle and advise unpickling it: never.
+        raise CheckpointError(f"{path}: not a .npz checkpoint (not a zip archive)")
+    check_npz(path, path, CheckpointError)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except Exception as e:  # zip, header and pickle refusals all mean "not a checkpoint"
+        raise CheckpointError(f"{path}: not a readable .npz checkpoint ({brief(e)})") from None
+    if str(data.get("format", "")) != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a visualcnn checkpoint (no format marker)")
+    for key, value in data.items():
+        # Real numbers and text only: a complex weight would lose its imaginary part
+        # unnoticed, a date or raw bytes mean nothing here.
+        if value.dtype.kind not in "biufU":
+            raise CheckpointError(f"{path}: damaged checkpoint, {key} has dtype "
+                                  f"{value.dtype}, expected real numbers or text")
+    return data
+
+
+def _first_not_finite(state: dict[str, np.ndarray]) -> str | None:
+    """The name of the first tensor of ``get_state()`` output holding a NaN or an infinity:
+    ``conv1/W`` for a parameter, ``velocity of conv1/W`` for its momentum; None if none."""
+    for key, value in state.items():
+        if not np.isfinite(value).all():
+            kind, name = key.split("/", 1)
+            return name if kind == "param" else f"{kind} of {name}"
+    return None

@@ -244,10 +244,14 @@ class Session:
     def open(self, path) -> None:
         """Continue from a checkpoint: its network, its learning rate when it stored one, and
         the position it would have reached in this session's order. Raises a UserError (and
-        keeps the current network) for a bad file or one that does not fit the data."""
+        keeps the current network) for a bad file or one that does not fit the data; each
+        message starts with ``path``."""
         net = Network.load(path)
-        self._check_fits(net)
         saved_lr = getattr(net, "saved_lr", None)
-        lr = self._checked_lr(saved_lr) if saved_lr is not None else self.lr
+        try:
+            self._check_fits(net)
+            lr = self._checked_lr(saved_lr) if saved_lr is not None else self.lr
+        except UserError as e:  # the same error, naming the file it came from
+            raise type(e)(f"{path}: the checkpoint's {e}") from None
         self.net, self.lr = net, lr
         self._restart_at(net.step)

@@ -10,7 +10,6 @@ current model running.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QGuiApplication
@@ -28,7 +27,7 @@ from PyQt6.QtWidgets import (
 )
 
 from visualcnn.common.errors import UserError
-from visualcnn.data import load_dataset
+from visualcnn.data import idx_folder_of, load_dataset
 from visualcnn.nn import Network
 from visualcnn.nn.arch import PRESETS, canonical_arch, parse_arch
 from visualcnn.training.session import Session
@@ -39,12 +38,10 @@ DATASET_FILTER = ("Datasets (*.npz *.csv *.csv.gz *ubyte* *.idx *.gz);;"
 
 
 def dataset_spec(picked: str) -> str:
-    """What ``load_dataset`` should open for a file picked in the dialog: the file itself for
-    a .npz or .csv(.gz), else the folder holding it (IDX files come as a folder of four)."""
-    name = Path(picked).name.lower()
-    if Path(picked).is_dir() or name.endswith((".npz", ".csv", ".csv.gz")):
-        return picked
-    return str(Path(picked).parent)
+    """What ``load_dataset`` should open for a file picked in the dialog: the folder for one
+    of the four IDX files (the same rule as ``--data``), else the file itself."""
+    folder = idx_folder_of(picked)
+    return picked if folder is None else str(folder)
 
 
 def arch_for_classes(arch: str, classes: int) -> str:
