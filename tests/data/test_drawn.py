@@ -5,7 +5,7 @@ import pytest
 
 from visualcnn.common.errors import DataError
 from visualcnn.data import load_dataset
-from visualcnn.data.drawn import area_weights, centre_of_mass, to_sample
+from visualcnn.data.drawn import area_weights, centre_of_mass, strokes_to_sample, to_sample
 
 
 def ink_box(sample):
@@ -78,3 +78,50 @@ def test_an_enlarged_mnist_digit_comes_back_as_itself():
         back = to_sample(canvas)[0]
         correlation = np.corrcoef(back.ravel(), digit.ravel())[0, 1]
         assert correlation > 0.95
+
+
+# ------------------------------------------------------------------ from the pen's path
+def row_mass(image):
+    """Ink across each row, median over the middle half of the rows with ink."""
+    rows = np.flatnonzero(image.sum(axis=1) > 0.5)
+    middle = rows[len(rows) // 4:3 * len(rows) // 4]
+    return float(np.median(image[middle].sum(axis=1)))
+
+
+def test_the_same_path_at_any_size_and_place_gives_the_same_sample():
+    seven = [(0, 0), (50, 0), (100, 0), (70, 45), (40, 100)]
+    large = strokes_to_sample([seven])
+    for scale, shift in ((0.05, (3, 200)), (3.0, (-40, 7)), (0.5, (0.25, 0.75))):
+        moved = [[(x * scale + shift[0], y * scale + shift[1]) for x, y in seven]]
+        np.testing.assert_allclose(strokes_to_sample(moved), large, atol=1e-6)
+
+
+def test_an_upright_stroke_is_as_wide_as_mnist_ones_with_grey_edges():
+    ones = load_dataset("bundled")
+    ones = ones.x_train[ones.y_train == 1, 0]
+    lo, hi = np.percentile([row_mass(one) for one in ones], [25, 75])
+    for x in (0.0, 0.3, 0.5, 0.8):  # wherever it falls between pixels
+        image = strokes_to_sample([[(x, 0), (x + 3, 200)]])[0]
+        assert lo <= row_mass(image) <= hi
+        assert ink_box(image)[0] == 20
+        grey = image[(image > 0.05) & (image < 0.95)]
+        assert grey.size >= 20 and image.max() == 1
+
+
+def test_strokes_are_fitted_to_the_box_with_their_ink_and_centred_by_mass():
+    ell = [[(0, 0), (0, 100)], [(0, 100), (60, 100)]]  # two strokes: an "L"
+    image = strokes_to_sample(ell)[0]
+    assert max(ink_box(image)) == 20
+    cy, cx = centre_of_mass(image)
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+    small = strokes_to_sample(ell, size=14, box=10)[0]
+    assert small.shape == (14, 14) and max(ink_box(small)) == 10
+
+
+def test_a_dot_is_a_dot_and_no_path_is_refused():
+    dot = strokes_to_sample([[(5, 5)]])[0]
+    assert max(ink_box(dot)) <= 5 and dot.max() == 1
+    with pytest.raises(DataError, match="blank"):
+        strokes_to_sample([])
+    with pytest.raises(DataError, match="blank"):
+        strokes_to_sample([[], np.zeros((0, 2))])

@@ -1,13 +1,17 @@
 """Every action of the app, declared in one place: text, tip, shortcut and icon.
 
 Menus, the toolbar and the "Keyboard shortcuts" dialog are all built from ``create_actions``.
+``ThemedIcons`` draws the actions' icons in a palette's colours (the style's standard icons
+are dark, and vanish on a dark toolbar).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PyQt6.QtGui import QAction, QKeySequence
+import numpy as np
+from PyQt6.QtCore import QSize
+from PyQt6.QtGui import QAction, QColor, QIcon, QImage, QKeySequence, QPalette, QPixmap
 from PyQt6.QtWidgets import QStyle, QWidget
 
 SP = QStyle.StandardPixmap
@@ -108,3 +112,86 @@ def shortcut_rows(actions: dict[str, QAction]) -> list[tuple[str, str]]:
         if keys:
             rows.append((keys, f"{spec.text.replace('&', '').rstrip('.')}: {spec.tip}"))
     return rows
+
+
+# ------------------------------------------------------------------------ icon colours
+ICON_SIZES = (16, 20, 24, 32, 40, 48, 64)  # toolbar sizes, presenter mode's and HiDPI's
+
+
+def _argb(image: QImage) -> np.ndarray:
+    """(h, w, 4) uint8 copy of ``image`` as B, G, R, A bytes (not premultiplied)."""
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    bits = image.constBits()
+    bits.setsize(image.sizeInBytes())
+    rows = np.frombuffer(bits, np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, :image.width() * 4].reshape(image.height(), image.width(), 4).copy()
+
+
+def is_monochrome(icon: QIcon) -> bool:
+    """The icon's visible pixels are all shades of grey: a glyph (a play triangle, a cross),
+    not a picture (a yellow folder), and so drawn in the text's colour."""
+    pixels = _argb(icon.pixmap(QSize(32, 32)).toImage())
+    visible = pixels[..., 3] > 32
+    if not visible.any():
+        return False
+    rgb = pixels[..., :3][visible].astype(int)
+    return bool(np.mean(rgb.max(axis=1) - rgb.min(axis=1) < 40) > 0.95)
+
+
+def tinted(icon: QIcon, colour: QColor, size: int) -> QPixmap:
+    """``icon`` at ``size`` pixels with every pixel in ``colour``, its alpha kept."""
+    pixels = _argb(icon.pixmap(QSize(size, size)).toImage())
+    pixels[..., 0], pixels[..., 1], pixels[..., 2] = colour.blue(), colour.green(), colour.red()
+    image = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.shape[1] * 4,
+                   QImage.Format.Format_ARGB32)
+    return QPixmap.fromImage(image.copy())
+
+
+def themed_icon(icon: QIcon, palette: QPalette) -> QIcon:
+    """A glyph icon drawn in ``palette``'s button-text colour (its disabled one when the action
+    is off); a picture icon as it is."""
+    if icon.isNull() or not is_monochrome(icon):
+        return icon
+    out = QIcon()
+    normal = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText)
+    disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
+    for size in ICON_SIZES:
+        out.addPixmap(tinted(icon, normal, size), QIcon.Mode.Normal)
+        out.addPixmap(tinted(icon, normal, size), QIcon.Mode.Active)
+        out.addPixmap(tinted(icon, disabled, size), QIcon.Mode.Disabled)
+    return out
+
+
+class ThemedIcons:
+    """Keeps the icons of ``actions`` in the colours of the last palette given to ``apply``,
+    including an icon an action gets later (Run's turns into Pause's while running)."""
+
+    def __init__(self, actions: dict[str, QAction]):
+        self.actions = actions
+        self.palette: QPalette | None = None
+        self._originals: dict[str, QIcon] = {}
+        self._ours: set[int] = set()  # cache keys of the icons drawn here
+        for name, action in actions.items():
+            action.changed.connect(lambda name=name: self._follow(name))
+
+    def apply(self, palette: QPalette) -> None:
+        """Draw every icon in ``palette``'s colours."""
+        self.palette = QPalette(palette)
+        for name in self.actions:
+            self._follow(name, again=True)
+
+    def _follow(self, name: str, again: bool = False) -> None:
+        action = self.actions[name]
+        try:
+            icon = action.icon()
+        except RuntimeError:  # the action went with its window
+            return
+        if icon.isNull() or self.palette is None:
+            return
+        if icon.cacheKey() not in self._ours:
+            self._originals[name] = QIcon(icon)  # the style's icon, new or first seen
+        elif not again:
+            return
+        themed = themed_icon(self._originals[name], self.palette)
+        self._ours.add(themed.cacheKey())
+        action.setIcon(themed)

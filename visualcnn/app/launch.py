@@ -24,6 +24,10 @@ def application(offscreen: bool = False):
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
+    from visualcnn.app.app_icon import app_icon
+
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("visualcnn")  # matches resources/visualcnn.desktop
     return app
 
 
@@ -55,6 +59,9 @@ def run_app(dataset, net, lr: float | None = None, seed: int = 0) -> int:
             lr = DEFAULT_LR
     window = open_window(dataset, net, lr, seed)
     window.show()
+    from visualcnn.app.welcome import show_welcome_once
+
+    show_welcome_once(window)  # where to click first, until dismissed once
     return app.exec()
 
 

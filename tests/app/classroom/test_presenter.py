@@ -7,7 +7,7 @@ from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QApplication, QToolBar
 
 from visualcnn.app.classroom.presenter import PRESENTER_FONT_SCALE
-from visualcnn.app.classroom.theme import THEMES
+from visualcnn.app.classroom.theme import PLOT_POINTS, THEMES
 from visualcnn.app.views.board import Board
 
 
@@ -37,7 +37,7 @@ def test_f5_enlarges_fonts_hides_secondary_controls_and_restores_them(window, qt
     assert window.actions["open"] not in toolbar_actions(window)
     assert window.actions["focus_next"] in toolbar_actions(window)
     tick = window.output_panel.prob_plot.getAxis("left").style["tickFont"]
-    assert tick.pointSizeF() == pytest.approx(8 * PRESENTER_FONT_SCALE)
+    assert tick.pointSizeF() == pytest.approx(PLOT_POINTS["tick"] * PRESENTER_FONT_SCALE)
     qtbot.keyClick(window, Qt.Key.Key_F5)
     assert not window.classroom.presenter.on
     assert window.font().pointSizeF() == pytest.approx(size)

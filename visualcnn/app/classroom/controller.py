@@ -92,8 +92,10 @@ class Classroom(QObject):
         self.testset.view.refresh(session)
 
     def _on_trace_shown(self, trace) -> None:
-        # The focus panel first, so that a GIF frame shows it with the step.
+        # The focus panel first, then the drawing's notes over it and the other panels, so
+        # that a GIF frame shows them with the step.
         self.focus.show_trace(trace)
+        self.drawing.follow_trace(trace, self.focus.panel)
         self.exports.capture()
         self.testset.refresh()
 

@@ -2,9 +2,12 @@
 network on the drawing (a dry run) or train one step on it.
 
 ``Drawing(window)`` adds the "Draw a digit" dock to the column of tabs and the two actions to
-the Run menu; after each stroke the drawing runs by itself unless training is running. The
-drawing becomes a sample in ``visualcnn.data.drawn`` (NumPy, the way MNIST was made); this
-module only paints strokes and reads the pixels back.
+the Run menu; after each stroke, and when the target changes, the drawing runs by itself
+unless training is running. The target starts at "none": a run then shows the forward pass
+and the prediction, with notes where the backward pass would be (``forward_view``), and
+training on the drawing waits for a target. The drawing becomes a sample in
+``visualcnn.data.drawn`` from the pen's path (NumPy, MNIST's stroke width and fit); this
+module only records and paints strokes.
 """
 
 from __future__ import annotations
@@ -24,20 +27,23 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from visualcnn.app.classroom.forward_view import ForwardNotes, forward_display
 from visualcnn.app.classroom.images import array_to_qimage, qimage_to_array
 from visualcnn.common.errors import UserError
-from visualcnn.data.drawn import to_sample
+from visualcnn.data.drawn import strokes_to_sample
+from visualcnn.nn.forward import forward_trace
 
-CANVAS_PIXELS = 280   # the drawing's resolution: ten canvas pixels per MNIST pixel
-PEN_WIDTH = 22.0      # core of the stroke, in canvas pixels (about 2 MNIST pixels)
-HALO_WIDTH = 34.0     # a faint wider stroke around it: soft edges, as a pen on paper
+CANVAS_PIXELS = 280   # the canvas's resolution (what it shows; the sample comes from the path)
+PEN_WIDTH = 18.0      # the pen on the canvas, in canvas pixels
+NO_TARGET = -1        # the target box's value for "none"
 
 
 class DrawCanvas(QWidget):
     """A square canvas: press and drag with the left button to draw, ``clear()`` to start over.
 
     White ink on black, like the dataset's images. ``stroke_finished`` is emitted when the
-    button is released; ``ink()`` returns the drawing as floats in [0, 1].
+    button is released; ``strokes()`` returns the pen's path, ``ink()`` the picture shown as
+    floats in [0, 1].
     """
 
     stroke_finished = pyqtSignal()
@@ -47,6 +53,7 @@ class DrawCanvas(QWidget):
         self.image = QImage(CANVAS_PIXELS, CANVAS_PIXELS, QImage.Format.Format_RGB32)
         self.image.fill(QColor(0, 0, 0))
         self._last: QPointF | None = None
+        self._strokes: list[list[tuple[float, float]]] = []  # canvas pixels, x right, y down
         self.setMinimumSize(140, 140)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         policy.setHeightForWidth(True)
@@ -71,18 +78,18 @@ class DrawCanvas(QWidget):
         return QPointF((pos.x() - square.x()) * scale, (pos.y() - square.y()) * scale)
 
     def _draw_to(self, point: QPointF) -> None:
+        point = QPointF(min(max(point.x(), 0.0), CANVAS_PIXELS),
+                        min(max(point.y(), 0.0), CANVAS_PIXELS))
         start = self._last if self._last is not None else point
+        self._strokes[-1].append((point.x(), point.y()))
         painter = QPainter(self.image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Lighten)
-        for width, grey in ((HALO_WIDTH, 110), (PEN_WIDTH, 255)):
-            pen = QPen(QColor(grey, grey, grey), width, Qt.PenStyle.SolidLine,
-                       Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-            painter.setPen(pen)
-            if start == point:
-                painter.drawPoint(point)
-            else:
-                painter.drawLine(start, point)
+        painter.setPen(QPen(QColor(255, 255, 255), PEN_WIDTH, Qt.PenStyle.SolidLine,
+                            Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        if start == point:
+            painter.drawPoint(point)
+        else:
+            painter.drawLine(start, point)
         painter.end()
         self._last = point
         self.update()
@@ -90,6 +97,7 @@ class DrawCanvas(QWidget):
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._last = None
+            self._strokes.append([])
             self._draw_to(self.to_canvas(event.position()))
 
     def mouseMoveEvent(self, event) -> None:
@@ -113,14 +121,20 @@ class DrawCanvas(QWidget):
     def clear(self) -> None:
         self.image.fill(QColor(0, 0, 0))
         self._last = None
+        self._strokes = []
         self.update()
 
+    def strokes(self) -> list[np.ndarray]:
+        """The pen's path: one (points, 2) array of (x, y) canvas pixels per stroke."""
+        return [np.array(s, dtype=np.float64).reshape(-1, 2) for s in self._strokes if s]
+
     def ink(self) -> np.ndarray:
-        """(CANVAS_PIXELS, CANVAS_PIXELS) float64 in [0, 1]: 0 paper, 1 full ink."""
+        """What the canvas shows, (CANVAS_PIXELS, CANVAS_PIXELS) float64 in [0, 1]: 0 paper,
+        1 full ink."""
         return qimage_to_array(self.image)[..., 0] / 255.0
 
     def is_blank(self) -> bool:
-        return not self.ink().any()
+        return not any(self._strokes)
 
 
 class DrawPanel(QWidget):
@@ -131,26 +145,32 @@ class DrawPanel(QWidget):
         super().__init__(parent)
         self.canvas = DrawCanvas()
         self.target = QSpinBox()
-        self.target.setRange(0, 9)
-        self.target.setValue(3)
+        self.target.setRange(NO_TARGET, 9)
+        self.target.setValue(NO_TARGET)
         self.target.setPrefix("target ")
+        self.target.setSpecialValueText("target none")
         self.target.setToolTip("The label the drawing should have: the loss and gradients "
-                               "are computed against it")
+                               "are computed against it. With none, a run shows the forward "
+                               "pass and the prediction only")
         self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Erase the drawing")
-        self.clear_button.clicked.connect(self.canvas.clear)
-        self.try_button = QPushButton("Run forward/backward")
+        self.clear_button.setToolTip("Erase the drawing and its target, for a new digit")
+        self.clear_button.clicked.connect(self.clear)
+        self.try_button = QPushButton("Run the drawing")
         self.try_button.setToolTip(try_action.toolTip())
         self.try_button.clicked.connect(try_action.trigger)
         self.train_button = QPushButton("Train one step on it")
         self.train_button.setToolTip(train_action.toolTip())
         self.train_button.clicked.connect(train_action.trigger)
+        self.train_button.setEnabled(train_action.isEnabled())
+        train_action.changed.connect(lambda: self.train_button.setEnabled(
+            train_action.isEnabled()))
         self.preview = QLabel()
         self.preview.setFixedSize(84, 84)
         self.preview.setToolTip("What the network sees: the drawing fitted in a 20 x 20 box "
                                 "and centred by its centre of mass in 28 x 28")
         self.preview.setStyleSheet("background: black; border: 1px solid gray;")
-        self.hint = QLabel("Draw a digit, pick its label, run.")
+        self.hint = QLabel("Draw a digit: the network shows what it makes of it. Pick its "
+                           "target to see the backward pass and to train on it.")
         self.hint.setWordWrap(True)
 
         row = QHBoxLayout()
@@ -168,7 +188,17 @@ class DrawPanel(QWidget):
         layout.addWidget(self.hint)
 
     def set_classes(self, classes: int) -> None:
-        self.target.setRange(0, classes - 1)
+        self.target.setRange(NO_TARGET, classes - 1)
+
+    def target_label(self) -> int | None:
+        """The target picked, or None ("none")."""
+        value = self.target.value()
+        return None if value == NO_TARGET else value
+
+    def clear(self) -> None:
+        """A new digit: no ink, no target."""
+        self.canvas.clear()
+        self.target.setValue(NO_TARGET)
 
     def show_sample(self, sample: np.ndarray) -> None:
         """Show the converted sample (C, H, W) in the preview, first channel."""
@@ -194,13 +224,18 @@ class Drawing(QObject):
         self.dock.setWidget(self.panel)
         window.add_side_dock(self.dock)
         self.drawn_sample: np.ndarray | None = None
+        self.notes = ForwardNotes()
+        self.forward_shown = None  # the forward-only trace on screen, while it is
         run_menu = window.menu("Run")
         if run_menu is not None:
             run_menu.addSeparator()
             run_menu.addActions([a["draw_try"], a["draw_train"]])
         a["draw_try"].triggered.connect(self.try_drawing)
         a["draw_train"].triggered.connect(self.train_on_drawing)
+        a["draw_train"].setEnabled(False)  # until a target is picked
         self.panel.canvas.stroke_finished.connect(self._on_stroke)
+        self.panel.target.valueChanged.connect(self._on_target_changed)
+        window.docks_built.connect(self.notes.forget)
 
     def drawing_as_sample(self) -> np.ndarray | None:
         """The canvas in the dataset's format, or None (and a message) when it cannot be."""
@@ -209,8 +244,8 @@ class Drawing(QObject):
             self.window.show_banner(f"Drawing needs square images; this data is {h}x{wd}")
             return None
         try:
-            sample = to_sample(self.panel.canvas.ink(), size=h,
-                               box=max(1, round(h * 20 / 28)))
+            sample = strokes_to_sample(self.panel.canvas.strokes(), size=h,
+                                       box=max(1, round(h * 20 / 28)))
         except UserError as e:
             self.window.show_banner(f"Nothing to run: {e}")
             return None
@@ -227,22 +262,46 @@ class Drawing(QObject):
 
     def _run_drawing(self, train: bool) -> None:
         """Forward and backward on the drawing with its target label; with ``train``, one
-        training step on it."""
+        training step on it. With no target, the forward pass only (and no training)."""
+        target = self.panel.target_label()
+        w = self.window
+        if train and target is None:
+            w.show_banner("Pick the drawing's target label first: a training step needs one")
+            return
         sample = self.drawing_as_sample()
         if sample is None:
             return
-        w = self.window
         w.loop.stop()
         w.hide_banner()
+        if target is None:
+            self.forward_shown = forward_display(forward_trace(w.session.net, sample,
+                                                               w.session.lr))
+            w.show_trace(self.forward_shown)
+            return
         run = w.session.train_sample if train else w.session.try_sample
-        target = self.panel.target.value()
         w.show_trace(run(sample, target, f"drawn, target {target}"))
         if train:
             w.curves_panel.show_history(w.session.history)
             if w.session.failure:
                 w.show_failure(w.session.failure)
 
+    def follow_trace(self, trace, focus_panel=None) -> None:
+        """The window drew ``trace`` (and ``focus_panel`` did, when a layer is in focus):
+        notes over the gradients when it is the drawing's forward pass, none otherwise."""
+        if trace is self.forward_shown:
+            panels = [*self.window.panels, *([focus_panel] if focus_panel is not None else [])]
+            self.notes.show(trace, panels)
+        else:
+            self.forward_shown = None
+            self.notes.hide()
+
     def _on_stroke(self) -> None:
         """After each stroke the drawing runs by itself, unless training is running."""
         if not self.window.loop.running:
+            self.try_drawing()
+
+    def _on_target_changed(self) -> None:
+        """Training on the drawing needs a target; the drawing runs again with the new one."""
+        self.window.actions["draw_train"].setEnabled(self.panel.target_label() is not None)
+        if not self.panel.canvas.is_blank() and not self.window.loop.running:
             self.try_drawing()

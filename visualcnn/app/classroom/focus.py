@@ -13,9 +13,15 @@ from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtGui import QActionGroup
 from PyQt6.QtWidgets import QDockWidget, QMenu
 
-from visualcnn.app.views.board import TEXT
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
 from visualcnn.app.views.panel import BoardPanel, TextBlock
+from visualcnn.app.views.panels import (
+    LOGITS_ZERO,
+    OUTPUT_STARTS_AT_ZERO,
+    SIGNED_COLOURS,
+    gradient_reason,
+    output_layer_zero,
+)
 from visualcnn.app.views.tiling import map_tiling, template_shape_before, weight_tiling
 
 
@@ -28,6 +34,9 @@ class FocusPanel(BoardPanel):
     """Forward (left) and backward (right) of layer ``name`` of ``net``."""
 
     key = "focus"
+    help = ("One layer alone. Left, forward: its input, its weights, its output. Right,\n"
+            "backward: the gradient of the loss with respect to each of them.\n"
+            + SIGNED_COLOURS)
 
     def __init__(self, net, name: str, nonnegative_input: bool = True):
         super().__init__()
@@ -43,8 +52,8 @@ class FocusPanel(BoardPanel):
         self.in_shape = template_shape_before(net, index) or spec.shape_in
         out_nonneg = spec.kind == "relu" or (spec.kind == "pool" and nonnegative)
         board = self.board
-        self.forward_head = TextBlock(board, 1, 20, size=1.6 * TEXT)
-        self.backward_head = TextBlock(board, 1, 20, size=1.6 * TEXT)
+        self.forward_head = TextBlock(board, 1, 8, rel=1.6)
+        self.backward_head = TextBlock(board, 1, 8, rel=1.6)
         self.forward_head.set_text("forward")
         self.backward_head.set_text("backward")
 
@@ -67,29 +76,28 @@ class FocusPanel(BoardPanel):
         self.out = Mosaic(board, name, "output", tiling, not out_nonneg)
         self.dout = Mosaic(board, name, "dL/d(output)", tiling, True)
         rows.append([self.out, self.dout])
-        # Line the backward column up: every left block as wide as the widest one.
-        left = max(row[0].width for row in rows)
-        for row in rows:
-            row[0].width = left
-        self.layout(rows)
+        self.last = index == len(net.specs) - 1
+        self.layout(rows, align_columns=True)  # the backward column lined up
 
     def show_trace(self, trace, sample_index) -> None:
         lt = trace.layers[self.index]
+        why = gradient_reason(trace)
+        starts_zero = self.last and output_layer_zero(trace)
         if lt.x is not None:
             self.x.show(lt.x[0])
         if lt.dx is not None:
-            self.dx.show(lt.dx[0])
+            self.dx.show(lt.dx[0], why)
         if self.winners is not None and "argmax_mask" in lt.extras:
             self.winners.set_mask(lt.extras["argmax_mask"][0])
         if self.W is not None:
             if "W" in lt.params:
-                self.W.show(lt.params["W"])
+                self.W.show(lt.params["W"], OUTPUT_STARTS_AT_ZERO if starts_zero else "")
             if "W" in lt.grads:
-                self.dW.show(lt.grads["W"])
+                self.dW.show(lt.grads["W"], "" if self.last else why)
         if lt.out is not None:
-            self.out.show(lt.out[0])
+            self.out.show(lt.out[0], LOGITS_ZERO if starts_zero else "")
         if lt.dout is not None:
-            self.dout.show(lt.dout[0])
+            self.dout.show(lt.dout[0], "" if self.last else why)
 
 
 class Focus(QObject):

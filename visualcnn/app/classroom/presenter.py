@@ -1,6 +1,7 @@
 """Presenter mode (F5) and full screen (F11), for a projector.
 
-Presenter mode makes the window's fonts and icons 1.6 times larger, hides the secondary
+Presenter mode makes the window's fonts and icons 1.6 times larger (and, through the theme, the
+text of every board and plot, which also leave out their tables of numbers), hides the secondary
 controls (the scale box, the curves, the classroom's docks, the hover line, the checkpoint
 buttons) and puts the focus buttons on the toolbar; turned off, it brings back exactly what it
 hid. It is not kept in the settings: a lesson starts with F5.
@@ -23,7 +24,7 @@ class Presenter(QObject):
     of the classroom's column, hidden in presenter mode with the other secondary controls.
 
     ``on`` says whether presenter mode is on; ``font_scale_changed(scale)`` is emitted when it
-    turns on or off, for the plots' text.
+    turns on or off, for the text of the boards and plots.
     """
 
     font_scale_changed = pyqtSignal(float)

@@ -1,7 +1,10 @@
-"""Light and dark themes for the window: its palette, every board, every plot, and the fonts of
-the plots (which presenter mode scales). The theme is kept in the settings as ``view/theme``.
+"""Light and dark themes for the window: its palette, its toolbar icons, every board, every
+plot, and the size of the boards' and plots' text (which presenter mode scales). The theme is
+kept in the settings as ``view/theme``.
 
-Only this window changes, never the application: other top-level widgets keep their look.
+Only this window changes, never the application: other top-level widgets keep their look. The
+window's own windows (its dialogs, a dock floated onto a projector) do follow it: Qt gives a
+child window its parent's palette and font only when asked to (WA_WindowPropagation).
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import weakref
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, Qt
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
 from PyQt6.QtGui import QActionGroup, QColor, QFont, QPalette, QPen
-from PyQt6.QtWidgets import QDockWidget, QGraphicsSimpleTextItem, QMenu
+from PyQt6.QtWidgets import QDockWidget, QGraphicsSimpleTextItem, QMenu, QWidget
 
+from visualcnn.app.actions import ThemedIcons
 from visualcnn.app.views.board import Board
 from visualcnn.app.views.colormaps import GAP_INDEX
 
@@ -22,6 +26,8 @@ THEMES = {
     "dark": ((40, 42, 46), (225, 225, 225), (30, 31, 34), (200, 200, 200)),
 }
 DEFAULT_THEME = "light"
+# The plots' text in points at font scale 1 (presenter mode multiplies them).
+PLOT_POINTS = {"tick": 9.5, "title": 10.5, "legend": 9.5, "mark": 10.5}
 
 
 def dark_palette() -> QPalette:
@@ -59,6 +65,27 @@ def live_widgets(window, kind) -> list:
     return live
 
 
+class ChildWindows(QObject):
+    """Has every child of ``window``, now and later, take the window's palette and font even
+    when it is a window of its own: a dialog, or a dock floated off the main window."""
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        direct = Qt.FindChildOption.FindDirectChildrenOnly
+        for child in window.findChildren(QWidget, options=direct):
+            self.follow(child)
+        window.installEventFilter(self)
+
+    @staticmethod
+    def follow(widget) -> None:
+        widget.setAttribute(Qt.WidgetAttribute.WA_WindowPropagation, True)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.ChildAdded and event.child().isWidgetType():
+            self.follow(event.child())
+        return False
+
+
 class Theme(QObject):
     """The theme of ``window``: ``name`` (a key of THEMES), the Theme submenu of the View menu
     (inserted before ``view_at``), and ``font_scale`` for the plots' text."""
@@ -72,6 +99,14 @@ class Theme(QObject):
         self._palette_theme = DEFAULT_THEME  # the window starts with the application's colours
         # Each curve's own pen, given back in the light theme; the dark one may lighten it.
         self._own_pens: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.child_windows = ChildWindows(window, self)
+        self.icons = ThemedIcons(window.actions)
+        # New panels are themed as soon as they are built (the classroom applies the theme
+        # then), and again once every feature has built its own views for the new network
+        # (the debugger's update view comes after the classroom, at start as at a rebuild):
+        # none is left in the other theme.
+        window.docks_built.connect(lambda: QTimer.singleShot(0, self._apply_if_alive))
+        QTimer.singleShot(0, self._apply_if_alive)
         a = window.actions
         self.menu = QMenu("&Theme", window.view_menu)
         group = QActionGroup(self)
@@ -81,6 +116,12 @@ class Theme(QObject):
             a[f"theme_{name}"].triggered.connect(lambda _=False, n=name: self.set_theme(n))
         window.view_menu.insertMenu(view_at, self.menu)
 
+    def _apply_if_alive(self) -> None:
+        try:
+            self.apply()
+        except RuntimeError:  # the window closed in between
+            pass
+
     def set_theme(self, name: str) -> None:
         if name not in THEMES:
             return
@@ -89,8 +130,13 @@ class Theme(QObject):
         self.apply()
 
     def set_font_scale(self, scale: float) -> None:
-        """Plot text ``scale`` times its normal size (presenter mode)."""
+        """Every board's and plot's text ``scale`` times its normal size, and the curves'
+        lines thicker (presenter mode)."""
         self.font_scale = scale
+        for board in live_widgets(self.window, Board):
+            board.set_text_scale(scale)
+        for widget in live_widgets(self.window, pg.GraphicsLayoutWidget):
+            self._colour_curves(widget)
         self.style_plots()
 
     def apply(self, boards=None) -> None:
@@ -107,6 +153,7 @@ class Theme(QObject):
                 palette = dark_palette() if self.name == "dark" else QPalette()
                 for widget in (w, *w.findChildren(QMenu)):
                     widget.setPalette(palette)
+            self.icons.apply(w.palette())
             boards = live_widgets(w, Board)
             for widget in live_widgets(w, pg.GraphicsLayoutWidget):
                 widget.setBackground(plot_bg)
@@ -114,6 +161,7 @@ class Theme(QObject):
             self.style_plots()
         others = {THEMES[n][1] for n in THEMES}
         for board in boards:
+            board.set_text_scale(self.font_scale)
             board.setBackground(board_bg)
             for item in board.view.addedItems:
                 if isinstance(item, QGraphicsSimpleTextItem):
@@ -135,6 +183,7 @@ class Theme(QObject):
                 if item not in self._own_pens:
                     self._own_pens[item] = pg.mkPen(item.opts["pen"])
                 pen = QPen(self._own_pens[item])
+                pen.setWidthF(max(1.0, pen.widthF()) * (2.0 if self.font_scale > 1 else 1.0))
                 colour = pen.color()
                 if self.name == "dark" and colour.lightness() < 110:
                     colour = QColor.fromHsl(max(0, colour.hslHue()), colour.hslSaturation(),
@@ -143,12 +192,12 @@ class Theme(QObject):
                 item.setPen(pen)
 
     def style_plots(self) -> None:
-        """Tick, title and mark fonts and colours of the output and curve plots, at
+        """Tick, title, legend and mark fonts and colours of the output and curve plots, at
         ``font_scale``."""
         scale = self.font_scale
         fg = pg.mkColor(THEMES[self.name][3])
         tick = QFont()
-        tick.setPointSizeF(8 * scale)
+        tick.setPointSizeF(PLOT_POINTS["tick"] * scale)
         for widget in live_widgets(self.window, pg.GraphicsLayoutWidget):
             for item in widget.ci.items:
                 if not isinstance(item, pg.PlotItem):
@@ -159,10 +208,18 @@ class Theme(QObject):
                     axis.setPen(fg)
                     axis.setTextPen(fg)
                 title = item.titleLabel.text
-                item.titleLabel.setText(title, size=f"{9 * scale:g}pt", color=fg)
+                item.titleLabel.setText(title, size=f"{PLOT_POINTS['title'] * scale:g}pt",
+                                        color=fg)
+                legend = item.legend
+                if legend is not None:
+                    size = f"{PLOT_POINTS['legend'] * scale:g}pt"
+                    legend.setLabelTextSize(size)  # for entries added later
+                    for _sample, label in legend.items:  # setText draws the new size now
+                        label.setText(label.text, size=size, color=fg)
         output = getattr(self.window, "output_panel", None)
         if output is not None:
             mark = QFont()
-            mark.setPointSizeF(9 * scale)
-            output.true_mark.setFont(mark)
-            output.predicted_mark.setFont(mark)
+            mark.setPointSizeF(PLOT_POINTS["mark"] * scale)
+            for text in (output.true_mark, output.predicted_mark, *output.not_computed_notes):
+                text.setFont(mark)
+            output.fit_titles()

@@ -5,23 +5,88 @@ Drawing cost grows with the number of view boxes far more than with the number o
 every panel is one ``Board`` and every group of maps (e.g. the eight feature maps of conv1) is
 one ``Mosaic``: one ImageItem whose tiles are separated by NaN, which draws as a gap. Labels
 are text items in scene units, so the whole picture scales with its dock, projector included.
+
+A label must stay readable however small its dock is: the board measures its own size and
+picks how many scene units a label is tall (``unit``) so that labels reach ``text_points``
+on screen, then has its panel lay the picture out again for that unit (``set_arrangement``).
+A small dock gets larger labels relative to the maps, a large one keeps the least (TEXT).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QImage
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
 from visualcnn.app.views.colormaps import BACKGROUND
 
-TEXT = 5.0       # height of ordinary labels, in scene units (one unit = one map pixel)
-GAP = 4.0        # space between blocks, in scene units
-_FONT_PX = 40    # fonts are built large and scaled down, which keeps glyphs smooth
+TEXT = 5.0           # the least height of an ordinary label, in scene units (1 unit = 1 map pixel)
+MAX_TEXT = 4 * TEXT  # the most: however small the dock, the maps keep a share of the picture
+GAP = 4.0            # space between blocks, in scene units
+TEXT_POINTS = 10.5   # ordinary labels are drawn this tall on screen, when the dock allows
+MIN_MAP_SCALE = 1.0  # ... and the maps allow: a map pixel keeps at least this many screen pixels
+MAP_KEEP = 0.75      # and the maps keep this share of the size they have with the least labels
+MIN_TEXT_POINTS = 7.0  # the least that labels are drawn on screen, when the dock allows it
+_FONT_PX = 40        # fonts are built large and scaled down, which keeps glyphs smooth
+_PADDING = 0.02      # the view's margin around the picture, as a fraction of its size
+
+
+@functools.lru_cache(maxsize=4)
+def _metrics(mono: bool, bold: bool) -> QFontMetricsF:
+    return QFontMetricsF(label_font(mono, bold))
+
+
+def _first_over(f, target: float) -> float:
+    """The least unit in [TEXT, MAX_TEXT] where the rising ``f`` reaches ``target``."""
+    if f(TEXT) >= target:
+        return TEXT
+    if f(MAX_TEXT) < target:
+        return MAX_TEXT
+    low, high = TEXT, MAX_TEXT
+    while high - low > 0.01:
+        mid = (low + high) / 2
+        low, high = (mid, high) if f(mid) < target else (low, mid)
+    return high
+
+
+def _last_true(ok) -> float:
+    """The largest unit in [TEXT, MAX_TEXT] where the falling condition ``ok`` still holds
+    (TEXT when it holds nowhere)."""
+    if ok(MAX_TEXT):
+        return MAX_TEXT
+    if not ok(TEXT):
+        return TEXT
+    low, high = TEXT, MAX_TEXT
+    while high - low > 0.01:
+        mid = (low + high) / 2
+        low, high = (mid, high) if ok(mid) else (low, mid)
+    return low
+
+
+def label_font(mono: bool = False, bold: bool = False) -> QFont:
+    """The font of the boards' labels, at the pixel size they are built at."""
+    font = QFont("monospace") if mono else QFont()
+    if mono:
+        font.setStyleHint(QFont.StyleHint.TypeWriter)
+    font.setPixelSize(_FONT_PX)
+    font.setBold(bold)
+    return font
+
+
+@functools.lru_cache(maxsize=4096)  # labels repeat: titles at every layout, scales each frame
+def text_size(text: str, mono: bool = False, bold: bool = False) -> tuple[float, float]:
+    """Width and height of ``text`` (lines split at newlines) in label heights: drawn as a
+    label ``size`` units tall, it takes ``size`` times as many scene units."""
+    fm = _metrics(mono, bold)
+    lines = text.split("\n")
+    width = max(fm.horizontalAdvance(line) for line in lines)
+    # A text item gives each line the font's line spacing, rounded up to a whole pixel.
+    return width / _FONT_PX, len(lines) * math.ceil(fm.lineSpacing()) / _FONT_PX
 
 
 def format_number(v: float) -> str:
@@ -72,7 +137,11 @@ class IndexedImage(pg.ImageItem):
 
 
 class Board(pg.GraphicsView):
-    """A panel's drawing area. ``hovered`` carries a description of the pixel under the mouse."""
+    """A panel's drawing area. ``hovered`` carries a description of the pixel under the mouse.
+
+    ``unit`` is the height of an ordinary label now, in scene units; labels made without a
+    fixed ``size`` follow it. ``text_points`` is the height they aim at on screen.
+    """
 
     hovered = pyqtSignal(str)
 
@@ -81,21 +150,25 @@ class Board(pg.GraphicsView):
         self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.setCentralItem(self.view)
         self.mosaics: list = []  # the Mosaics drawn on it (mosaic.py); each adds itself
+        self.unit = TEXT
+        self.compact = False      # tables of numbers left out: see choose_layout
+        self.text_points = TEXT_POINTS
+        self._labels: list[tuple[QGraphicsSimpleTextItem, float]] = []  # (item, rel)
+        self._arrangement = None  # (extent, arrange): see set_arrangement
         self._bounds = QRectF()
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
-    def add_text(self, x: float, y: float, text: str = "", size: float = TEXT,
-                 colour=(0, 0, 0), bold: bool = False,
-                 mono: bool = False) -> QGraphicsSimpleTextItem:
-        """A label whose top-left corner sits at (x, y) and whose height is ``size`` units."""
+    def add_text(self, x: float, y: float, text: str = "", size: float | None = None,
+                 colour=(0, 0, 0), bold: bool = False, mono: bool = False,
+                 rel: float = 1.0) -> QGraphicsSimpleTextItem:
+        """A label whose top-left corner sits at (x, y), ``size`` scene units tall; without a
+        ``size``, ``rel`` times the board's ``unit``, which it then follows."""
         item = QGraphicsSimpleTextItem(text)
-        font = QFont("monospace") if mono else QFont()
-        if mono:
-            font.setStyleHint(QFont.StyleHint.TypeWriter)
-        font.setPixelSize(_FONT_PX)
-        font.setBold(bold)
-        item.setFont(font)
+        item.setFont(label_font(mono, bold))
         item.setBrush(QBrush(QColor(*colour)))
+        if size is None:
+            self._labels.append((item, rel))
+            size = rel * self.unit
         item.setScale(size / _FONT_PX)
         item.setPos(x, y)
         if text:
@@ -106,10 +179,110 @@ class Board(pg.GraphicsView):
         return item
 
     def fit(self, width: float, height: float) -> None:
-        """Show the scene rectangle (0, 0, width, height); call once the layout is done."""
+        """Show the scene rectangle (0, 0, width, height)."""
         self._bounds = QRectF(0, 0, width, height)
-        self.view.setRange(self._bounds, padding=0.02)
+        self.view.setRange(self._bounds, padding=_PADDING)
 
+    # ------------------------------------------------------------------- text size
+    def set_arrangement(self, extent, arrange, compactable: bool = False) -> None:
+        """Lay the picture out with ``arrange(unit, compact)`` and show it. ``extent(unit,
+        compact)`` gives the picture's (width, height) with labels ``unit`` tall, without
+        moving anything; ``arrange`` places everything for that unit and returns the same.
+        ``compact`` leaves out what can go (tables of numbers) when the maps would be too
+        small otherwise; ``compactable`` says whether there is anything to leave out. Done
+        again whenever the board's size or ``text_points`` changes."""
+        self._arrangement = (extent, arrange, compactable)
+        self.relayout(force=True)
+
+    def set_text_scale(self, scale: float) -> None:
+        """Labels ``scale`` times TEXT_POINTS tall on screen from now on. Scaled up (presenter
+        mode, a projector), the picture leaves its tables of numbers out: a class reads the
+        colours, and the numbers that matter are in the labels and the output panel."""
+        points = TEXT_POINTS * scale
+        if points != self.text_points:
+            self.text_points = points
+            self.relayout()
+
+    def _scale(self, unit: float, compact: bool) -> float:
+        """Device pixels per scene unit (per map pixel) with labels ``unit`` tall."""
+        w, h = self._arrangement[0](unit, compact)
+        width, height = max(1, self.viewport().width()), max(1, self.viewport().height())
+        return min(width / max(w, 1e-6), height / max(h, 1e-6)) / (1 + 2 * _PADDING)
+
+    def _solve(self, compact: bool) -> float:
+        """The label height for ``text_points`` on screen, kept between TEXT and MAX_TEXT,
+        and lowered for the maps: they keep MAP_KEEP of the size they have with the least
+        labels, and MIN_MAP_SCALE device pixels per map pixel; but never so low that labels
+        fall under MIN_TEXT_POINTS (then the maps give way)."""
+        to_px = self.logicalDpiY() / 72.0
+        least = max(MIN_MAP_SCALE, MAP_KEEP * self._scale(TEXT, compact))
+
+        def on_screen(unit: float) -> float:  # rises with unit
+            return unit * self._scale(unit, compact)
+
+        def maps_big_enough(unit: float) -> bool:  # true up to some unit, then false
+            return self._scale(unit, compact) >= least
+
+        unit = min(_first_over(on_screen, self.text_points * to_px), _last_true(maps_big_enough))
+        return max(unit, _first_over(on_screen, MIN_TEXT_POINTS * to_px))
+
+    def choose_layout(self) -> tuple[float, bool]:
+        """(label height in scene units, compact) for the board's present size: the labels
+        as near ``text_points`` on screen as the maps allow. Tables of numbers are left out
+        when keeping them would shrink the labels or the maps (fewer numbers rather than
+        smaller ones), and always when the text is scaled up for a projector."""
+        compactable = self._arrangement[2]
+        if compactable and self.text_points > TEXT_POINTS:
+            return self._solve(True), True
+        full = self._solve(False)
+        full_scale = self._scale(full, False)
+        if not compactable or full * full_scale >= 0.97 * self.text_points * \
+                self.logicalDpiY() / 72.0:
+            return full, False
+        compact = self._solve(True)
+        compact_scale = self._scale(compact, True)
+        text_gain = compact * compact_scale / (full * full_scale)
+        if text_gain > 1.05 or (text_gain > 0.95 and compact_scale > full_scale):
+            return compact, True
+        return full, False
+
+    def relayout(self, force: bool = False) -> None:
+        """Pick the label height for the board's size and lay the picture out for it (when it
+        changed, or when ``force``d: a text grew)."""
+        if self._arrangement is None:
+            return
+        unit, compact = self.choose_layout()
+        if unit == self.unit and compact == self.compact and not force:
+            return
+        before = [(m, m.image_rect()) for m in self.mosaics]
+        self.unit, self.compact = unit, compact
+        for item, rel in self._labels:
+            item.setScale(rel * unit / _FONT_PX)
+        width, height = self._arrangement[1](unit, compact)
+        self._carry_along(before)
+        self.fit(width, height)
+
+    def _carry_along(self, before: list) -> None:
+        """Items that others put on a mosaic (an inspector's outline, a phase's note) move
+        with it when the picture is laid out again."""
+        own = {id(item) for item, _ in self._labels}
+        for m in self.mosaics:
+            own.update(id(item) for item in m.items())
+        for item in self.view.addedItems:
+            if id(item) in own:
+                continue
+            centre = item.mapRectToParent(item.boundingRect()).center()
+            for m, rect in before:
+                if rect.contains(centre):
+                    item.moveBy(m.image_x - rect.x(), m.image_y - rect.y())
+                    break
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event is not None:  # None: pyqtgraph's own call while the view is being built
+            self.relayout()
+
+    # ------------------------------------------------------------------------ state
     def set_scale_mode(self, mode: str) -> None:
         for m in self.mosaics:
             m.set_scale_mode(mode)

@@ -15,6 +15,7 @@ from visualcnn.app.views.panel import Panel
 # Curves redraw at most this often while running (always at a pause): a refresh costs a
 # repaint or two of the whole strip, 15 ms or more each.
 CURVE_REFRESH_S = 1.0
+EMPTY_LOG_DECADES = (-4, 0)  # a log axis with no data yet shows 1e-4 to 1
 
 
 def nice_ceiling(value: float) -> float:
@@ -42,10 +43,14 @@ class CurvesPanel(Panel):
     """Loss, accuracy, gradient norm and update/weight ratio per layer over the steps."""
 
     key, title = "curves", "Curves"
+    help = ("Loss at each step and its moving average; training accuracy (moving) and test\n"
+            "accuracy; per layer, the size of dL/dW and of the update against the weights'\n"
+            "size, on log axes: a ratio near 1e-3 is a healthy learning rate.")
 
     def __init__(self, layer_names: list[str]):
         self.widget = pg.GraphicsLayoutWidget()
         self.widget.setBackground("w")
+        self.widget.setToolTip(self.help)
         self.loss_plot = self._plot("loss", "step")
         self.accuracy_plot = self._plot("accuracy", "step")
         self.grad_plot = self._plot("gradient norm |dL/dW|", "step", log=True)
@@ -66,8 +71,8 @@ class CurvesPanel(Panel):
     def _plot(self, title: str, x_label: str, log: bool = False):
         plot = self.widget.addPlot()
         cache_axes(plot)
-        plot.setTitle(title, size="9pt")
-        plot.addLegend(offset=(-5, 5), labelTextSize="7pt", verSpacing=-6)
+        plot.setTitle(title, size="10pt")
+        plot.addLegend(offset=(-5, 5), labelTextSize="9pt", verSpacing=-6)
         plot.showGrid(x=True, y=True, alpha=0.25)
         if log:
             plot.setLogMode(y=True)
@@ -116,7 +121,12 @@ class CurvesPanel(Panel):
             finite = values[np.isfinite(values)]
             if finite.size:  # whole decades: log10 of the data, as the log-mode view expects
                 low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
-                plot.setYRange(low, max(high, low + 1), padding=0.02)
+            else:
+                # Nothing yet: a few whole decades, labelled at each power of ten. Left at
+                # its default of 0 to 1 (1 to 10), the axis labels every integer and the
+                # labels run into each other.
+                low, high = EMPTY_LOG_DECADES
+            plot.setYRange(low, max(high, low + 1), padding=0.02)
 
     def show_trace(self, trace, sample_index):
         """The curves draw from the session's history, not from one trace."""

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from PyQt6.QtCore import QRectF
 
-from visualcnn.app.views.board import TEXT, Board, IndexedImage, format_number
+from visualcnn.app.views.board import Board, IndexedImage, format_number, text_size
 from visualcnn.app.views.colormaps import (
     DIVERGING_LUT,
     GAP_INDEX,
@@ -21,8 +21,13 @@ from visualcnn.app.views.colormaps import (
     per_map_normalised,
 )
 from visualcnn.app.views.tiling import Tiling
+from visualcnn.app.views.zero_note import ZeroNote
 
 MASK_COLOUR = (0, 200, 0)
+BAR_LABEL = 0.9            # colour-bar labels, in label heights
+BAR_LABEL_ROOM = "±8.88e-8"  # the widest colour-bar label a block leaves room for
+BAR_GAP = 1.0              # between the image and its colour bar, in scene units
+TITLE_GAP = 0.15           # under a title, in label heights
 
 
 class Mosaic:
@@ -32,7 +37,13 @@ class Mosaic:
     (``cell``) and the tiles' names for the hover text. ``show(array)`` draws one sample's
     array through the tiling; ``set_maps`` takes maps already shaped (rows, cols, h, w) or
     (n, h, w). ``fixed_range`` (e.g. (0, 1) for masks) overrides every scale mode.
+
+    A group whose values are all zero has no colour bar (its levels would be a meaningless
+    +-1e-12): the words "all zero at this step" stand over it instead, with the reason when
+    the panel knows one (``zero_reason``).
     """
+
+    optional = False  # always part of its panel's picture (see panel.Rows)
 
     def __init__(self, board: Board, layer: str, title: str, tiling: Tiling, signed: bool,
                  fixed_range: tuple[float, float] | None = None):
@@ -48,6 +59,10 @@ class Mosaic:
         self.raw: np.ndarray | None = None      # (rows, cols, h, w), the values last shown
         self.count = self.rows * self.cols      # maps in it; a grid may end with empty tiles
         self.levels = (0.0, 1.0)
+        self.all_zero = False                   # the values last shown are all zero
+        self.zero_reason = ""
+        self.zero_note: ZeroNote | None = None
+        self.overlays: list[MaskOverlay] = []
         # Colour indices, (rows, h+1, cols, w+1) so that one transposed assignment fills every
         # tile; the extra row and column of each tile keep the gap index.
         self._tiles = np.full((self.rows, self.h + 1, self.cols, self.w + 1), GAP_INDEX,
@@ -56,9 +71,8 @@ class Mosaic:
         self.image_width = (self.cols * (self.w + 1) - 1) * cell
         self.image_height = (self.rows * (self.h + 1) - 1) * cell
         self.bar_width = max(1.5, min(3.0, self.image_height / 8))
-        self.width = max(self.image_width + 1 + self.bar_width + 4.2 * TEXT,
-                         0.55 * TEXT * len(title))
-        self.height = 1.4 * TEXT + self.image_height
+        # Unsigned groups label both ends of their bar; signed ones only "+-top".
+        self.bar_labels = 2 if (not signed or fixed_range is not None) else 1
 
         lut = DIVERGING_LUT if signed else SEQUENTIAL_LUT
         # setRect scales by the current image's size, so an image must be there first.
@@ -68,38 +82,110 @@ class Mosaic:
         board.view.addItem(self.image)
         board.view.addItem(self.bar)
         self.title_item = board.add_text(0, 0, title)
-        self.top_label = board.add_text(0, 0, "", size=0.8 * TEXT)
-        self.bottom_label = board.add_text(0, 0, "", size=0.8 * TEXT)
+        self.top_label = board.add_text(0, 0, "", rel=BAR_LABEL)
+        self.bottom_label = board.add_text(0, 0, "", rel=BAR_LABEL)
+        zero_rgb = tuple(int(v) for v in lut[colour_indices(np.zeros(1), (-1.0, 1.0) if signed
+                                                            else (0.0, 1.0))[0]])
+        self.place(0.0, 0.0)  # the note places itself from the block's geometry
+        self.zero_note = ZeroNote(self, zero_rgb)
+        self.note, self.note_back = self.zero_note.text, self.zero_note.back
         board.mosaics.append(self)
-        self.overlays: list[MaskOverlay] = []
-        self.place(0.0, 0.0)
 
     # ------------------------------------------------------------------------ layout
-    def place(self, x: float, y: float) -> None:
-        """Put the block's top-left corner (its title) at scene position (x, y)."""
+    def title_at(self, unit: float) -> str:
+        """The title as drawn with labels ``unit`` tall: on two lines when on one, with the
+        colour bar's label beside it, it would make the block wider than its maps and bar.
+        It breaks only after a comma or a colon, where a phrase ends."""
+        label_w = BAR_LABEL * text_size(BAR_LABEL_ROOM)[0]
+        room = (self.image_width + BAR_GAP + self.bar_width) / unit - 0.5 - label_w
+        words = self.title.split(" ")
+        splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))
+                  if words[i - 1].endswith((",", ":"))]
+        if text_size(self.title)[0] <= room or not splits:
+            return self.title
+        first, second = min(splits, key=lambda s: max(text_size(s[0])[0] + label_w,
+                                                      text_size(s[1])[0]))
+        return f"{first}\n{second}"
+
+    def size(self, unit: float) -> tuple[float, float]:
+        """(width, height) of the block, in scene units, with labels ``unit`` tall.
+
+        The colour bar's top label sits on the title's first line, over the bar; an unsigned
+        group's "0" sits beside the bar's foot.
+        """
+        title = self.title_at(unit)
+        first_w = text_size(title.split("\n")[0])[0]
+        title_w, title_h = text_size(title)
+        label_w, label_h = text_size(BAR_LABEL_ROOM)
+        foot_w = (0.25 + BAR_LABEL * text_size("0")[0]) * unit if self.bar_labels == 2 else 0.0
+        width = max(self.image_width + BAR_GAP + self.bar_width + foot_w,
+                    (first_w + 0.5 + BAR_LABEL * label_w) * unit, title_w * unit)
+        # Room for a line of the "all zero" note, even under a strip one unit high.
+        body = max(self.image_height, label_h * unit,
+                   BAR_LABEL * label_h * unit if self.bar_labels == 2 else 0)
+        return width, (title_h + TITLE_GAP) * unit + body
+
+    def place(self, x: float, y: float, unit: float | None = None) -> None:
+        """Put the block's top-left corner (its title) at scene position (x, y), laid out for
+        labels ``unit`` tall (the board's present one by default)."""
+        unit = self.board.unit if unit is None else unit
+        self.unit = unit
+        self.width, self.height = self.size(unit)
         self.x, self.y = x, y
-        self.image_x, self.image_y = x, y + 1.4 * TEXT
-        self.image.setRect(QRectF(self.image_x, self.image_y, self.image_width,
-                                  self.image_height))
-        bar_x = self.image_x + self.image_width + 1
+        title = self.title_at(unit)
+        if self.title_item.text() != title:
+            self.title_item.setText(title)
+        self.image_x, self.image_y = x, y + (text_size(title)[1] + TITLE_GAP) * unit
+        self.image.setRect(self.image_rect())
+        bar_x = self.image_x + self.image_width + BAR_GAP
         self.bar.setRect(QRectF(bar_x, self.image_y, self.bar_width, self.image_height))
         self.title_item.setPos(x, y)
-        self.top_label.setPos(bar_x + self.bar_width + 0.5, self.image_y - 0.4 * TEXT)
-        self.bottom_label.setPos(bar_x + self.bar_width + 0.5,
-                                 self.image_y + self.image_height - 0.6 * TEXT)
+        self._align_top_label()
+        label_h = text_size("0")[1] * BAR_LABEL * unit
+        self.bottom_label.setPos(bar_x + self.bar_width + 0.25 * unit,
+                                 self.image_y + max(self.image_height, label_h) - label_h)
+        if self.zero_note is not None:
+            self.zero_note.place()
         for overlay in self.overlays:
             overlay.place()
+
+    def _align_top_label(self) -> None:
+        """The top label's right end over the bar's right edge, on the title's first line
+        (further right when a long title leaves no room for it there)."""
+        unit = self.unit
+        width = text_size(self.top_label.text() or "0")[0] * BAR_LABEL * unit
+        first = self.title_item.text().split("\n")[0]
+        right = max(self.image_x + self.image_width + BAR_GAP + self.bar_width,
+                    self.x + (text_size(first)[0] + 0.5) * unit + width)
+        self.top_label.setPos(right - width, self.y + (1 - BAR_LABEL) * 0.8 * unit)
+
+    def image_rect(self) -> QRectF:
+        """Where the image is, in scene units."""
+        return QRectF(self.image_x, self.image_y, self.image_width, self.image_height)
+
+    def items(self) -> list:
+        """Every graphics item the block is made of (its overlays' too)."""
+        return [self.image, self.bar, self.title_item, self.top_label, self.bottom_label,
+                self.note, self.note_back, *(o.image for o in self.overlays)]
+
+    def _show_zero(self, zero: bool, reason: str) -> None:
+        """The note (over the maps, where the colour bar was), or none."""
+        if zero == self.all_zero and reason == self.zero_reason:
+            return
+        self.all_zero, self.zero_reason = zero, reason
+        self.zero_note.set_shown(zero, reason)
 
     # ----------------------------------------------------------------------- drawing
     def set_scale_mode(self, mode: str) -> None:
         self.scale_mode = mode
         self.fixed_levels = None
 
-    def show(self, array: np.ndarray) -> None:
-        """Draw one sample's ``array`` (no batch axis) through the tiling."""
-        self.set_maps(self.tiling.arrange(array))
+    def show(self, array: np.ndarray, zero_reason: str = "") -> None:
+        """Draw one sample's ``array`` (no batch axis) through the tiling; ``zero_reason``
+        says why it would be all zero (shown only when it is)."""
+        self.set_maps(self.tiling.arrange(array), zero_reason)
 
-    def set_maps(self, maps: np.ndarray) -> None:
+    def set_maps(self, maps: np.ndarray, zero_reason: str = "") -> None:
         """Show ``maps``, (rows, cols, h, w) or (n, h, w) with n <= rows * cols."""
         self.count = maps.shape[0] if maps.ndim == 3 else self.rows * self.cols
         if maps.ndim == 3:
@@ -134,8 +220,16 @@ class Mosaic:
         colour_indices(shown.transpose(0, 2, 1, 3), levels, out=self._tiles[:, :self.h, :, :self.w])
         self.levels = levels
         self.image.setImage(self._mosaic(), autoLevels=False, levels=None)
+        finite = np.isfinite(maps)
+        computed = bool(finite.any())  # all NaN: not computed yet (a phase walk)
+        zero = computed and not np.any(maps, where=finite)
+        self._show_zero(zero, zero_reason)
+        self.bar.setVisible(computed and not zero)
+        if zero or not computed:  # no scale to give
+            top = bottom = ""
         if self.top_label.text() != top:
             self.top_label.setText(top)
+            self._align_top_label()
         if self.bottom_label.text() != bottom:
             self.bottom_label.setText(bottom)
 

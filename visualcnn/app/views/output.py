@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import pyqtSignal
 
 from visualcnn.app.views.colormaps import DIVERGING
 from visualcnn.app.views.curves import cache_axes
 from visualcnn.app.views.panel import Panel
 
 NOT_COMPUTED = "not yet computed"
+GRAD_TITLE = "dL/d(logits) = p - y"
+
+
+class Charts(pg.GraphicsLayoutWidget):
+    """A plot layout that says when it was resized."""
+
+    resized = pyqtSignal()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
 
 class OutputPanel(Panel):
@@ -18,17 +30,22 @@ class OutputPanel(Panel):
     dL/d(logits) = p - y."""
 
     key, title = "output", "Output"
+    help = ("Top: the probability the network gives each class; the true class is green, the\n"
+            "prediction orange. Bottom: dL/d(logits) = p - y, what the backward pass starts\n"
+            "from: negative (blue) for the true class, positive (red) for the others.")
     TRUE_BRUSH, PREDICTED_BRUSH, OTHER_BRUSH = (40, 160, 40), (230, 120, 20), (150, 150, 150)
 
     def __init__(self, classes: int):
-        self.widget = pg.GraphicsLayoutWidget()
+        self.widget = Charts()
         self.widget.setBackground("w")
+        self.widget.setToolTip(self.help)
+        self.widget.resized.connect(self.fit_titles)
         self.x = np.arange(classes)
         self.prob_plot = self.widget.addPlot()
-        self.prob_plot.setTitle("probabilities", size="9pt")
+        self.prob_plot.setTitle("probabilities", size="10pt")
         self.widget.nextRow()
         self.grad_plot = self.widget.addPlot()
-        self.grad_plot.setTitle("dL/d(logits) = p - y", size="9pt")
+        self.grad_plot.setTitle(GRAD_TITLE, size="10pt")
         self.prob_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
         self.grad_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
         self.prob_plot.addItem(self.prob_bars)
@@ -58,6 +75,14 @@ class OutputPanel(Panel):
             note.hide()
             plot.addItem(note)
             self.not_computed_notes.append(note)
+
+    def fit_titles(self) -> None:
+        """The gradient chart's title on two lines when on one it would be wider than the
+        panel (large text in a narrow dock), which would push the charts out of the dock."""
+        label = self.grad_plot.titleLabel
+        label.setText(GRAD_TITLE)  # keeps its size and colour
+        if label.item.boundingRect().width() > 0.8 * self.widget.width():
+            label.setText(GRAD_TITLE.replace(" = ", "<br>= "))
 
     def _mark_anchor(self, i: int) -> tuple[float, float]:
         """Centred over its bar, except at the ends, where the label would leave the plot."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualcnn.app.views.board import TEXT, format_number
+from visualcnn.app.views.board import format_number
 from visualcnn.app.views.curves import CurvesPanel
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
 from visualcnn.app.views.output import OutputPanel
-from visualcnn.app.views.panel import BoardPanel, Panel, TextBlock
+from visualcnn.app.views.panel import BoardPanel, Panel, Rows, TextBlock
 from visualcnn.app.views.tiling import (
     STRIP_UNITS,
     cell_for,
@@ -22,15 +22,36 @@ from visualcnn.app.views.tiling import (
     weight_tiling,
 )
 
+# Why a group of values is all zero, when a panel can tell. The output layer starts at zero
+# (see the README's Results), so before the first update every gradient below it is zero.
+NO_GRADIENT_YET = "the output layer starts at zero, so no gradient flows back yet"
+OUTPUT_STARTS_AT_ZERO = "the output layer starts at zero; each step adds to it"
+LOGITS_ZERO = "the output layer starts at zero, so every logit is 0"
+SIGNED_COLOURS = "Blue is negative, white zero, red positive; the bar gives the scale."
+
+
+def output_layer_zero(trace) -> bool:
+    """The last layer's weights, as this step found them, are all zero: nothing flows back."""
+    weights = trace.layers[-1].params.get("W")
+    return weights is not None and not np.any(weights)
+
+
+def gradient_reason(trace) -> str:
+    """The reason to give for an all-zero gradient below the output layer."""
+    return NO_GRADIENT_YET if output_layer_zero(trace) else ""
+
 
 # ------------------------------------------------------------------------------ input
 class InputPanel(BoardPanel):
     key, title = "input", "Input"
+    help = ("The sample this step trains on, its label and what the network predicted.\n"
+            "dL/d(input): how the loss would change if a pixel were brighter.\n"
+            + SIGNED_COLOURS)
 
     def __init__(self, input_shape: tuple[int, int, int], nonnegative: bool):
         super().__init__()
         tiling = map_tiling(input_shape).scaled(1.0)  # the sample at its own size
-        self.caption = TextBlock(self.board, 2, 30, size=TEXT)
+        self.caption = TextBlock(self.board, 2, 26)
         self.sample = Mosaic(self.board, "input", "sample", tiling, not nonnegative)
         self.gradient = Mosaic(self.board, "input", "dL/d(input)", tiling, True)
         self.layout([[self.caption], [self.sample], [self.gradient]])
@@ -44,13 +65,18 @@ class InputPanel(BoardPanel):
             f"sample {where}  label {trace.label}\n"
             f"predicted {trace.prediction} (p {trace.probs[trace.prediction]:.2f}) {verdict}")
         self.sample.show(trace.input[0])
-        self.gradient.show(trace.dinput[0])
+        self.gradient.show(trace.dinput[0], gradient_reason(trace))
 
 
 # ----------------------------------------------------------------------- convolution
 class ConvPanel(BoardPanel):
     """Filters and dL/dW (one tile per filter and input channel), b and dL/db as numbers,
     feature maps and dL/d(feature map)."""
+
+    help = ("Filters W: each one slides over the input and makes one feature map.\n"
+            "dL/dW: how the loss changes with each weight; the update is -lr x dL/dW.\n"
+            "b and dL/db as numbers; the feature maps and dL/d(feature map).\n"
+            + SIGNED_COLOURS)
 
     def __init__(self, name: str, params_shape: tuple[int, ...], out_shape: tuple[int, ...]):
         super().__init__()
@@ -60,30 +86,36 @@ class ConvPanel(BoardPanel):
         weights = weight_tiling(params_shape)
         self.weights = Mosaic(self.board, name, "filters W", weights, True)
         self.grad_weights = Mosaic(self.board, name, "dL/dW", weights, True)
-        self.biases = TextBlock(self.board, f + 1, 24)
+        self.biases = TextBlock(self.board, f + 1, 23, optional=True)
         maps = map_tiling(out_shape, noun="map")
         self.maps = Mosaic(self.board, name, "feature maps", maps, True)
         self.grad_maps = Mosaic(self.board, name, "dL/d(feature map)", maps, True)
-        self.layout([[self.weights, self.grad_weights, self.biases],
-                     [self.maps, self.grad_maps]])
+        # The table of biases beside both rows of maps, where it costs width, not height.
+        self.layout([[Rows([[self.weights, self.grad_weights], [self.maps, self.grad_maps]]),
+                      self.biases]])
 
     def show_trace(self, trace, sample_index):
         lt = trace.layer(self.name)
+        why = gradient_reason(trace)
         self.weights.show(lt.params["W"])
-        self.grad_weights.show(lt.grads["W"])
+        self.grad_weights.show(lt.grads["W"], why)
         b, db = lt.params["b"], lt.grads["b"]
         lines = [" f        b      dL/db"]
         lines += [f"{i:2d} {format_number(b[i]):>9} {format_number(db[i]):>10}"
                   for i in range(len(b))]
         self.biases.set_text("\n".join(lines))
         self.maps.show(lt.out[0])
-        self.grad_maps.show(lt.dout[0])
+        self.grad_maps.show(lt.dout[0], why)
 
 
 # ------------------------------------------------------------------------------ relu
 class ReluPanel(BoardPanel):
     """The ReLU's output and its mask: 1 where the input was positive, the only places the
     gradient passes back through."""
+
+    help = ("Output: the input with every negative value set to zero (dark is zero).\n"
+            "The mask is light where the input was positive: the only places the gradient\n"
+            "passes back through.")
 
     def __init__(self, name: str, shape: tuple[int, ...]):
         super().__init__()
@@ -94,7 +126,7 @@ class ReluPanel(BoardPanel):
         if strip:
             tiling = tiling.scaled(cell_for(tiling.tile, 6))
         self.out = Mosaic(self.board, name, "output", tiling, False)
-        self.mask = Mosaic(self.board, name, "gradient passes (1) or not (0)", tiling, False,
+        self.mask = Mosaic(self.board, name, "mask: 1 passes the gradient, 0 not", tiling, False,
                            fixed_range=(0.0, 1.0))
         self.layout([[self.out], [self.mask]] if strip else [[self.out, self.mask]])
 
@@ -109,6 +141,10 @@ class PoolPanel(BoardPanel):
     """The pool's input with the winner of every window outlined, the gradient routed back to
     that input (non-zero only at the winners), the pooled maps and the gradient they got."""
 
+    help = ("Each window keeps its largest value; a green dot marks the winner.\n"
+            "dL/d(input) is non-zero only at the winners: the gradient goes back only to\n"
+            "where each maximum came from. " + SIGNED_COLOURS)
+
     def __init__(self, name: str, in_shape, out_shape, kernel: int, nonnegative: bool):
         super().__init__()
         self.key = self.name = name
@@ -118,26 +154,32 @@ class PoolPanel(BoardPanel):
         inputs = map_tiling(in_shape)
         # Pooled maps drawn as large as the maps they came from.
         pooled = map_tiling(out_shape).scaled(inputs.cell * in_shape[1] / out_shape[1])
-        self.inputs = Mosaic(self.board, name, "input, window winners dotted", inputs, signed)
+        self.inputs = Mosaic(self.board, name, "input, winners dotted", inputs, signed)
         self.winners = MaskOverlay(self.inputs)
-        self.routed = Mosaic(self.board, name, "dL/d(input): only winners", inputs, True)
+        self.routed = Mosaic(self.board, name, "dL/d(input): winners only", inputs, True)
         self.pooled = Mosaic(self.board, name, "pooled", pooled, signed)
         self.grad_pooled = Mosaic(self.board, name, "dL/d(pooled)", pooled, True)
         self.layout([[self.inputs, self.routed], [self.pooled, self.grad_pooled]])
 
     def show_trace(self, trace, sample_index):
         lt = trace.layer(self.name)
+        why = gradient_reason(trace)
         self.inputs.show(lt.x[0])
         self.winners.set_mask(lt.extras["argmax_mask"][0])
-        self.routed.show(lt.dx[0])
+        self.routed.show(lt.dx[0], why)
         self.pooled.show(lt.out[0])
-        self.grad_pooled.show(lt.dout[0])
+        self.grad_pooled.show(lt.dout[0], why)
 
 
 # ----------------------------------------------------------------------------- dense
 class DensePanel(BoardPanel):
     """Weights and dL/dW; after maps, each unit's row of W is reshaped to the maps' shape (one
     template per class and channel); after another dense layer, W is a matrix. The logits."""
+
+    help = ("W: each unit's weights; after maps, reshaped to the maps they read (one\n"
+            "template per class and channel): red pushes the unit up, blue down.\n"
+            "dL/dW in the same layout, and the unit's outputs (the logits).\n"
+            + SIGNED_COLOURS)
 
     def __init__(self, name: str, units: int, in_units: int,
                  template_shape: tuple[int, int, int] | None):
@@ -149,7 +191,8 @@ class DensePanel(BoardPanel):
         title = "W as templates" if template_shape is not None else "W (unit x input)"
         self.weights = Mosaic(self.board, name, title, weights, True)
         self.grad_weights = Mosaic(self.board, name, "dL/dW", weights, True)
-        self.logits = TextBlock(self.board, units + 1, 14) if units <= 16 else None
+        self.logits = (TextBlock(self.board, units + 1, 14, optional=True) if units <= 16
+                       else None)
         self.out = Mosaic(self.board, name, "output (logits)",
                           map_tiling((units,), strip_units=STRIP_UNITS), True)
         # Stacked: the dense column is tall and narrow.
@@ -158,10 +201,12 @@ class DensePanel(BoardPanel):
 
     def show_trace(self, trace, sample_index):
         lt = trace.layer(self.name)
-        self.weights.show(lt.params["W"])
-        self.grad_weights.show(lt.grads["W"])
+        last = lt is trace.layers[-1]
+        starts_zero = last and output_layer_zero(trace)
+        self.weights.show(lt.params["W"], OUTPUT_STARTS_AT_ZERO if starts_zero else "")
+        self.grad_weights.show(lt.grads["W"], "" if last else gradient_reason(trace))
         out = lt.out[0]
-        self.out.show(out)
+        self.out.show(out, LOGITS_ZERO if starts_zero else "")
         if self.logits is not None:
             self.logits.set_text("unit  output\n" + "\n".join(
                 f"{i:3d} {format_number(v):>9}" for i, v in enumerate(out)))
