@@ -45,3 +45,12 @@ def test_wheel_trains_on_bundled_data_outside_the_source_tree(tmp_path):
     result = json.loads(run.stdout)
     assert result["steps"] == 4000
     assert result["test_accuracy"] > 0.8
+
+    # The icon and the desktop entry the app loads at run time come from the wheel too.
+    found = subprocess.run([py, "-c", "from visualcnn.app.app_icon import icon_path; "
+                            "import pathlib; p = icon_path(); print(p); "
+                            "print((p.parent.parent / 'visualcnn.desktop').is_file())"],
+                           cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    icon, desktop = found.stdout.split()
+    assert str(env_dir) in icon and desktop == "True"
