@@ -164,8 +164,13 @@ OUT_OF_RANGE = [
     ("screenshot", "--lr", ["0", "inf"]),
     ("screenshot", "--steps", ["-1", "100001", "1000000000", "2.5"]),
     ("screenshot", "--size", ["319x240", "7681x4320", "0x0", "-1366x768", "nanxnan"]),
+    ("gif", "--seed", ["-1", str(MAX_SEED + 1)]),
+    ("gif", "--lr", ["0", "nan"]),
+    ("gif", "--steps", ["0", "-1", "100001", "2.5"]),
+    ("gif", "--size", ["319x240", "7681x4320"]),
 ]
-REQUIRED = {"screenshot": ["--out", "x.png"], "bench": ["--gui"]}
+REQUIRED = {"screenshot": ["--out", "x.png"], "bench": ["--gui"],
+            "gif": ["--out", "x.gif", "--steps", "1"]}
 
 
 def number_options(parser):
@@ -404,3 +409,26 @@ def test_data_may_name_a_file_of_an_idx_folder(capsys, tmp_path, name):
                          "--epochs", "1", "--json")
     assert code == 0, err
     assert json.loads(out)["data"] == "digits"
+
+
+def test_gif_records_a_run_of_the_window(tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "run.gif"
+    code, printed, err = run(capsys, "gif", "--steps", "2", "--size", "640x560",
+                             "--out", str(out))
+    assert code == 0, err
+    assert printed.strip() == str(out)
+    with Image.open(out) as gif:
+        assert gif.n_frames == 3  # before the first step and after each
+        assert gif.size[0] == 640
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["gif", "--steps", "2", "--out", "run.png"], "ending in .gif"),
+    (["gif", "--out", "run.gif"], "--steps"),
+    (["gif", "--steps", "2", "--out", "/no/such/folder/run.gif"], "does not exist"),
+])
+def test_gif_refuses_bad_arguments_before_training(capsys, argv, words):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1

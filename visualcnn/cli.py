@@ -125,6 +125,13 @@ def _png_path(text: str) -> str:
     return text
 
 
+def _gif_path(text: str) -> str:
+    if not text.lower().endswith(".gif") or not text[:-4].strip():
+        raise argparse.ArgumentTypeError(f"expected a file name ending in .gif, got "
+                                         f"{_echo(text)}")
+    return text
+
+
 def _add_model_options(p: argparse.ArgumentParser, with_lr=True, app=False):
     """--data, --arch, --seed (and --lr) for a command, or with ``app`` for the app itself,
     whose values land in ``app_data`` and so on, None when not given."""
@@ -193,6 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"training steps before the picture, {steps.range_text}; default 200")
     p.add_argument("--size", type=_size, default=(1366, 768), metavar="WxH",
                    help=f"window size, {_size.range_text}; default 1366x768")
+
+    p = sub.add_parser("gif", help="train N steps offscreen and record the window as a GIF")
+    _add_model_options(p)
+    p.add_argument("--out", required=True, metavar="FILE.gif", type=_gif_path,
+                   help="the GIF file to write")
+    steps = _whole_number(1, SCREENSHOT_STEPS[1], "the number of steps")
+    p.add_argument("--steps", type=steps, required=True, metavar="N",
+                   help=f"training steps to record, {steps.range_text}")
+    p.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                   help=f"window size, {_size.range_text}; default 1280x720")
+    p.add_argument("--presenter", action="store_true", help="large fonts, as on a projector")
     return parser
 
 
@@ -235,6 +253,14 @@ def _load_network(path):
     from visualcnn.nn import Network
 
     return Network.load(path)
+
+
+def _check_budget(arch, data):
+    """The window's rewind history (at its default budget) must hold two steps of ``arch``:
+    refused before any array is allocated."""
+    from visualcnn.training.memory import check_arch_budget
+
+    check_arch_budget(canonical_arch(arch or DEFAULT_ARCH), data.input_shape, data.classes)
 
 
 def _check_fits(path, net, data):
@@ -382,9 +408,26 @@ def cmd_screenshot(args) -> int:
 
     check_writable(args.out)  # before the data and the steps, not after them
     data = _load_data(args.data)
+    _check_budget(args.arch, data)
     net = _build_network(args.arch, data, args.seed)
     path = save_screenshot(args.out, data, net, steps=args.steps, size=args.size,
                            lr=args.lr or DEFAULT_LR, seed=args.seed)
+    print(path)
+    return 0
+
+
+def cmd_gif(args) -> int:
+    check_writable(args.out)  # before the data and the steps, not after them
+    data = _load_data(args.data)
+    _check_budget(args.arch, data)
+    net = _build_network(args.arch, data, args.seed)
+    from visualcnn.app.recording import record_gif
+
+    try:
+        path = record_gif(args.out, data, net, steps=args.steps, size=args.size,
+                          lr=args.lr or DEFAULT_LR, seed=args.seed, presenter=args.presenter)
+    except OSError as e:
+        raise UserError(f"{args.out}: {e.strerror or e}") from None
     print(path)
     return 0
 
@@ -393,6 +436,9 @@ def cmd_app(args) -> int:
     lr, seed = args.app_lr, args.app_seed
     if args.app_checkpoint:
         path = args.app_checkpoint
+        from visualcnn.app.rewind_budget import check_checkpoint
+
+        check_checkpoint(path)  # the rewind history must hold two steps of it
         net = _load_network(path)
         # The checkpoint holds the network: --arch and --seed may only repeat what it says.
         if args.app_arch is not None and canonical_arch(args.app_arch) != net.arch:
@@ -412,6 +458,11 @@ def cmd_app(args) -> int:
     else:
         data = _load_data(args.app_data or "bundled")
         seed = seed or 0
+        from visualcnn.app.rewind_budget import check_history_budget
+
+        # Refused before any array exists when the rewind history cannot hold two steps.
+        check_history_budget(canonical_arch(args.app_arch or DEFAULT_ARCH), data.input_shape,
+                             data.classes)
         net = _build_network(args.app_arch, data, seed)
     # Qt is imported only now, after every argument has been checked.
     from visualcnn.app.launch import run_app
@@ -420,7 +471,7 @@ def cmd_app(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck,
-            "bench": cmd_bench, "screenshot": cmd_screenshot, None: cmd_app}
+            "bench": cmd_bench, "screenshot": cmd_screenshot, "gif": cmd_gif, None: cmd_app}
 
 
 def main(argv=None) -> int:

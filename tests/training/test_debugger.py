@@ -6,11 +6,12 @@ import pytest
 from visualcnn.data.dataset import Dataset
 from visualcnn.nn import Network
 from visualcnn.training.breakpoints import Breakpoints, layer_grad_norms
-from visualcnn.training.debugger import REWIND_STEPS, Debugger
+from visualcnn.training.debugger import Debugger
 from visualcnn.training.session import Session
 
 DEFAULT = "conv8x3-pool2-dense10"
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
+STEPS = 500  # the default budget keeps more than this of the default network
 
 
 def dataset(n=40, labels=None, seed=0):
@@ -87,7 +88,7 @@ def test_a_plain_step_finishes_the_walk_on_the_same_sample():
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_steps_then_as_many_step_backs_restore_everything_bit_for_bit(momentum):
-    steps = REWIND_STEPS if momentum == 0.0 else 60
+    steps = STEPS if momentum == 0.0 else 60
     s = session(momentum=momentum)
     dbg = Debugger(s)
     initial = s.net.get_state()
@@ -120,16 +121,18 @@ def test_steps_then_as_many_step_backs_restore_everything_bit_for_bit(momentum):
     assert_same_trace(s.step(), traces[0])
 
 
-def test_rewind_history_is_bounded_and_its_size_known():
+def test_rewind_history_is_bounded_by_its_budget_and_its_size_known():
     s = session()
-    dbg = Debugger(s)
-    for _ in range(REWIND_STEPS + 20):
-        s.step()
-    assert dbg.rewind_depth == REWIND_STEPS
     per_step = sum(v.nbytes for _, _, v in s.net.parameters())
-    # The parameters before each step, and the curves' three running sums.
-    assert dbg.history_nbytes() == REWIND_STEPS * (per_step + 3 * 8)
-    for _ in range(REWIND_STEPS):
+    # The parameters before each step, the curves' running sums (three, and one per layer)
+    # and the objects around them (a few hundred bytes per array).
+    point = per_step + (3 + 2) * 8 + 512 + 5 * 256
+    dbg = Debugger(s, budget_bytes=STEPS * point)
+    for _ in range(STEPS + 20):
+        s.step()
+    assert dbg.rewind_depth == STEPS
+    assert dbg.history_nbytes() == STEPS * point
+    for _ in range(STEPS):
         assert dbg.step_back() is not None or not dbg.can_step_back
     assert not dbg.can_step_back and s.net.step == 20
 

@@ -10,16 +10,20 @@ import time
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QSettings, Qt, pyqtSignal
-from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QStyle, QToolBar
+from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QStyle
 
+import visualcnn
 from visualcnn.app import help_dialogs, settings
 from visualcnn.app.actions import create_actions
+from visualcnn.app.banner import Banner
 from visualcnn.app.classroom.controller import Classroom
 from visualcnn.app.controls import Controls
 from visualcnn.app.debug.controller import DebuggerView
 from visualcnn.app.docks import reveal
 from visualcnn.app.panel_docks import PanelDocks
+from visualcnn.app.rewind_budget import check_checkpoint
 from visualcnn.app.run_loop import RunLoop
+from visualcnn.app.views.board import format_number
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE
 from visualcnn.app.views.curves import CURVE_REFRESH_S
 from visualcnn.app.views.panel import Panel
@@ -88,24 +92,10 @@ class MainWindow(QMainWindow):
         help_menu.addActions([a["shortcuts"], a["about"]])
 
     def _build_banner(self) -> None:
-        """A red bar under the toolbar for what must not be missed: divergence, bad files."""
         self.addToolBarBreak()
-        self.banner_bar = QToolBar("Messages", self)
-        self.banner_bar.setObjectName("toolbar_banner")
-        self.banner_bar.setMovable(False)
-        self.banner_bar.toggleViewAction().setVisible(False)
-        self.banner_bar.setStyleSheet("QToolBar { background: #b71c1c; border: 0; }")
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("color: white; font-weight: bold; padding: 4px;")
-        self.banner.setSizePolicy(self.banner.sizePolicy().horizontalPolicy().Expanding,
-                                  self.banner.sizePolicy().verticalPolicy().Preferred)
-        self.banner_bar.addWidget(self.banner)
-        dismiss = self.banner_bar.addAction(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogCloseButton), "Dismiss")
-        dismiss.triggered.connect(self.hide_banner)
+        self.banner_bar = Banner(self)
+        self.banner = self.banner_bar.label
         self.addToolBar(self.banner_bar)
-        self.banner_bar.hide()
 
     def _connect_actions(self) -> None:
         a = self.actions
@@ -135,7 +125,7 @@ class MainWindow(QMainWindow):
         self.docks_built.emit()
 
     def _show_title(self) -> None:
-        self.setWindowTitle(f"visualcnn: {self.session.net.arch} on "
+        self.setWindowTitle(f"visualcnn {visualcnn.__version__}: {self.session.net.arch} on "
                             f"{self.session.dataset.name}")
 
     # ---------------------------------------------------------- services for features
@@ -172,9 +162,9 @@ class MainWindow(QMainWindow):
         that the layout did not follow, e.g. an offscreen screenshot)."""
         self.panel_docks.fit()
 
-    def show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner_bar.show()
+    def show_banner(self, text: str, actions=()) -> None:
+        """``text`` in the red banner, with a button for each of ``actions``."""
+        self.banner_bar.show_message(text, actions)
 
     def hide_banner(self) -> None:
         self.banner_bar.hide()
@@ -230,11 +220,12 @@ class MainWindow(QMainWindow):
 
     def _show_status(self) -> None:
         s, trace = self.session, self.last_trace
-        loss = f"{trace.loss:.4f}" if trace is not None and trace.applied else "-"
+        # Short numbers: a diverging loss (1e306) must not push the rest off the line.
+        loss = format_number(trace.loss) if trace is not None and trace.applied else "-"
         sample = f"#{s.sample_index}" if s.sample_index is not None else "-"
         self.status.setText(
             f"step {s.net.step}   epoch {s.epoch + 1}   sample {s.index_in_epoch}/"
-            f"{s.train_size} ({sample})   loss {loss}   learning rate {s.lr:g}")
+            f"{s.train_size} ({sample})   loss {loss}   learning rate {format_number(s.lr)}")
 
     # ------------------------------------------------------------------------- actions
     def step(self) -> None:
@@ -311,6 +302,8 @@ class MainWindow(QMainWindow):
         self.loop.stop()
         old_arch = self.session.net.arch
         try:
+            # Refused before its arrays are read when the rewind history cannot hold it.
+            check_checkpoint(path, self.settings)
             self.session.open(path)
         except UserError as e:
             self.show_banner(f"Could not open the checkpoint, the current model is kept: {e}")

@@ -26,12 +26,14 @@ class RunLoop(QObject):
     """Steps ``session`` at ``speed`` steps per second (``MAX_SPEED``: as fast as it can).
 
     Signals: ``trace_ready(trace)`` when a trace should be drawn; ``running_changed(bool)``;
-    ``failed(str)`` when a step went infinite or NaN (the loop has paused itself by then).
+    ``failed(str)`` when a step went infinite or NaN, ``diverged(Divergence)`` at the first
+    sign of a blow-up (training.divergence); the loop has paused itself by then.
     """
 
     trace_ready = pyqtSignal(object)
     running_changed = pyqtSignal(bool)
     failed = pyqtSignal(str)
+    diverged = pyqtSignal(object)  # the session's divergence, after the loop paused
     breakpoint_hit = pyqtSignal(str)  # the session's pause_reason, after the loop paused
 
     def __init__(self, session: Session, parent=None):
@@ -84,6 +86,8 @@ class RunLoop(QObject):
         self.trace_ready.emit(trace)
         if self.session.failure:
             self.failed.emit(self.session.failure)
+        elif self.session.divergence is not None:
+            self.diverged.emit(self.session.divergence)
         return trace
 
     def _flush(self) -> None:
@@ -116,6 +120,11 @@ class RunLoop(QObject):
             if self.session.failure:
                 self.stop()
                 self.failed.emit(self.session.failure)
+                return
+            if self.session.divergence is not None:
+                divergence = self.session.divergence
+                self.stop()
+                self.diverged.emit(divergence)
                 return
             if self.session.pause_reason is not None:  # a breakpoint fired (debugger.py)
                 reason = self.session.pause_reason

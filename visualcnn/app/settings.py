@@ -1,7 +1,8 @@
 """What the window keeps between runs, in QSettings with path keys and a version key:
 ``window/geometry``, ``window/state`` (the dock layout) with ``window/state_arch`` (the
 architecture it was laid out for), ``training/learning_rate``, ``training/speed``,
-``view/scale_mode``. Features keep their own keys (``view/theme``)."""
+``view/scale_mode``, ``debug/divergence_factor`` (0: off) and ``debug/history_budget_mb``
+(``rewind_budget``). Features keep their own keys (``view/theme``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PyQt6.QtCore import QSettings
 
 from visualcnn.app.controls import DEFAULT_SPEED
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
+from visualcnn.training.divergence import DEFAULT_FACTOR
 
 SETTINGS_VERSION = 1
 DEFAULT_SIZE = (1366, 768)
@@ -35,6 +37,16 @@ def read_into(window) -> None:
     mode = s.value("view/scale_mode", DEFAULT_SCALE_MODE, type=str)
     window.scale_mode = mode if mode in SCALE_MODES else DEFAULT_SCALE_MODE
     window.controls.show_scale_mode(window.scale_mode)
+
+
+def divergence_factor(settings: QSettings) -> float | None:
+    """The divergence watch's factor: None when it was turned off (stored as 0)."""
+    factor = settings.value("debug/divergence_factor", DEFAULT_FACTOR, type=float)
+    return None if factor <= 0 else factor
+
+
+def store_divergence_factor(settings: QSettings, factor: float | None) -> None:
+    settings.setValue("debug/divergence_factor", 0.0 if factor is None else float(factor))
 
 
 def saved_layout(window):

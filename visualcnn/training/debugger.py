@@ -14,7 +14,8 @@ before it (only with momentum; those arrays are replaced, not written, by an upd
 position in the epoch, the learning rate and a mark of the curves' history. Stepping back from
 step t puts the state before step t-1 back and trains step t-1 again: the step is
 deterministic, so this recreates both step t-1's trace and the weights before step t bit for
-bit. ``REWIND_STEPS`` entries at most: ``history_nbytes()`` says what they hold.
+bit. The entries are kept within a byte budget (``budget_bytes``), oldest dropped first, so a
+bigger network keeps fewer steps; ``history_nbytes()`` says what they hold.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from visualcnn.nn.gradcheck import GradcheckReport, gradcheck
 from visualcnn.nn.network import PhaseEvent
 from visualcnn.nn.trace import StepTrace
 from visualcnn.training.breakpoints import Breakpoints
-
-REWIND_STEPS = 500
+from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB, held_nbytes
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,9 @@ class _Undo:
     lr: float
 
     def nbytes(self) -> int:
-        total = sum(a.nbytes for a in self.params.values())
-        if self.velocity is not None:
-            total += sum(a.nbytes for a in self.velocity.values())
-        return total + self.mark[1].nbytes
+        """The arrays' bytes and an allowance for the objects around them (memory.py)."""
+        velocity = self.velocity.values() if self.velocity is not None else ()
+        return held_nbytes([*self.params.values(), *velocity, self.mark[1]])
 
 
 @dataclass
@@ -73,12 +72,13 @@ def _first_param(net) -> np.ndarray | None:
 class Debugger:
     """Phase walking, Step back, Replay, Dry run and breakpoints for ``session``."""
 
-    def __init__(self, session, capacity: int = REWIND_STEPS):
-        self.capacity = int(capacity)
+    def __init__(self, session, budget_bytes: int = DEFAULT_BUDGET_MB * MB):
+        self.budget_bytes = int(budget_bytes)
         self.session = None
         self.breakpoints = Breakpoints()
         self.event: PhaseEvent | None = None  # the walk's latest phase, None outside a walk
-        self._undo: deque[_Undo] = deque(maxlen=self.capacity)
+        self._undo: deque[_Undo] = deque()
+        self._nbytes = 0  # history_nbytes(), kept up to date as entries come and go
         self._walk: _Walk | None = None
         self._committing = False
         self._expect = None
@@ -93,7 +93,7 @@ class Debugger:
             self.session.step_hook = None
         self.session = session
         session.step_hook = self
-        self._undo.clear()
+        self._forget()
         self._walk = self.event = None
         self._expect = None
 
@@ -102,7 +102,7 @@ class Debugger:
         if not self._committing:
             self._walk = self.event = None  # any other step ends a walk
         if not self._continuous():
-            self._undo.clear()  # a reset, a checkpoint or an unrecorded step came between
+            self._forget()  # a reset, a checkpoint or an unrecorded step came between
         position = (session.epoch, session.index_in_epoch, session.sample_index)
         net = session.net
         velocity = dict(net.velocity) if net.momentum else None
@@ -112,8 +112,8 @@ class Debugger:
         position, velocity, failure, mark = before
         net = session.net
         params = {(lt.name, k): v for lt in trace.layers for k, v in lt.params.items()}
-        self._undo.append(_Undo(net, trace.step - 1, params, velocity, position, failure, mark,
-                                int(index), trace.lr))
+        self._keep(_Undo(net, trace.step - 1, params, velocity, position, failure, mark,
+                         int(index), trace.lr))
         self._remember()
         bp = self.breakpoints
         session.pause_reason = None
@@ -123,6 +123,25 @@ class Debugger:
             reason = bp.check(trace, finite=session.last_step_finite, grad_norms=norms)
             if reason is not None:
                 session.pause_reason = f"{reason} (sample #{index})"
+
+    def _keep(self, u: _Undo) -> None:
+        """Add ``u``, first dropping the oldest entries it would not fit beside."""
+        size = u.nbytes()
+        while self._undo and self._nbytes + size > self.budget_bytes:
+            self._nbytes -= self._undo.popleft().nbytes()
+        if size <= self.budget_bytes:
+            self._undo.append(u)
+            self._nbytes += size
+
+    def _forget(self) -> None:
+        self._undo.clear()
+        self._nbytes = 0
+
+    def set_budget(self, budget_bytes: int) -> None:
+        """A new byte budget for the history; the oldest entries go at once if it shrank."""
+        self.budget_bytes = int(budget_bytes)
+        while self._undo and self._nbytes > self.budget_bytes:
+            self._nbytes -= self._undo.popleft().nbytes()
 
     def _remember(self) -> None:
         net = self.session.net
@@ -148,7 +167,8 @@ class Debugger:
         return len(self._undo) if self._continuous() else 0
 
     def history_nbytes(self) -> int:
-        """Bytes of array data the rewind history holds (parameters, velocities, marks)."""
+        """Bytes the rewind history holds: its arrays (parameters, velocities with momentum,
+        the curves' marks) and an allowance for the objects around them."""
         return sum(u.nbytes() for u in self._undo)
 
     def _restore(self, u: _Undo) -> None:
@@ -168,6 +188,7 @@ class Debugger:
             return None
         s = self.session
         u = self._undo.pop()
+        self._nbytes -= u.nbytes()
         trace = None
         prev = self._undo[-1] if self._undo else None
         if prev is not None:
@@ -181,7 +202,7 @@ class Debugger:
         s.seek(*u.position)
         s.history.rewind(u.mark, u.step_before)
         s.failure = u.failure
-        s.pause_reason = None
+        s.pause_reason = s.divergence = None
         s.last_trace = trace
         self._remember()
         return trace

@@ -13,7 +13,8 @@ class History:
     ``loss_avg`` and ``accuracy_avg``, and per parameter layer (``layer_names``) the gradient
     norm ``grad_norm[:, j]`` and the ratio ``update_ratio[:, j]`` = |update| / |weights|.
     Test evaluations go to ``test_steps``, ``test_accuracy`` and ``test_loss``. Read the
-    filled part through the properties, which return views.
+    filled part through the properties, which return views. ``level()`` is the recent level
+    of the loss and of each gradient norm (what divergence is measured against).
     """
 
     def __init__(self, layer_names: list[str], window: int = 100, capacity: int = 1024):
@@ -23,7 +24,9 @@ class History:
         self._decay = 1.0 - 1.0 / window
         self._size = 0
         self._arrays = self._allocate(capacity)
-        self._sums = np.zeros(3)  # loss, correct, weight total of the moving averages
+        # Running sums of the moving averages: loss, correct, the weight total, then each
+        # layer's gradient norm. A mark copies them all, so Step back rewinds the averages.
+        self._sums = np.zeros(3 + len(self.layer_names))
         self._tests: list[tuple[int, float, float]] = []
 
     def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
@@ -49,7 +52,8 @@ class History:
             self._arrays = bigger
         i, a = self._size, self._arrays
         self._sums *= self._decay
-        self._sums += (loss, float(correct), 1.0)
+        self._sums[:3] += (loss, float(correct), 1.0)
+        self._sums[3:] += grad_norm
         a["steps"][i] = step
         a["loss"][i] = loss
         a["correct"][i] = float(correct)
@@ -58,6 +62,14 @@ class History:
         a["grad_norm"][i] = grad_norm
         a["update_ratio"][i] = update_ratio
         self._size += 1
+
+    def level(self) -> tuple[float, np.ndarray] | None:
+        """The moving averages (over about ``window`` steps) of the loss and of each layer's
+        gradient norm, up to the last step recorded; None before any step."""
+        weight = self._sums[2]
+        if weight == 0:
+            return None
+        return self._sums[0] / weight, self._sums[3:] / weight
 
     def mark(self) -> tuple[int, np.ndarray]:
         """What ``rewind`` needs to bring the history back to this point (Step back)."""

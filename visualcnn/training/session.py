@@ -7,6 +7,7 @@ rate, the history the curves are drawn from, test evaluation and checkpoints.
     >>> session = Session(load_dataset("bundled"), Network.from_arch("conv8x3-pool2-dense10"))
     >>> trace = session.step()          # the next sample: forward, backward, update
     >>> session.failure                 # a message once a step went infinite or NaN
+    >>> session.divergence              # a Divergence when the step looks like a blow-up
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from visualcnn.common.errors import ArchError, UserError
 from visualcnn.nn import Network, StepTrace
+from visualcnn.training.divergence import Divergence, DivergenceWatch
 from visualcnn.training.history import History
 
 LR_MIN, LR_MAX = 1e-5, 1.0
@@ -35,7 +37,8 @@ class Session:
     ``sample_index`` is the dataset index of the last step's sample (None before any).
     The test split is evaluated every ``eval_every`` steps and by ``evaluate_test()``.
     ``failure`` holds a one-line message from the first step that went infinite or NaN
-    until ``reset()`` or ``open()``.
+    until ``reset()`` or ``open()``. ``divergence`` is the first sign of a blow-up that
+    ``watch`` (training.divergence) saw in the last step, else None: the run loop pauses on it.
     """
 
     # The debugger (training.debugger) sees every step through ``step_hook`` and asks a run
@@ -51,6 +54,7 @@ class Session:
         self.lr = self._checked_lr(lr)
         self._check_fits(net)
         self.net = net
+        self.watch = DivergenceWatch()
         self._restart_at(net.step)
 
     # ------------------------------------------------------------------------ set-up
@@ -78,6 +82,8 @@ class Session:
         self.sample_index: int | None = None
         self.last_trace: StepTrace | None = None
         self.failure: str | None = None
+        self.divergence: Divergence | None = None
+        self.watch.reset()
         self.last_step_finite = True  # the last step's loss, gradients and weights
         self._noted: tuple[StepTrace, str] | None = None
         self.test_predictions = None  # of the network that was evaluated, not of a new one
@@ -176,6 +182,11 @@ class Session:
         # good as divergence), so the curves' norms check the step for free: no second pass
         # over every array as StepTrace.is_finite would make.
         self.last_step_finite = math.isfinite(total)
+        # A non-finite step is the failure's to report; the watch reads the levels before
+        # this step is added to them.
+        self.divergence = self.watch.check(
+            trace.step, trace.loss, grad_norm, update_ratio, self.history.layer_names,
+            self.history.level(), self.net.classes, trace.lr) if self.last_step_finite else None
         self.history.record(trace.step, trace.loss, trace.correct, grad_norm, update_ratio)
 
     def evaluate_test(self, subset: bool = False) -> tuple[float, float]:

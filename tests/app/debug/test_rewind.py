@@ -6,7 +6,8 @@ import numpy as np
 from PyQt6.QtCore import QCoreApplication, QEvent, Qt
 
 from visualcnn.nn import Network
-from visualcnn.training.debugger import REWIND_STEPS
+
+REWIND_STEPS = 500  # the default budget keeps more than this of the default network
 
 
 def state(window):

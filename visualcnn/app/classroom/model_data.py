@@ -191,8 +191,13 @@ class ModelData(QObject):
         self.session_swapped.emit(session)
 
     def _new_session(self, dataset, arch: str) -> Session | None:
+        from visualcnn.app.rewind_budget import check_history_budget
+
         old = self.window.session
         try:
+            # Refused before any array exists when the rewind history cannot hold two steps.
+            check_history_budget(arch, dataset.input_shape, dataset.classes,
+                                 store=self.window.settings)
             net = Network.from_arch(arch, dataset.input_shape, dataset.classes,
                                     seed=old.net.seed)
             return Session(dataset, net, lr=old.lr, seed=old.seed, eval_every=old.eval_every)

@@ -2,7 +2,8 @@
 
 A plain widget with a check box and a value per condition; it emits the ``Breakpoints`` they
 make (``visualcnn.training.breakpoints``) on every edit, and the controller hands them to the
-debugger.
+debugger. The first row, on by default, is the divergence watch's factor
+(``visualcnn.training.divergence``): it emits that factor, or None when unticked.
 """
 
 from __future__ import annotations
@@ -11,18 +12,33 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
 from visualcnn.training.breakpoints import Breakpoints
+from visualcnn.training.divergence import DEFAULT_FACTOR
 
 
 class BreakpointsWidget(QWidget):
     """Tick the conditions that pause Run. ``changed(Breakpoints)`` on every edit."""
 
     changed = pyqtSignal(object)
+    divergence_changed = pyqtSignal(object)  # the watch's factor, None when off
 
-    def __init__(self, layer_names: list[str]):
+    def __init__(self, layer_names: list[str], divergence_factor: float | None = DEFAULT_FACTOR):
         super().__init__()
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 6, 6, 6)
         row = 0
+        self.jump_on = QCheckBox("loss or gradient jumps x")
+        self.jump_on.setToolTip("Pause at the first sign of divergence: the loss or a layer's "
+                                "gradient norm this many times its recent level (the loss "
+                                "counted as at least a uniform guess's), or the loss 100 times "
+                                "a uniform guess's")
+        self.jump_on.setChecked(divergence_factor is not None)
+        self.jump_factor = QDoubleSpinBox(decimals=1, minimum=2.0, maximum=1e6, singleStep=5.0,
+                                          value=divergence_factor or DEFAULT_FACTOR)
+        grid.addWidget(self.jump_on, row, 0)
+        grid.addWidget(self.jump_factor, row, 1)
+        row += 1
+        self.jump_on.toggled.connect(self._emit_divergence)
+        self.jump_factor.valueChanged.connect(self._emit_divergence)
 
         def add(box, *widgets):
             nonlocal row
@@ -77,5 +93,11 @@ class BreakpointsWidget(QWidget):
                              if b.isChecked()},
             at_step=self.step_value.value() if self.step_on.isChecked() else None)
 
+    def divergence_factor(self) -> float | None:
+        return self.jump_factor.value() if self.jump_on.isChecked() else None
+
     def _emit(self, *_):
         self.changed.emit(self.breakpoints())
+
+    def _emit_divergence(self, *_):
+        self.divergence_changed.emit(self.divergence_factor())

@@ -4,7 +4,8 @@ inspector, the gradient check and the update view.
 ``DebuggerView(window)`` wires a Qt-free ``visualcnn.training.debugger.Debugger`` to the
 window's session, connects the actions declared in ``actions.py``, adds a Debug menu, toolbar
 buttons and four docks (each with its View-menu toggle). ``PhaseView`` draws a step while it
-is walked phase by phase; the docks' widgets each live in a module of their own.
+is walked phase by phase; the docks' widgets each live in a module of their own, as do the
+rewind history's budget and the banner for a divergence.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QDockWidget
 
+from visualcnn.app import settings
 from visualcnn.app.debug.breakpoints_dock import BreakpointsWidget
+from visualcnn.app.debug.divergence_banner import DivergenceBanner
 from visualcnn.app.debug.gradcheck_dock import GradcheckWidget
+from visualcnn.app.debug.history_budget import HistoryBudget
 from visualcnn.app.debug.inspector import Inspector
 from visualcnn.app.debug.phase_view import PhaseView, phase_name
 from visualcnn.app.debug.update_view import UpdateWidget
 from visualcnn.app.views.panels import InputPanel
 from visualcnn.training.debugger import Debugger
+from visualcnn.training.memory import MB
 
 SIDE_REFRESH_S = 0.25  # inspector and update view while running
 
@@ -33,6 +38,7 @@ class DebuggerView:
     def __init__(self, window):
         self.window = window
         self.debugger = Debugger(window.session)
+        self.divergence_factor = settings.divergence_factor(window.settings)
         self.phase_view = PhaseView(window)
         self.event = None           # the phase on screen during a walk
         self.trace = None           # the real trace on screen (not the NaN-filled one)
@@ -45,6 +51,7 @@ class DebuggerView:
         a["gradcheck"].triggered.connect(self.run_gradcheck)
         self._build_menu_and_toolbar()
         self._build_docks()
+        self.divergence = DivergenceBanner(window, self.debugger, self.step_back)
         window.trace_shown.connect(self._on_trace_shown)
         window.docks_built.connect(self._on_docks_built)
         window.loop.breakpoint_hit.connect(self._on_breakpoint)
@@ -60,6 +67,7 @@ class DebuggerView:
         menu = w.menuBar().addMenu("&Debug")
         w.menuBar().insertMenu(w.view_menu.menuAction(), menu)
         menu.addActions([a["step_phase"], a["step_back"], a["replay"], a["dry_run"]])
+        self.budget = HistoryBudget(w, self.debugger, menu)
         menu.addSeparator()
         menu.addAction(a["gradcheck"])
         self.menu = menu
@@ -78,8 +86,7 @@ class DebuggerView:
     def _build_docks(self) -> None:
         w = self.window
         self.inspector = Inspector(w)
-        self.breakpoints = BreakpointsWidget(self._param_layers())
-        self.breakpoints.changed.connect(self._on_breakpoints_changed)
+        self._new_breakpoints_widget(self._param_layers())
         self.gradcheck = GradcheckWidget()
         self.gradcheck.run.clicked.connect(w.actions["gradcheck"].trigger)
         self.update_view = UpdateWidget()
@@ -120,20 +127,26 @@ class DebuggerView:
         names = self._param_layers()
         if list(self.breakpoints.norm_above) != names:
             self.breakpoints.deleteLater()
-            self.breakpoints = BreakpointsWidget(names)
-            self.breakpoints.changed.connect(self._on_breakpoints_changed)
+            self._new_breakpoints_widget(names)
             self.breakpoints_dock.setWidget(self.breakpoints)
             self.debugger.breakpoints = self.breakpoints.breakpoints()
+        self.budget.refresh()
         net = self.window.session.net
         sizes = {f"{la.name}/{k}": v.size for la, k, v in net.parameters()}
         sizes["input"] = int(np.prod(net.input_shape))
         self.gradcheck.set_tensors(self.debugger.tensor_names(), sizes)
         self._add_view_entries()
 
+    def _new_breakpoints_widget(self, names: list[str]) -> None:
+        self.breakpoints = BreakpointsWidget(names, self.divergence_factor)
+        self.breakpoints.changed.connect(self._on_breakpoints_changed)
+        self.breakpoints.divergence_changed.connect(self._on_divergence_factor)
+
     def _sync_session(self) -> None:
         """Follow the window's session if it was replaced (a new dataset)."""
         if self.debugger.session is not self.window.session:
             self.debugger.attach(self.window.session)
+        self.window.session.watch.factor = self.divergence_factor
 
     # ------------------------------------------------------------------------ actions
     def _pause(self) -> None:
@@ -154,6 +167,8 @@ class DebuggerView:
             phases.show_status("update")
             if self.window.session.failure:
                 self.window.loop.failed.emit(self.window.session.failure)
+            elif self.window.session.divergence is not None:
+                self.window.loop.diverged.emit(self.window.session.divergence)
             return
         self.event = event
         self.trace = event.trace
@@ -179,8 +194,8 @@ class DebuggerView:
         d = self.debugger
         self.window.statusBar().showMessage(
             f"stepped back to step {self.window.session.net.step}; {d.rewind_depth} more can "
-            f"be undone (history {d.history_nbytes() / 2**20:.1f} MiB, at most "
-            f"{d.capacity} steps)", 6000)
+            f"be undone (history {d.history_nbytes() / MB:.1f} of {d.budget_bytes / MB:g} MB)",
+            6000)
 
     def _shown_note(self) -> str | None:
         """The note ("drawn, target 3", "test #12") when the trace on screen is not of a
@@ -273,6 +288,11 @@ class DebuggerView:
 
     def _on_breakpoints_changed(self, breakpoints) -> None:
         self.debugger.breakpoints = breakpoints
+        self._sync_session()
+
+    def _on_divergence_factor(self, factor: float | None) -> None:
+        self.divergence_factor = factor
+        settings.store_divergence_factor(self.window.settings, factor)
         self._sync_session()
 
     def _on_breakpoint(self, reason: str) -> None:

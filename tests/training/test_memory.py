@@ -1,0 +1,134 @@
+"""The rewind history's byte budget: what a point costs, what a budget keeps, what is refused."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from visualcnn.common.errors import ArchError
+from visualcnn.data.dataset import Dataset
+from visualcnn.nn import Network, parse_arch
+from visualcnn.training.debugger import Debugger
+from visualcnn.training.memory import (
+    BUDGET_SETTING,
+    DEFAULT_BUDGET_MB,
+    MB,
+    check_arch_budget,
+    needed_mb,
+    rewind_point_nbytes,
+    steps_kept,
+)
+from visualcnn.training.session import Session
+
+DEFAULT = "conv8x3-pool2-dense10"
+DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
+BIG = "dense2000-dense10"  # 1,590,010 parameters: about 12.7 MB a rewind point
+
+
+def session(arch=DEFAULT, momentum=0.0, n=40):
+    rng = np.random.default_rng(0)
+    data = Dataset("random", rng.random((n, 1, 28, 28), dtype=np.float32),
+                   rng.integers(0, 10, n).astype(np.int64),
+                   rng.random((10, 1, 28, 28), dtype=np.float32),
+                   rng.integers(0, 10, 10).astype(np.int64))
+    return Session(data, Network.from_arch(arch, momentum=momentum), lr=0.01, eval_every=0)
+
+
+@pytest.mark.parametrize("arch", [DEFAULT, DEEPER, "dense64-relu-dense10"])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_rewind_point_costs_what_the_architecture_says(arch, momentum):
+    s = session(arch, momentum)
+    dbg = Debugger(s)
+    for _ in range(5):
+        s.step()
+    point = rewind_point_nbytes(parse_arch(arch), momentum > 0)
+    assert dbg.rewind_depth == 5
+    assert dbg.history_nbytes() == 5 * point
+    values = sum(v.size for _, _, v in s.net.parameters())
+    assert point >= (2 if momentum else 1) * 8 * values  # at least the arrays themselves
+
+
+def test_the_history_of_a_big_network_stays_within_its_budget():
+    s = session(BIG)
+    dbg = Debugger(s)  # the default budget, 100 MB
+    point = rewind_point_nbytes(parse_arch(BIG))
+    kept = steps_kept(DEFAULT_BUDGET_MB, point)
+    assert kept == 7
+    s.step()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for _ in range(3 * kept):
+            s.step()
+            assert dbg.history_nbytes() <= DEFAULT_BUDGET_MB * MB
+        grown = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert dbg.rewind_depth == kept
+    # What really stayed allocated: the history plus the live network and the last trace,
+    # not one copy of the parameters per step.
+    assert grown <= DEFAULT_BUDGET_MB * MB + 4 * point
+    for _ in range(kept):
+        dbg.step_back()
+    assert not dbg.can_step_back and s.net.step == 3 * kept + 1 - kept
+
+
+def test_the_default_networks_keep_at_least_500_steps_under_the_default_budget():
+    assert steps_kept(DEFAULT_BUDGET_MB, rewind_point_nbytes(parse_arch(DEFAULT))) >= 500
+    assert steps_kept(DEFAULT_BUDGET_MB, rewind_point_nbytes(parse_arch(DEEPER))) >= 500
+
+
+def test_a_budget_of_two_points_keeps_two_and_both_step_back():
+    point = rewind_point_nbytes(parse_arch(BIG))
+    budget = needed_mb(point)
+    assert check_arch_budget(BIG, (1, 28, 28), 10, budget) == point
+    s = session(BIG)
+    dbg = Debugger(s, budget_bytes=budget * MB)
+    weights = s.net.get_state()
+    for _ in range(2):
+        s.step()
+    assert dbg.rewind_depth == 2
+    for _ in range(4):
+        s.step()
+    assert dbg.rewind_depth == 2
+    assert dbg.step_back() is not None and dbg.step_back() is None  # the second: a preview
+    assert s.net.step == 4 and not dbg.can_step_back
+    assert not all(np.array_equal(v, weights[k]) for k, v in s.net.get_state().items())
+
+
+def test_a_smaller_budget_drops_the_oldest_steps_at_once():
+    s = session()
+    dbg = Debugger(s)
+    for _ in range(10):
+        s.step()
+    point = rewind_point_nbytes(parse_arch(DEFAULT))
+    dbg.set_budget(3 * point)
+    assert dbg.rewind_depth == 3 and dbg.history_nbytes() == 3 * point
+    for _ in range(3):
+        dbg.step_back()
+    assert s.net.step == 7 and not dbg.can_step_back
+
+
+def test_a_network_two_points_do_not_fit_is_refused_naming_the_setting():
+    with pytest.raises(ArchError) as e:
+        check_arch_budget("dense50000-dense10", (1, 28, 28), 10)
+    message = str(e.value)
+    assert message == ("dense50000-dense10 needs 637 MB for two rewind points; the rewind "
+                       f"history budget is 100 MB ({BUDGET_SETTING})")
+    assert "\n" not in message
+    check_arch_budget("dense50000-dense10", (1, 28, 28), 10, budget_mb=637)
+    # Momentum doubles a point: the velocities before the update are kept too.
+    with pytest.raises(ArchError, match="needs 1,273 MB"):
+        check_arch_budget("dense50000-dense10", (1, 28, 28), 10, budget_mb=637,
+                             momentum=0.9)
+
+
+def test_the_check_allocates_nothing():
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArchError):
+            check_arch_budget("dense50000-dense10", (1, 28, 28), 10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < MB

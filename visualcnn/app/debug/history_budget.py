@@ -1,0 +1,136 @@
+"""The rewind history's byte budget in the Debug menu: an entry that reads "Rewind history:
+100 MB (903 steps)..." and opens a small dialog to change it. The budget is kept in the
+settings (``debug/history_budget_mb``, see ``visualcnn.app.rewind_budget``); one that cannot
+hold two rewind points of the network shown is refused."""
+
+from __future__ import annotations
+
+from PyQt6.QtGui import QAction
+from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QSpinBox, QVBoxLayout
+
+from visualcnn.app.rewind_budget import budget_mb, store_budget_mb
+from visualcnn.training.memory import (
+    BUDGET_SETTING,
+    MAX_BUDGET_MB,
+    MB,
+    MIN_BUDGET_MB,
+    MIN_POINTS,
+    needed_mb,
+    rewind_point_nbytes,
+    steps_kept,
+)
+
+
+def point_of(net) -> int:
+    """Bytes of one rewind point of ``net``."""
+    return rewind_point_nbytes(net.specs, net.momentum > 0)
+
+
+class BudgetDialog(QDialog):
+    """The budget in MB and what it keeps of ``arch`` (``point`` bytes a step); OK is off,
+    and the note says why in red, while it cannot hold two steps."""
+
+    def __init__(self, parent, mb: int, arch: str, point: int):
+        super().__init__(parent)
+        self.setObjectName("history_budget_dialog")
+        self.setWindowTitle("Rewind history budget")
+        self.setMinimumWidth(400)
+        self.arch, self.point = arch, point
+        self.spin = QSpinBox(minimum=MIN_BUDGET_MB, maximum=MAX_BUDGET_MB, value=int(mb),
+                             suffix=" MB")
+        self.spin.setGroupSeparatorShown(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("Step back keeps the newest steps that fit in this much memory; "
+                       "older ones are dropped.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addWidget(self.spin)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+        self.spin.valueChanged.connect(self._show_what_it_keeps)
+        self._show_what_it_keeps(self.spin.value())
+
+    @property
+    def ok_button(self):
+        return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+    def _show_what_it_keeps(self, mb: int) -> None:
+        steps = steps_kept(mb, self.point)
+        fits = steps >= MIN_POINTS
+        if fits:
+            self.note.setText(f"Keeps {steps:,} steps of {self.arch} "
+                              f"({self.point / MB:.3g} MB a step).")
+        else:
+            self.note.setText(f"Too small: {self.arch} needs {needed_mb(self.point):,} MB for "
+                              "two rewind points.")
+        self.note.setStyleSheet("" if fits else "color: #c62828;")
+        self.ok_button.setEnabled(fits)
+
+    def accept(self) -> None:
+        if self.ok_button.isEnabled():  # Enter in the spin box comes here too
+            super().accept()
+
+
+class HistoryBudget:
+    """The budget of ``debugger``'s history in ``window``'s settings, and its menu entry."""
+
+    def __init__(self, window, debugger, menu):
+        self.window, self.debugger = window, debugger
+        self.mb = budget_mb(window.settings)
+        debugger.set_budget(self.mb * MB)
+        self.action = QAction(menu)
+        self.action.setObjectName("action_history_budget")
+        self.action.setToolTip("How much memory Step back may keep: the newest steps that "
+                               "fit, the oldest dropped first")
+        self.action.setStatusTip(self.action.toolTip())
+        self.action.triggered.connect(self.open_dialog)
+        menu.addAction(self.action)
+        self.dialog: BudgetDialog | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """The menu entry for the budget and the network shown now; a banner when the budget
+        cannot hold two steps of it (a network built without ``check_history_budget``)."""
+        net = self.window.session.net
+        point = point_of(net)
+        steps = steps_kept(self.mb, point)
+        self.action.setText(f"Rewind history: {self.mb:,} MB ({steps:,} steps)...")
+        if steps < MIN_POINTS:
+            self.window.show_banner(
+                f"Step back is off: {net.arch} needs {needed_mb(point):,} MB for two rewind "
+                f"points; the rewind history budget is {self.mb:,} MB ({BUDGET_SETTING})")
+
+    def open_dialog(self) -> BudgetDialog:
+        net = self.window.session.net
+        if self.dialog is not None:
+            self.dialog.deleteLater()  # one dialog at a time, not one more per opening
+        self.dialog = BudgetDialog(self.window, self.mb, net.arch, point_of(net))
+        dialog = self.dialog
+        dialog.accepted.connect(lambda: self.set_mb(dialog.spin.value()))
+        dialog.open()
+        return dialog
+
+    def set_mb(self, mb: int) -> bool:
+        """Keep ``mb`` MB from now on; refused (False, and a message) when it cannot hold two
+        rewind points of the network shown."""
+        net = self.window.session.net
+        point = point_of(net)
+        if steps_kept(mb, point) < MIN_POINTS:
+            self.window.show_banner(
+                f"The rewind history budget stays {self.mb:,} MB: {net.arch} needs "
+                f"{needed_mb(point):,} MB for two rewind points, more than {mb:,} MB")
+            return False
+        self.mb = int(mb)
+        store_budget_mb(self.window.settings, self.mb)
+        self.debugger.set_budget(self.mb * MB)
+        self.refresh()
+        self.window.statusBar().showMessage(
+            f"rewind history budget {self.mb:,} MB: {steps_kept(self.mb, point):,} steps of "
+            f"{net.arch}", 5000)
+        return True

@@ -1,0 +1,102 @@
+"""What the rewind history costs, worked out from an architecture before any array exists.
+
+One rewind point (a step that Step back can undo) keeps the parameters before the update and,
+with momentum, the velocities before it, plus a few small objects. The history has a byte
+budget and drops its oldest points to stay within it; a network is refused when the budget
+cannot hold two of its points, before it is built:
+
+    >>> rewind_point_nbytes(parse_arch("conv8x3-pool2-dense10"))
+    110712
+    >>> check_arch_budget("dense50000-dense10", (1, 28, 28), 10)   # raises ArchError
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+
+import numpy as np
+
+from visualcnn.common.errors import ArchError
+from visualcnn.nn.arch import canonical_arch, parse_arch
+
+MB = 1_000_000
+DEFAULT_BUDGET_MB = 100
+MIN_BUDGET_MB, MAX_BUDGET_MB = 1, 1_000_000
+MIN_POINTS = 2  # Step back restores one point and replays the step before it from another
+BUDGET_SETTING = "Debug > Rewind history budget"
+
+FLOAT_BYTES = 8
+MARK_SUMS = 3  # the curves' running sums a point keeps besides one per parameter layer
+# The Python objects of a point (its record, dicts, keys and array headers), measured with
+# tracemalloc at about 1 to 3 KB a point: small beside the arrays, but not for a tiny network.
+ENTRY_BYTES = 512
+ARRAY_BYTES = 256
+
+
+def parameter_count(specs) -> int:
+    """Parameters of parsed layers (``visualcnn.nn.arch.parse_arch``)."""
+    return sum(sp.filters * (sp.shape_in[0] * sp.kernel ** 2 + 1) if sp.kind == "conv" else
+               sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
+
+
+def held_nbytes(arrays) -> int:
+    """Bytes a rewind point holding ``arrays`` costs: their data and the objects around."""
+    arrays = list(arrays)
+    return sum(a.nbytes for a in arrays) + ARRAY_BYTES * len(arrays) + ENTRY_BYTES
+
+
+def rewind_point_nbytes(specs, momentum: bool = False) -> int:
+    """Bytes of one rewind point of the network ``specs`` describes: its parameters before
+    the update (weight and bias of each layer), the velocities too with momentum, and the
+    curves' running sums (``History.mark``)."""
+    layers = sum(sp.kind in ("conv", "dense") for sp in specs)
+    copies = 2 if momentum else 1
+    return (copies * (FLOAT_BYTES * parameter_count(specs) + ARRAY_BYTES * 2 * layers)
+            + FLOAT_BYTES * (MARK_SUMS + layers) + ARRAY_BYTES + ENTRY_BYTES)
+
+
+def steps_kept(budget_mb: int, point: int) -> int:
+    """How many rewind points of ``point`` bytes a budget of ``budget_mb`` MB holds."""
+    return int(budget_mb) * MB // point
+
+
+def needed_mb(point: int) -> int:
+    """The smallest budget in whole MB that holds ``MIN_POINTS`` points of ``point`` bytes."""
+    return math.ceil(MIN_POINTS * point / MB)
+
+
+def check_arch_budget(arch: str, input_shape, classes: int,
+                      budget_mb: int = DEFAULT_BUDGET_MB, momentum: float = 0.0) -> int:
+    """Raise ArchError, naming the setting, when a budget of ``budget_mb`` MB cannot hold two
+    rewind points of ``arch`` on inputs of ``input_shape`` with ``classes`` classes. Returns
+    the bytes of one point. Nothing is allocated: call it before building the network."""
+    arch = canonical_arch(arch)
+    point = rewind_point_nbytes(parse_arch(arch, input_shape, classes), momentum > 0)
+    _refuse_beyond(arch, point, budget_mb)
+    return point
+
+
+def _refuse_beyond(arch: str, point: int, budget_mb: int) -> None:
+    if MIN_POINTS * point > int(budget_mb) * MB:
+        name = arch if len(arch) <= 60 else arch[:57] + "..."  # a message stays one line
+        raise ArchError(f"{name} needs {needed_mb(point):,} MB for two rewind points; the "
+                        f"rewind history budget is {int(budget_mb):,} MB ({BUDGET_SETTING})")
+
+
+def check_checkpoint_budget(path, budget_mb: int = DEFAULT_BUDGET_MB) -> None:
+    """``check_arch_budget`` for the network a checkpoint holds, read from its small entries
+    only (not its arrays). A file that cannot be read so passes: opening it says why."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return
+        with np.load(path, allow_pickle=False) as z:
+            arch, shape = str(z["arch"]), tuple(int(s) for s in z["input_shape"])
+            specs = parse_arch(arch, shape, int(z["classes"]))
+            momentum = float(z["momentum"]) > 0
+    except Exception:  # damaged, missing or foreign: Session.open reports it in its words
+        return
+    try:
+        _refuse_beyond(arch, rewind_point_nbytes(specs, momentum), budget_mb)
+    except ArchError as e:
+        raise ArchError(f"{path}: {e}") from None
