@@ -3,24 +3,12 @@ import pytest
 from PyQt6.QtCore import QSettings, Qt, QThread, QTimer
 from PyQt6.QtWidgets import QDialog, QDockWidget, QTableWidget
 
+from tests.app.panel_checks import assert_tiles
 from visualcnn.app.controls import slider_to_lr
 from visualcnn.app.main_window import MainWindow
-from visualcnn.app.views.colormaps import colour_indices
 from visualcnn.nn import Network
 
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
-
-
-def panel(window, kind):
-    return next(p for p in window.panels if isinstance(p, kind))
-
-
-def assert_tiles(mosaic, maps):
-    """Every tile of ``mosaic`` shows ``maps`` (n, h, w) at the mosaic's levels."""
-    for i, expected in enumerate(maps):
-        r, c = divmod(i, mosaic.cols)
-        np.testing.assert_array_equal(mosaic.raw[r, c], expected)
-        np.testing.assert_array_equal(mosaic.tile(r, c), colour_indices(expected, mosaic.levels))
 
 
 def test_right_arrow_steps_and_updates_every_parameter_by_minus_lr_grad(window, qtbot):

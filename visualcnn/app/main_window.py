@@ -23,11 +23,11 @@ from visualcnn.app.docks import reveal
 from visualcnn.app.panel_docks import PanelDocks
 from visualcnn.app.rewind_budget import check_checkpoint
 from visualcnn.app.run_loop import RunLoop
-from visualcnn.app.views.board import format_number
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE
 from visualcnn.app.views.curves import CURVE_REFRESH_S
 from visualcnn.app.views.panel import Panel
 from visualcnn.common.errors import UserError
+from visualcnn.common.numbers import format_number
 from visualcnn.training.session import Session
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)

@@ -1,2 +1,2 @@
-"""What every layer of visualcnn uses: the errors a user can cause and atomic file writes.
-Plain Python and NumPy; imports nothing else of visualcnn."""
+"""What every layer of visualcnn uses: the errors a user can cause, atomic file writes, short
+numbers. Plain Python and NumPy; imports nothing else of visualcnn."""

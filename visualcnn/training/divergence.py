@@ -27,19 +27,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from visualcnn.common.numbers import format_number
+
 DEFAULT_FACTOR = 20.0
 LOSS_CAP = 100  # times log(classes)
 MIN_UPDATE_RATIO = 0.5
-
-
-def short(v: float) -> str:
-    """Three significant digits and a compact exponent: 0.0523, 132, 1.2e6."""
-    if not math.isfinite(v):
-        return str(v)
-    if v == 0 or 1e-3 <= abs(v) < 1e4:
-        return f"{v:.3g}"
-    mantissa, exponent = f"{v:.2e}".split("e")
-    return f"{float(mantissa):.3g}e{int(exponent)}"
 
 
 @dataclass(frozen=True)
@@ -64,11 +56,11 @@ class Divergence:
     def describe(self) -> str:
         """One clause: "the loss jumped from 2.3 to 132 (x57 its recent level)"."""
         if self.cap is not None:
-            return (f"the loss reached {short(self.value)}, more than {LOSS_CAP} times the "
-                    f"loss of a uniform guess ({short(self.cap / LOSS_CAP)})")
+            return (f"the loss reached {format_number(self.value)}, more than {LOSS_CAP} times the "
+                    f"loss of a uniform guess ({format_number(self.cap / LOSS_CAP)})")
         ratio = self.value / self.level if self.level > 0 else math.inf
-        return (f"the {self.what} jumped from {short(self.level)} to {short(self.value)} "
-                f"(x{short(ratio)} its recent level)")
+        return (f"the {self.what} jumped from {format_number(self.level)} to "
+                f"{format_number(self.value)} (x{format_number(ratio)} its recent level)")
 
 
 class DivergenceWatch:

@@ -5,7 +5,7 @@ import pytest
 from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import QApplication, QToolButton
 
-from visualcnn.app.views.board import format_number
+from visualcnn.common.numbers import format_number
 from visualcnn.data import load_dataset
 
 

@@ -2,23 +2,11 @@
 
 import numpy as np
 
-from visualcnn.app.views.colormaps import colour_indices
+from tests.app.panel_checks import assert_tiles, panel
 from visualcnn.app.views.output import OutputPanel
 from visualcnn.app.views.panels import ConvPanel, DensePanel, PoolPanel, ReluPanel
 
 DEEPER = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
-
-
-def panel(window, kind):
-    return next(p for p in window.panels if isinstance(p, kind))
-
-
-def assert_tiles(mosaic, maps):
-    """Every tile of ``mosaic`` shows ``maps`` (n, h, w) at the mosaic's levels."""
-    for i, expected in enumerate(maps):
-        r, c = divmod(i, mosaic.cols)
-        np.testing.assert_array_equal(mosaic.raw[r, c], expected)
-        np.testing.assert_array_equal(mosaic.tile(r, c), colour_indices(expected, mosaic.levels))
 
 
 def test_panels_show_the_trace_arrays(window):

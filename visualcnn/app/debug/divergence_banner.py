@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PyQt6.QtGui import QAction
 
-from visualcnn.app.views.board import format_number
+from visualcnn.common.numbers import format_number
 
 
 def banner_text(divergence) -> str:

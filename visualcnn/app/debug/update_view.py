@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from visualcnn.app.views.board import format_number
 from visualcnn.app.views.mosaic import Mosaic
 from visualcnn.app.views.panel import BoardPanel, TextBlock
 from visualcnn.app.views.tiling import template_shape_before, weight_tiling
+from visualcnn.common.numbers import format_number
 
 
 class UpdateLayerView(BoardPanel):

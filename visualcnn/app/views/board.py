@@ -89,16 +89,6 @@ def text_size(text: str, mono: bool = False, bold: bool = False) -> tuple[float,
     return width / _FONT_PX, len(lines) * math.ceil(fm.lineSpacing()) / _FONT_PX
 
 
-def format_number(v: float) -> str:
-    """A short signed number for labels: three significant digits, compact exponents."""
-    if not math.isfinite(v):
-        return str(v)
-    if v == 0 or 1e-3 <= abs(v) < 1e4:
-        return f"{v:.3g}"
-    mantissa, exponent = f"{v:.2e}".split("e")
-    return f"{float(mantissa):.3g}e{int(exponent)}"
-
-
 def argb_table(lut: np.ndarray) -> np.ndarray:
     """A (n, 3) RGB or (n, 4) RGBA uint8 colour table as premultiplied 32-bit ARGB words."""
     lut = np.asarray(lut, dtype=np.uint32)

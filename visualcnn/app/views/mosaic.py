@@ -11,7 +11,7 @@ import math
 import numpy as np
 from PyQt6.QtCore import QRectF
 
-from visualcnn.app.views.board import Board, IndexedImage, format_number, text_size
+from visualcnn.app.views.board import Board, IndexedImage, text_size
 from visualcnn.app.views.colormaps import (
     DIVERGING_LUT,
     GAP_INDEX,
@@ -22,6 +22,7 @@ from visualcnn.app.views.colormaps import (
 )
 from visualcnn.app.views.tiling import Tiling
 from visualcnn.app.views.zero_note import ZeroNote
+from visualcnn.common.numbers import format_number
 
 MASK_COLOUR = (0, 200, 0)
 BAR_LABEL = 0.9            # colour-bar labels, in label heights

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualcnn.app.views.board import format_number
 from visualcnn.app.views.curves import CurvesPanel
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
 from visualcnn.app.views.output import OutputPanel
@@ -21,6 +20,7 @@ from visualcnn.app.views.tiling import (
     template_shape_before,
     weight_tiling,
 )
+from visualcnn.common.numbers import format_number
 
 # Why a group of values is all zero, when a panel can tell. The output layer starts at zero
 # (see the README's Results), so before the first update every gradient below it is zero.
