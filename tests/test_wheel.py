@@ -54,3 +54,17 @@ def test_wheel_trains_on_bundled_data_outside_the_source_tree(tmp_path):
     assert found.returncode == 0, found.stderr
     icon, desktop = found.stdout.split()
     assert str(env_dir) in icon and desktop == "True"
+
+    # The example layer files ship too, and `check` passes the correct one from the wheel.
+    found = subprocess.run([py, "-c", "from visualcnn.yours.template import examples_folder; "
+                            "print(examples_folder())"], cwd=work, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    examples = Path(found.stdout.strip())
+    assert str(env_dir) in str(examples)
+    assert {"correct_loops.py", "pool_ties.py"} <= {p.name for p in examples.glob("*.py")}
+    run = subprocess.run([env_dir / "bin" / "visualcnn", "check",
+                          str(examples / "correct_loops.py"), "--json"], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["ok"] is True

@@ -1,0 +1,1 @@
+"""A student's own layers in the window (see controller.py)."""
