@@ -43,7 +43,10 @@ def test_a_rewind_point_costs_what_the_architecture_says(arch, momentum):
         s.step()
     point = rewind_point_nbytes(parse_arch(arch), momentum > 0)
     assert dbg.rewind_depth == 5
-    assert dbg.history_nbytes() == 5 * point
+    # The start of the run and a point per recent step (Step back then costs one step), plus
+    # the step log: tens of bytes a step, in a few kilobytes while the run is short.
+    held = dbg.history_nbytes()
+    assert 6 * point <= held <= 6 * point + 64 * 1024, (held, point)
     values = sum(v.size for _, _, v in s.net.parameters())
     assert point >= (2 if momentum else 1) * 8 * values  # at least the arrays themselves
 
@@ -64,13 +67,17 @@ def test_the_history_of_a_big_network_stays_within_its_budget():
         grown = tracemalloc.get_traced_memory()[0] - start
     finally:
         tracemalloc.stop()
-    assert dbg.rewind_depth == kept
     # What really stayed allocated: the history plus the live network and the last trace,
     # not one copy of the parameters per step.
     assert grown <= DEFAULT_BUDGET_MB * MB + 4 * point
-    for _ in range(kept):
-        dbg.step_back()
-    assert not dbg.can_step_back and s.net.step == 3 * kept + 1 - kept
+    # Past the budget, steps are trained again from the nearest point: every step of the run
+    # can still be reached, back to the first.
+    for _ in range(3 * kept):
+        assert dbg.step_back() is not None
+        assert dbg.history_nbytes() <= DEFAULT_BUDGET_MB * MB
+    assert s.net.step == 1 and dbg.can_step_back
+    dbg.step_back()  # to the start of the run, which has no step's trace to show
+    assert s.net.step == 0 and not dbg.can_step_back
 
 
 def test_the_default_networks_keep_at_least_500_steps_under_the_default_budget():
@@ -78,35 +85,38 @@ def test_the_default_networks_keep_at_least_500_steps_under_the_default_budget()
     assert steps_kept(DEFAULT_BUDGET_MB, rewind_point_nbytes(parse_arch(DEEPER))) >= 500
 
 
-def test_a_budget_of_two_points_keeps_two_and_both_step_back():
+def test_a_budget_of_two_points_still_reaches_every_step_exactly():
     point = rewind_point_nbytes(parse_arch(BIG))
     budget = needed_mb(point)
     assert check_arch_budget(BIG, (1, 28, 28), 10, budget) == point
     s = session(BIG)
     dbg = Debugger(s, budget_bytes=budget * MB)
-    weights = s.net.get_state()
-    for _ in range(2):
+    states = [s.net.get_state()]
+    for _ in range(6):
         s.step()
-    assert dbg.rewind_depth == 2
-    for _ in range(4):
-        s.step()
-    assert dbg.rewind_depth == 2
-    assert dbg.step_back() is not None and dbg.step_back() is None  # the second: a preview
-    assert s.net.step == 4 and not dbg.can_step_back
-    assert not all(np.array_equal(v, weights[k]) for k, v in s.net.get_state().items())
+        states.append(s.net.get_state())
+        assert dbg.history_nbytes() <= budget * MB
+    for step in (5, 2, 0, 4):
+        dbg.go_to(step)
+        assert s.net.step == step
+        assert all(np.array_equal(v, states[step][k]) for k, v in s.net.get_state().items())
 
 
-def test_a_smaller_budget_drops_the_oldest_steps_at_once():
+def test_a_smaller_budget_thins_the_history_at_once():
     s = session()
     dbg = Debugger(s)
+    states = {}
     for _ in range(10):
         s.step()
+        states[s.net.step] = s.net.get_state()
     point = rewind_point_nbytes(parse_arch(DEFAULT))
     dbg.set_budget(3 * point)
-    assert dbg.rewind_depth == 3 and dbg.history_nbytes() == 3 * point
-    for _ in range(3):
+    assert dbg.history_nbytes() <= 3 * point
+    assert dbg.step_back() is not None and s.net.step == 9
+    assert all(np.array_equal(v, states[9][k]) for k, v in s.net.get_state().items())
+    for _ in range(9):
         dbg.step_back()
-    assert s.net.step == 7 and not dbg.can_step_back
+    assert s.net.step == 0 and not dbg.can_step_back
 
 
 def test_a_network_two_points_do_not_fit_is_refused_naming_the_setting():

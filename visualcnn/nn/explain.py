@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.common.errors import UserError
 from visualcnn.nn.trace import LayerTrace, StepTrace
 
 
@@ -21,6 +22,17 @@ def _layer(trace: StepTrace, name: str, kind: str) -> LayerTrace:
     if lt.kind != kind:
         raise ValueError(f"{name} is a {lt.kind} layer, not {kind}")
     return lt
+
+
+def _check_unit(layer: str, names: tuple, index: tuple, shape: tuple) -> tuple[int, ...]:
+    """``index`` as ints when each is within ``shape`` (no NumPy wrap-around for a negative
+    one), else a UserError in one line naming the layer, the unit and the ranges."""
+    index = tuple(int(v) for v in index)
+    if all(0 <= v < n for v, n in zip(index, shape, strict=True)):
+        return index
+    ranges = ", ".join(f"{name} 0 to {n - 1}" for name, n in zip(names, shape, strict=True))
+    raise UserError(f"{layer}: unit ({', '.join(names)}) = {index} is out of range; "
+                    f"{ranges}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ def explain_conv_unit(trace: StepTrace, layer: str, f: int, i: int, j: int) -> C
     lt = _layer(trace, layer, "conv")
     W = lt.params["W"]
     k = W.shape[-1]
+    f, i, j = _check_unit(layer, ("f", "i", "j"), (f, i, j), lt.out.shape[1:])
     patch = lt.x[0, :, i:i + k, j:j + k]
     kernel = W[f]
     return ConvUnit(layer, f, (i, j), (i, i + k), (j, j + k), np.array(patch), np.array(kernel),
@@ -80,6 +93,8 @@ def explain_kernel_weight(trace: StepTrace, layer: str, f: int, c: int, a: int, 
     lt = _layer(trace, layer, "conv")
     if lt.dout is None:
         raise ValueError(f"the backward pass has not reached {layer} yet")
+    f, c, a, b = _check_unit(f"{layer}/W", ("f", "c", "a", "b"), (f, c, a, b),
+                             lt.params["W"].shape)
     dout = lt.dout[0, f]
     ho, wo = dout.shape
     x = lt.x[0, c, a:a + ho, b:b + wo]
@@ -108,6 +123,7 @@ class PoolUnit:
 
 def explain_pool_unit(trace: StepTrace, layer: str, c: int, i: int, j: int) -> PoolUnit:
     lt = _layer(trace, layer, "pool")
+    c, i, j = _check_unit(layer, ("c", "i", "j"), (c, i, j), lt.out.shape[1:])
     k = lt.x.shape[2] // lt.out.shape[2]
     rows, cols = (i * k, i * k + k), (j * k, j * k + k)
     mask = lt.extras["argmax_mask"][0, c, rows[0]:rows[1], cols[0]:cols[1]]
@@ -138,6 +154,7 @@ class DenseUnit:
 
 def explain_dense_unit(trace: StepTrace, layer: str, m: int, top: int = 5) -> DenseUnit:
     lt = _layer(trace, layer, "dense")
+    (m,) = _check_unit(layer, ("m",), (m,), lt.out.shape[1:])
     w, x = lt.params["W"][m], lt.x[0]
     terms = w * x
     order = np.argsort(-np.abs(terms))[:top]
@@ -168,3 +185,94 @@ def explain_softmax(trace: StepTrace) -> Softmax:
     onehot[trace.label] = 1.0
     return Softmax(np.array(z), shifted, exps, float(exps.sum()), np.array(trace.probs),
                    trace.label, trace.loss, np.array(trace.probs) - onehot)
+
+
+@dataclass(frozen=True)
+class ReluUnit:
+    """out = max(x, 0); the gradient it lets through is dL/dout x gate, gate 1 where x > 0."""
+
+    layer: str
+    index: tuple[int, ...]  # (c, i, j) on a map, (d,) after a dense layer
+    input: float
+    passed: bool
+    output: float
+    upstream: float | None  # dL/dout, once the backward pass has reached the layer
+    gradient: float | None  # dL/dx as the backward pass stored it
+
+    @property
+    def gate(self) -> float:
+        return 1.0 if self.passed else 0.0
+
+
+def explain_relu_unit(trace: StepTrace, layer: str, *index: int) -> ReluUnit:
+    lt = _layer(trace, layer, "relu")
+    names = ("c", "i", "j") if lt.x.ndim == 4 else ("d",)
+    index = _check_unit(layer, names, index, lt.x.shape[1:])
+    at = (0, *index)
+    return ReluUnit(layer, index, float(lt.x[at]), bool(lt.extras["relu_mask"][at]),
+                    float(lt.out[at]), None if lt.dout is None else float(lt.dout[at]),
+                    None if lt.dx is None else float(lt.dx[at]))
+
+
+@dataclass(frozen=True)
+class InputPixel:
+    """dL/d(pixel) = sum over every unit of the first layer that reads the pixel of
+    dL/d(unit) x the weight through which it reads it.
+
+    ``readers`` (n, 3) holds each reader's (f, p, q) on a convolution's output, or (m, -1, -1)
+    for a dense unit; ``offsets`` (n, 2) where in its kernel the pixel sits, (a, b) = (i - p,
+    j - q) (-1 for dense); ``weights``, ``douts`` and ``terms`` = douts x weights are (n,).
+    """
+
+    layer: str  # the first layer with weights
+    index: tuple[int, int, int]  # (c, i, j)
+    value: float
+    readers: np.ndarray
+    offsets: np.ndarray
+    weights: np.ndarray
+    douts: np.ndarray | None  # None until the backward pass reaches the layer
+    gradient: float | None  # the trace's dinput at the pixel
+
+    @property
+    def terms(self) -> np.ndarray | None:
+        return None if self.douts is None else self.douts * self.weights
+
+    @property
+    def total(self) -> float | None:
+        return None if self.douts is None else float(self.terms.sum())
+
+    def largest(self, top: int = 5) -> list[int]:
+        """Rows of the ``top`` terms largest in magnitude (by weight before the backward)."""
+        values = self.weights if self.douts is None else self.terms
+        return [int(r) for r in np.argsort(-np.abs(values), kind="stable")[:top]]
+
+
+def explain_input_pixel(trace: StepTrace, c: int, i: int, j: int) -> InputPixel:
+    """Pixel (c, i, j) of the sample and the units of the first layer with weights that read it
+    (a convolution, or a dense layer after the flatten)."""
+    c, i, j = _check_unit("input", ("c", "i", "j"), (c, i, j), trace.input.shape[1:])
+    lt = next(la for la in trace.layers if la.params)
+    W = lt.params["W"]
+    if lt.kind == "conv":
+        k = W.shape[-1]
+        ho, wo = lt.out.shape[2:] if lt.out is not None else (trace.input.shape[2] - k + 1,
+                                                              trace.input.shape[3] - k + 1)
+        ps = np.arange(max(0, i - k + 1), min(i, ho - 1) + 1)
+        qs = np.arange(max(0, j - k + 1), min(j, wo - 1) + 1)
+        f, p, q = (g.ravel() for g in np.meshgrid(np.arange(W.shape[0]), ps, qs,
+                                                  indexing="ij"))
+        readers = np.stack([f, p, q], axis=1)
+        offsets = np.stack([i - p, j - q], axis=1)
+        weights = W[f, c, i - p, j - q]
+        douts = None if lt.dout is None else lt.dout[0, f, p, q]
+    else:  # dense after the flatten: every unit reads every pixel
+        d = int(np.ravel_multi_index((c, i, j), trace.input.shape[1:]))
+        m = np.arange(W.shape[0])
+        readers = np.stack([m, -np.ones_like(m), -np.ones_like(m)], axis=1)
+        offsets = -np.ones((m.size, 2), dtype=int)
+        weights = W[:, d]
+        douts = None if lt.dout is None else lt.dout[0]
+    dinput = trace.dinput
+    return InputPixel(lt.name, (c, i, j), float(trace.input[0, c, i, j]), readers, offsets,
+                      np.array(weights), None if douts is None else np.array(douts),
+                      None if dinput is None else float(dinput[0, c, i, j]))

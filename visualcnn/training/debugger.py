@@ -1,27 +1,24 @@
 """Step-through debugging of a session: phases, rewind, replay, dry runs, breakpoints. Qt-free.
 
 A ``Debugger`` attaches to a ``Session`` (through ``Session.step_hook``) and sees every step,
-however it was started (Step, Run, a phase walk's last phase, Replay):
+however it was started (Step, Run, a phase walk's last phase, Replay, a drawn digit trained):
 
     >>> dbg = Debugger(session)
     >>> event = dbg.step_phase()      # "forward conv1"; again and again ... "update"
     >>> trace = dbg.step_back()       # undo the last update exactly; the trace before it
+    >>> trace = dbg.go_to(1234)       # any step of the run, bit for bit
     >>> dbg.breakpoints = Breakpoints(wrong_prediction=True)   # session.pause_reason
 
-Rewind keeps, per step, what the step replaced: the parameters before the update (the
-trace's own frozen arrays, which the network no longer holds: no copy), the momentum velocity
-before it (only with momentum; those arrays are replaced, not written, by an update), the
-position in the epoch, the learning rate and a mark of the curves' history. Stepping back from
-step t puts the state before step t-1 back and trains step t-1 again: the step is
-deterministic, so this recreates both step t-1's trace and the weights before step t bit for
-bit. The entries are kept within a byte budget (``budget_bytes``), oldest dropped first, so a
-bigger network keeps fewer steps; ``history_nbytes()`` says what they hold.
+Rewind covers the whole run (``visualcnn.training.rewind``): snapshots every few steps and a
+log of each step's sample and learning rate, within a byte budget (``budget_bytes``). Going
+back restores the nearest snapshot and trains the logged steps again: a step is
+deterministic, so weights, velocity, trace and curves come back bit for bit. Going back keeps
+the steps after it until a different step is trained, so a jump can also go forward again.
 """
 
 from __future__ import annotations
 
 import copy
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,28 +26,9 @@ import numpy as np
 from visualcnn.nn.gradcheck import GradcheckReport, gradcheck
 from visualcnn.nn.network import PhaseEvent
 from visualcnn.nn.trace import StepTrace
-from visualcnn.training.breakpoints import Breakpoints
-from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB, held_nbytes
-
-
-@dataclass(frozen=True)
-class _Undo:
-    """What step ``step_before + 1`` changed, so that it can be undone."""
-
-    net: object
-    step_before: int
-    params: dict  # (layer, key) -> the array before the update (frozen, the trace's own)
-    velocity: dict | None  # (layer, key) -> velocity before the update, with momentum only
-    position: tuple  # (epoch, index_in_epoch, sample_index) before the step
-    failure: str | None
-    mark: tuple  # the history's mark before the step
-    sample: int  # the dataset index the step trained on
-    lr: float
-
-    def nbytes(self) -> int:
-        """The arrays' bytes and an allowance for the objects around them (memory.py)."""
-        velocity = self.velocity.values() if self.velocity is not None else ()
-        return held_nbytes([*self.params.values(), *velocity, self.mark[1]])
+from visualcnn.training.breakpoints import Breakpoints, PredictionMemory
+from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB
+from visualcnn.training.rewind import RunRewind
 
 
 @dataclass
@@ -70,31 +48,38 @@ def _first_param(net) -> np.ndarray | None:
 
 
 class Debugger:
-    """Phase walking, Step back, Replay, Dry run and breakpoints for ``session``."""
+    """Phase walking, rewind, Replay, Dry run and breakpoints for ``session``."""
 
     def __init__(self, session, budget_bytes: int = DEFAULT_BUDGET_MB * MB):
-        self.budget_bytes = int(budget_bytes)
         self.session = None
         self.breakpoints = Breakpoints()
         self.event: PhaseEvent | None = None  # the walk's latest phase, None outside a walk
-        self._undo: deque[_Undo] = deque()
-        self._nbytes = 0  # history_nbytes(), kept up to date as entries come and go
+        self.rewind = RunRewind(budget_bytes)
+        self.hits: dict[int, str] = {}  # step -> the breakpoint that fired after it
+        # Breakpoints of features outside this package (the window's "my layers disagree"):
+        # callables (session, trace) -> a reason, or None; asked after the built-in ones.
+        self.extra_breakpoints: list = []
+        self.predictions = PredictionMemory()  # for "this sample's prediction changed"
         self._walk: _Walk | None = None
+        self._dry: tuple[StepTrace, int] | None = None  # the last dry run and its sample
         self._committing = False
         self._expect = None
         self.attach(session)
 
+    @property
+    def budget_bytes(self) -> int:
+        return self.rewind.budget_bytes
+
     # ------------------------------------------------------------------------ attaching
     def attach(self, session) -> None:
-        """Follow ``session`` (a new one after a dataset change); forgets the old history."""
+        """Follow ``session`` (a new one after a dataset change); forgets the old run."""
         if session is self.session:
             return
         if self.session is not None and self.session.step_hook is self:
             self.session.step_hook = None
         self.session = session
         session.step_hook = self
-        self._forget()
-        self._walk = self.event = None
+        self._walk = self.event = self._dry = None
         self._expect = None
 
     # ---------------------------------------------------------------- the session's hook
@@ -102,46 +87,39 @@ class Debugger:
         if not self._committing:
             self._walk = self.event = None  # any other step ends a walk
         if not self._continuous():
-            self._forget()  # a reset, a checkpoint or an unrecorded step came between
-        position = (session.epoch, session.index_in_epoch, session.sample_index)
-        net = session.net
-        velocity = dict(net.velocity) if net.momentum else None
-        return position, velocity, session.failure, session.history.mark()
+            # A reset, a checkpoint or an unrecorded step came between: a new run.
+            self.rewind.start(session)
+            self.hits = {}
+        return None
 
-    def after_step(self, session, trace: StepTrace, index: int, before) -> None:
-        position, velocity, failure, mark = before
-        net = session.net
-        params = {(lt.name, k): v for lt in trace.layers for k, v in lt.params.items()}
-        self._keep(_Undo(net, trace.step - 1, params, velocity, position, failure, mark,
-                         int(index), trace.lr))
+    def after_step(self, session, trace: StepTrace, index: int | None, before) -> None:
+        self.rewind.record(session, trace, index, session.note_for(trace))
+        if self.hits and next(reversed(self.hits)) >= trace.step:  # a new branch
+            self.hits = {s: r for s, r in self.hits.items() if s < trace.step}
         self._remember()
         bp = self.breakpoints
         session.pause_reason = None
+        previous = self.predictions.record(session.dataset, index, trace.prediction)
         if bp.any_ticked:
             norms = dict(zip(session.history.layer_names, session.history.grad_norm[-1],
                              strict=True))
-            reason = bp.check(trace, finite=session.last_step_finite, grad_norms=norms)
+            reason = bp.check(trace, finite=session.last_step_finite, grad_norms=norms,
+                              sample=index, previous_prediction=previous)
             if reason is not None:
-                session.pause_reason = f"{reason} (sample #{index})"
-
-    def _keep(self, u: _Undo) -> None:
-        """Add ``u``, first dropping the oldest entries it would not fit beside."""
-        size = u.nbytes()
-        while self._undo and self._nbytes + size > self.budget_bytes:
-            self._nbytes -= self._undo.popleft().nbytes()
-        if size <= self.budget_bytes:
-            self._undo.append(u)
-            self._nbytes += size
-
-    def _forget(self) -> None:
-        self._undo.clear()
-        self._nbytes = 0
+                what = f"sample #{index}" if index is not None else session.note_for(trace)
+                session.pause_reason = f"{reason} ({what})"
+                self.hits[trace.step] = session.pause_reason
+        for extra in self.extra_breakpoints:
+            if session.pause_reason is not None:
+                break
+            reason = extra(session, trace)
+            if reason is not None:
+                session.pause_reason = reason
+                self.hits[trace.step] = reason
 
     def set_budget(self, budget_bytes: int) -> None:
-        """A new byte budget for the history; the oldest entries go at once if it shrank."""
-        self.budget_bytes = int(budget_bytes)
-        while self._undo and self._nbytes > self.budget_bytes:
-            self._nbytes -= self._undo.popleft().nbytes()
+        """A new byte budget for the rewind history; it thins at once if it shrank."""
+        self.rewind.set_budget(budget_bytes)
 
     def _remember(self) -> None:
         net = self.session.net
@@ -150,7 +128,7 @@ class Debugger:
     def _continuous(self) -> bool:
         """True while nothing but the steps recorded here has changed the network: no reset,
         no checkpoint opened, no step trained past the session's ``step``."""
-        if self._expect is None:
+        if self._expect is None or not self.rewind.started:
             return False
         net, step, first, history = self._expect
         s = self.session
@@ -159,58 +137,61 @@ class Debugger:
 
     # -------------------------------------------------------------------------- rewind
     @property
+    def first_step(self) -> int | None:
+        """The first step of the run that can be gone back to (None before any step)."""
+        return self.rewind.first_step if self._continuous() else None
+
+    @property
+    def last_step(self) -> int | None:
+        """The last step of the run (after the shown one when it was gone back to)."""
+        return self.rewind.last_step if self._continuous() else None
+
+    @property
     def can_step_back(self) -> bool:
-        return bool(self._undo) and self._continuous()
+        return self._continuous() and self.session.net.step > self.rewind.first_step
 
     @property
     def rewind_depth(self) -> int:
-        return len(self._undo) if self._continuous() else 0
+        return self.session.net.step - self.rewind.first_step if self._continuous() else 0
 
     def history_nbytes(self) -> int:
-        """Bytes the rewind history holds: its arrays (parameters, velocities with momentum,
-        the curves' marks) and an allowance for the objects around them."""
-        return sum(u.nbytes() for u in self._undo)
+        """Bytes the rewind history holds: the snapshots' arrays (parameters, velocities
+        with momentum, the curves' marks) with an allowance for their objects, and the log."""
+        return self.rewind.nbytes()
 
-    def _restore(self, u: _Undo) -> None:
-        net = self.session.net
-        for layer in net.layers:
-            for k in layer.params:
-                layer.params[k] = np.array(u.params[(layer.name, k)])
-                if u.velocity is not None:
-                    net.velocity[(layer.name, k)] = np.array(u.velocity[(layer.name, k)])
-        net.step = u.step_before
+    def run_history(self):
+        """The curves of the whole run, also while an older step is shown."""
+        return self.rewind.run_history(self.session) if self._continuous() else \
+            self.session.history
 
-    def step_back(self) -> StepTrace | None:
-        """Undo the last update. Returns the trace of the step before it, recomputed bit for
-        bit, or None when that step is not in the history (show a preview then)."""
+    def go_to(self, step: int) -> StepTrace | None:
+        """Show step ``step`` of the run: the state after it, and its trace trained again bit
+        for bit (None at the start of the run: no step made it). Raises ValueError outside
+        ``first_step`` .. ``last_step``."""
         self.end_walk()
-        if not self.can_step_back:
-            return None
-        s = self.session
-        u = self._undo.pop()
-        self._nbytes -= u.nbytes()
-        trace = None
-        prev = self._undo[-1] if self._undo else None
-        if prev is not None:
-            self._restore(prev)
-            x, y = s.dataset.x_train[prev.sample], int(s.dataset.y_train[prev.sample])
-            with np.errstate(all="ignore"):
-                trace = s.net.train_step(x, y, prev.lr)
-        else:
-            self._restore(u)
-        s.net.step = u.step_before
-        s.seek(*u.position)
-        s.history.rewind(u.mark, u.step_before)
-        s.failure = u.failure
-        s.pause_reason = s.divergence = None
-        s.last_trace = trace
+        if not self._continuous():
+            raise ValueError("no run to go back in: no step was recorded since the last "
+                             "reset or checkpoint")
+        trace = self.rewind.go_to(self.session, step)
+        self._dry = None
         self._remember()
         return trace
 
+    def step_back(self) -> StepTrace | None:
+        """Undo the last update. Returns the trace of the step before it, recomputed bit for
+        bit, or None at the start of the run (or when there is nothing to undo)."""
+        if not self.can_step_back:
+            self.end_walk()
+            return None
+        return self.go_to(self.session.net.step - 1)
+
     # ----------------------------------------------------------------- replay, dry run
     def shown_sample(self, trace: StepTrace | None) -> int:
-        """The dataset index of ``trace`` when the session trained it, else the next one."""
+        """The dataset index of ``trace``: the sample of a dry run, the one the session
+        trained, else (a preview) the next one."""
         s = self.session
+        if trace is not None and self._dry is not None and self._dry[0] is trace:
+            return self._dry[1]
         if trace is not None and trace.applied and s.sample_index is not None:
             return s.sample_index
         return s.next_sample_index
@@ -230,10 +211,12 @@ class Debugger:
         """Forward and backward on ``sample`` (default: the next one) without an update."""
         self.end_walk()
         s = self.session
-        sample = s.next_sample_index if sample is None else sample
+        sample = s.next_sample_index if sample is None else int(sample)
         with np.errstate(all="ignore"):
-            return s.net.forward_backward(s.dataset.x_train[sample],
-                                          int(s.dataset.y_train[sample]), s.lr)
+            trace = s.net.forward_backward(s.dataset.x_train[sample],
+                                           int(s.dataset.y_train[sample]), s.lr)
+        self._dry = (trace, sample)
+        return trace
 
     # ---------------------------------------------------------------------- phase walk
     @property

@@ -1,9 +1,10 @@
 """What the rewind history costs, worked out from an architecture before any array exists.
 
-One rewind point (a step that Step back can undo) keeps the parameters before the update and,
-with momentum, the velocities before it, plus a few small objects. The history has a byte
-budget and drops its oldest points to stay within it; a network is refused when the budget
-cannot hold two of its points, before it is built:
+One rewind point (a snapshot of the run, ``visualcnn.training.rewind``) keeps the parameters
+and, with momentum, the velocities, plus a few small objects. The history has a byte budget
+and thins its oldest snapshots to stay within it (every step stays reachable, far ones by a
+longer replay); a network is refused when the budget cannot hold two of its points, before it
+is built:
 
     >>> rewind_point_nbytes(parse_arch("conv8x3-pool2-dense10"))
     110712

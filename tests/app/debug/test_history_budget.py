@@ -37,31 +37,33 @@ def set_value(dialog, qtbot, mb):
 
 def test_the_debug_menu_shows_the_budget_and_the_steps_it_keeps(window):
     point = rewind_point_nbytes(window.session.net.specs)
-    assert budget_entry(window).text() == f"Rewind history: 100 MB ({100 * MB // point} steps)..."
-    assert budget_entry(window).text() == "Rewind history: 100 MB (903 steps)..."
+    assert budget_entry(window).text() == \
+        f"Rewind history: 100 MB ({100 * MB // point} snapshots)..."
+    assert budget_entry(window).text() == "Rewind history: 100 MB (903 snapshots)..."
     assert window.debugger.debugger.budget_bytes == 100 * MB
 
 
 def test_the_dialog_changes_the_budget_and_it_is_kept(make_window, qtbot):
     window = make_window()
     dialog = open_dialog(window, qtbot)
-    assert dialog.spin.value() == 100 and "Keeps 903 steps" in dialog.note.text()
+    assert dialog.spin.value() == 100 and "Keeps 903 snapshots" in dialog.note.text()
     set_value(dialog, qtbot, 1)
-    assert "Keeps 9 steps of conv8x3-pool2-dense10" in dialog.note.text()
+    assert "Keeps 9 snapshots of conv8x3-pool2-dense10" in dialog.note.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
-    assert budget_entry(window).text() == "Rewind history: 1 MB (9 steps)..."
+    assert budget_entry(window).text() == "Rewind history: 1 MB (9 snapshots)..."
     assert QSettings().value("debug/history_budget_mb", type=int) == 1
-    # The history keeps what fits: nine steps of the default network in 1 MB.
+    # The history keeps to its budget and still reaches back to the start of the run.
     window.controls.speed_slider.setValue(window.controls.speed_slider.maximum())
     window.actions["run"].trigger()
     qtbot.waitUntil(lambda: window.session.net.step >= 60, timeout=20000)
     window.actions["run"].trigger()
     debugger = window.debugger.debugger
-    assert debugger.rewind_depth == 9 and debugger.history_nbytes() <= 1 * MB
+    assert debugger.rewind_depth == window.session.net.step
+    assert debugger.history_nbytes() <= 1 * MB
     window.close()
     again = make_window()
-    assert budget_entry(again).text() == "Rewind history: 1 MB (9 steps)..."
+    assert budget_entry(again).text() == "Rewind history: 1 MB (9 snapshots)..."
     assert again.debugger.debugger.budget_bytes == 1 * MB
 
 
@@ -75,7 +77,7 @@ def test_cancel_keeps_the_budget(window, qtbot):
 
 def test_a_budget_below_two_steps_of_the_network_is_refused(make_window, qtbot):
     window = make_window(BIG)
-    assert budget_entry(window).text() == "Rewind history: 100 MB (7 steps)..."
+    assert budget_entry(window).text() == "Rewind history: 100 MB (7 snapshots)..."
     dialog = open_dialog(window, qtbot)
     set_value(dialog, qtbot, 25)
     assert dialog.note.text() == ("Too small: dense2000-dense10 needs 26 MB for two rewind "
@@ -84,9 +86,9 @@ def test_a_budget_below_two_steps_of_the_network_is_refused(make_window, qtbot):
     qtbot.keyClick(dialog.spin, Qt.Key.Key_Return)  # Enter does not get past it either
     assert dialog.isVisible()
     set_value(dialog, qtbot, 26)
-    assert dialog.ok_button.isEnabled() and "Keeps 2 steps" in dialog.note.text()
+    assert dialog.ok_button.isEnabled() and "Keeps 2 snapshots" in dialog.note.text()
     qtbot.keyClick(dialog.spin, Qt.Key.Key_Return)
-    assert budget_entry(window).text() == "Rewind history: 26 MB (2 steps)..."
+    assert budget_entry(window).text() == "Rewind history: 26 MB (2 snapshots)..."
     # Asked for directly, the budget says why it stays.
     assert not window.debugger.budget.set_mb(10)
     assert "stays 26 MB: dense2000-dense10 needs 26 MB for two rewind points" in \

@@ -21,7 +21,8 @@ class BreakpointsWidget(QWidget):
     changed = pyqtSignal(object)
     divergence_changed = pyqtSignal(object)  # the watch's factor, None when off
 
-    def __init__(self, layer_names: list[str], divergence_factor: float | None = DEFAULT_FACTOR):
+    def __init__(self, layer_names: list[str], divergence_factor: float | None = DEFAULT_FACTOR,
+                 train_size: int = 10**9):
         super().__init__()
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 6, 6, 6)
@@ -64,6 +65,18 @@ class BreakpointsWidget(QWidget):
         self.step_on = QCheckBox("step reaches")
         self.step_value = QSpinBox(minimum=1, maximum=10**9, value=100)
         add(self.step_on, self.step_value)
+        self.sample_on = QCheckBox("sample # is")
+        self.sample_on.setToolTip("Pause when this sample of the training split (its index, "
+                                  "as the Input panel shows it) is trained on")
+        self.sample_value = QSpinBox(minimum=0, maximum=max(0, train_size - 1), value=0)
+        add(self.sample_on, self.sample_value)
+        self.changed_on = QCheckBox("sample's prediction changed")
+        self.changed_on.setToolTip("Pause when a sample's prediction differs from the one it "
+                                   "got the last time it was trained on (the first time a "
+                                   "sample is seen never fires)")
+        self.changed_on.toggled.connect(self._emit)
+        grid.addWidget(self.changed_on, row, 0, 1, 2)
+        row += 1
         self.norm_above: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
         self.norm_below: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
         for name in layer_names:
@@ -91,7 +104,13 @@ class BreakpointsWidget(QWidget):
                              if b.isChecked()},
             grad_norm_below={n: s.value() for n, (b, s) in self.norm_below.items()
                              if b.isChecked()},
-            at_step=self.step_value.value() if self.step_on.isChecked() else None)
+            at_step=self.step_value.value() if self.step_on.isChecked() else None,
+            sample_is=self.sample_value.value() if self.sample_on.isChecked() else None,
+            prediction_changed=self.changed_on.isChecked())
+
+    def set_train_size(self, size: int) -> None:
+        """The training split's size bounds the sample index (a new dataset)."""
+        self.sample_value.setMaximum(max(0, int(size) - 1))
 
     def divergence_factor(self) -> float | None:
         return self.jump_factor.value() if self.jump_on.isChecked() else None

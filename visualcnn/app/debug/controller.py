@@ -19,15 +19,17 @@ from PyQt6.QtWidgets import QDockWidget
 
 from visualcnn.app import settings
 from visualcnn.app.debug.breakpoints_dock import BreakpointsWidget
+from visualcnn.app.debug.diff_view import DiffWidget
 from visualcnn.app.debug.divergence_banner import DivergenceBanner
 from visualcnn.app.debug.gradcheck_dock import GradcheckWidget
 from visualcnn.app.debug.history_budget import HistoryBudget
 from visualcnn.app.debug.inspector import Inspector
 from visualcnn.app.debug.phase_view import PhaseView, phase_name
+from visualcnn.app.debug.rewind_view import RewindView
+from visualcnn.app.debug.timeline import TimelineView
 from visualcnn.app.debug.update_view import UpdateWidget
 from visualcnn.app.views.panels import InputPanel
 from visualcnn.training.debugger import Debugger
-from visualcnn.training.memory import MB
 
 SIDE_REFRESH_S = 0.25  # inspector and update view while running
 
@@ -51,6 +53,7 @@ class DebuggerView:
         a["gradcheck"].triggered.connect(self.run_gradcheck)
         self._build_menu_and_toolbar()
         self._build_docks()
+        self.rewind = RewindView(self)
         self.divergence = DivergenceBanner(window, self.debugger, self.step_back)
         window.trace_shown.connect(self._on_trace_shown)
         window.docks_built.connect(self._on_docks_built)
@@ -88,6 +91,7 @@ class DebuggerView:
         self.inspector = Inspector(w)
         self._new_breakpoints_widget(self._param_layers())
         self.gradcheck = GradcheckWidget()
+        self.gradcheck.whole.attach(self)
         self.gradcheck.run.clicked.connect(w.actions["gradcheck"].trigger)
         self.update_view = UpdateWidget()
         self.inspector_dock = self._dock("inspector", "Inspector", self.inspector.widget)
@@ -96,8 +100,12 @@ class DebuggerView:
         self.gradcheck_dock = self._dock("gradcheck", "Gradient check", self.gradcheck)
         self.update_dock = self._dock("update", "Update", self.update_view)
         self.update_dock.visibilityChanged.connect(self._on_update_visibility)
+        self.diff_view = DiffWidget(w)
+        self.diff_dock = self._dock("diff", "Diff weights", self.diff_view)
         self.debug_docks = [self.inspector_dock, self.breakpoints_dock, self.gradcheck_dock,
-                            self.update_dock]
+                            self.update_dock, self.diff_dock]
+        self.timeline = TimelineView(self)
+        self.debug_docks.append(self.timeline.dock)
         for dock in self.debug_docks:
             dock.hide()
         self.menu.addSeparator()
@@ -130,6 +138,7 @@ class DebuggerView:
             self._new_breakpoints_widget(names)
             self.breakpoints_dock.setWidget(self.breakpoints)
             self.debugger.breakpoints = self.breakpoints.breakpoints()
+        self.breakpoints.set_train_size(self.window.session.train_size)
         self.budget.refresh()
         net = self.window.session.net
         sizes = {f"{la.name}/{k}": v.size for la, k, v in net.parameters()}
@@ -183,19 +192,13 @@ class DebuggerView:
     def step_back(self) -> None:
         self._pause()
         self._sync_session()
-        if not self.debugger.can_step_back:
-            self.window.statusBar().showMessage("nothing to step back to", 4000)
-            return
-        trace = self.debugger.step_back()
-        self.window.hide_banner()
-        if trace is None:
-            trace = self.window.session.preview()
-        self.window.show_trace(trace)  # the curves too: the loop is not running
-        d = self.debugger
-        self.window.statusBar().showMessage(
-            f"stepped back to step {self.window.session.net.step}; {d.rewind_depth} more can "
-            f"be undone (history {d.history_nbytes() / MB:.1f} of {d.budget_bytes / MB:g} MB)",
-            6000)
+        self.rewind.step_back()
+
+    def show_step(self, step: int) -> bool:
+        """The whole window at step ``step`` of the run (weights, trace, curves)."""
+        self._pause()
+        self._sync_session()
+        return self.rewind.show_step(step)
 
     def _shown_note(self) -> str | None:
         """The note ("drawn, target 3", "test #12") when the trace on screen is not of a
@@ -254,6 +257,7 @@ class DebuggerView:
         finally:
             QGuiApplication.restoreOverrideCursor()
         self.gradcheck.show_report(report, what, s.net.step)
+        self.rewind.checked_step = s.net.step
 
     # --------------------------------------------------------------- window signals
     def _on_trace_shown(self, trace) -> None:
@@ -275,6 +279,7 @@ class DebuggerView:
         else:
             self.inspector.trace = trace
         self._update_enabled()
+        self.timeline.follow(self.window.loop.running)
 
     def _on_update_visibility(self, visible: bool) -> None:
         if visible and self.trace is not None:
@@ -306,7 +311,8 @@ class DebuggerView:
             self.window.show_banner(f"{text} (sample #{index})")
 
     def _update_enabled(self) -> None:
-        self.window.actions["step_back"].setEnabled(self.debugger.can_step_back)
+        # Step back stays on at the start of the run: pressed there, it says why it cannot.
+        self.window.actions["step_back"].setEnabled(True)
 
     # ------------------------------------------------------------------------- facts
     @property

@@ -17,15 +17,18 @@ from visualcnn.app.views.colormaps import DIVERGING
 from visualcnn.nn.explain import (
     explain_conv_unit,
     explain_dense_unit,
+    explain_input_pixel,
     explain_kernel_weight,
     explain_pool_unit,
+    explain_relu_unit,
     explain_softmax,
 )
 
 
 @dataclass(frozen=True)
 class Selection:
-    """What was clicked: ``what`` is "conv", "weight", "pool", "dense" or "softmax"."""
+    """What was clicked: ``what`` is "conv", "weight", "pool", "dense", "softmax", "relu"
+    or "pixel" (of the input; ``layer`` None)."""
 
     what: str
     layer: str | None
@@ -224,5 +227,59 @@ def softmax(trace, sel: Selection) -> tuple[object, str]:
                f"<b>{fmt(e.loss)}</b></p>")
 
 
+def relu_unit(trace, sel: Selection) -> tuple[object, str]:
+    """A ReLU unit, ``sel.index`` = (channel, y, x) or (d,): its input, whether it passed,
+    and the gradient it let through, dL/dout x gate."""
+    if trace.layer(sel.layer).out is None:
+        raise NotYet(f"{sel.layer} output")
+    e = explain_relu_unit(trace, sel.layer, *sel.index)
+    where = (f"channel {e.index[0]} · unit (y {e.index[1]}, x {e.index[2]})"
+             if len(e.index) == 3 else f"unit {e.index[0]}")
+    verdict = ("<b>passed</b> (input &gt; 0, gate 1)" if e.passed
+               else "<b>blocked</b> (input ≤ 0, gate 0)")
+    if e.upstream is None:
+        grad = "<p>dL/d(out): not yet computed (the backward pass has not reached it).</p>"
+    else:
+        grad = (f"<p style='font-size:11pt'>gradient let through = dL/d(out) × gate = "
+                f"{fmt(e.upstream)} × {e.gate:g} = <b>{fmt(e.upstream * e.gate)}</b>"
+                f" &nbsp; (backprop's dL/d(input): {fmt(e.gradient)})</p>")
+    return e, (f"<h3>{sel.layer} · {where}</h3><p>out = max(input, 0)</p>"
+               f"<p style='font-size:11pt'>input {fmt(e.input)} → {verdict} → out = "
+               f"<b>{fmt(e.output)}</b></p>" + grad)
+
+
+def input_pixel(trace, sel: Selection) -> tuple[object, str]:
+    """An input pixel, ``sel.index`` = (channel, y, x): every unit of the first layer that
+    reads it, and dL/d(pixel) as the sum of their contributions."""
+    e = explain_input_pixel(trace, *sel.index)
+    c, i, j = e.index
+    conv = e.offsets[0, 0] >= 0
+    head = (f"<h3>input · channel {c} · pixel (y {i}, x {j}) = {fmt(e.value)}</h3>"
+            f"<p>read by {len(e.readers)} units of {e.layer}"
+            + (" (each filter, at every window that covers the pixel)" if conv else "")
+            + "</p>")
+    if e.douts is None:
+        return e, head + (f"<p>dL/d(pixel): not yet computed (the backward pass has not "
+                          f"reached {e.layer}).</p>")
+    rows = []
+    for r in e.largest(6):
+        f, p, q = (int(v) for v in e.readers[r])
+        unit = f"f {f}, (y {p}, x {q})" if conv else f"unit {f}"
+        weight = (f"W[{f},{c},{e.offsets[r, 0]},{e.offsets[r, 1]}]" if conv else "W")
+        rows.append(f"<tr><td>{unit}</td><td align='right'>{fmt(e.douts[r])}</td>"
+                    f"<td>{weight} = {fmt(e.weights[r])}</td>"
+                    f"<td align='right'><b>{fmt(e.terms[r])}</b></td></tr>")
+    same = math.isclose(e.total, e.gradient, rel_tol=1e-9, abs_tol=1e-15)
+    # The sum first: it is the point, and the table below it may need scrolling.
+    return e, (head + "<p>dL/d(pixel) = Σ<sub>readers</sub> dL/d(unit) × the weight it "
+               "reads the pixel through</p>"
+               f"<p style='font-size:11pt'>Σ of all {len(e.readers)} terms = "
+               f"<b>{fmt(e.total)}</b> &nbsp; (backprop's dL/d(input): {fmt(e.gradient)}"
+               f"{', equal' if same else ''})</p><p>largest contributions:</p>"
+               "<table cellspacing='0' cellpadding='3' border='1'><tr><th>reader</th>"
+               f"<th>dL/d(unit)</th><th>weight</th><th>term</th></tr>{''.join(rows)}</table>")
+
+
 _EXPLAINERS = {"conv": conv_unit, "weight": kernel_weight, "pool": pool_unit,
-               "dense": dense_unit, "softmax": softmax}
+               "dense": dense_unit, "softmax": softmax, "relu": relu_unit,
+               "pixel": input_pixel}

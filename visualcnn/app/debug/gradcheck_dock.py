@@ -16,10 +16,12 @@ from PyQt6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from visualcnn.app.debug.gradcheck_whole import WholeNetworkCheck
 from visualcnn.nn.gradcheck import TOLERANCE
 
 KINK_TIP = ("Grey entries sit at a kink: nudging them by ±eps flipped a max-pool winner or a "
@@ -35,8 +37,17 @@ class GradcheckWidget(QWidget):
 
     def __init__(self):
         super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        self.tabs = QTabWidget()
+        outer.addWidget(self.tabs)
+        one = QWidget()
+        self.tabs.addTab(one, "One tensor")
+        # Every tensor at once, and any single entry by its index (gradcheck_whole.py).
+        self.whole = WholeNetworkCheck()
+        self.tabs.addTab(self.whole, "Whole network")
+        layout = QVBoxLayout(one)
+        layout.setContentsMargins(0, 4, 0, 0)
         controls = QHBoxLayout()
         self.tensor = QComboBox()
         self.tensor.setToolTip("The parameter tensor (or the input) whose gradient is checked")
@@ -102,11 +113,13 @@ class GradcheckWidget(QWidget):
                                     Qt.ItemDataRole.ToolTipRole)
         if current in names:
             self.tensor.setCurrentIndex(names.index(current))
+        self.whole.refresh_network()
 
     def max_entries(self) -> int | None:
         return self.count.value() if self.mode.currentData() == "sample" else None
 
     def show_report(self, report, sample: str, step: int) -> None:
+        self.tabs.setCurrentWidget(self.tabs.widget(0))
         self.report = report
         t = report.tensors[0]
         kinks = int(t.at_kink.sum())
@@ -116,7 +129,7 @@ class GradcheckWidget(QWidget):
         worst = ""
         if smooth.any():
             k = int(np.argmax(np.where(smooth, t.rel_error, -1.0)))
-            worst = (f" at entry {int(t.index[k])} (backprop {t.analytic[k]:.6g}, "
+            worst = (f" at {t.unravel(int(t.index[k]))} (backprop {t.analytic[k]:.6g}, "
                      f"numeric {t.numeric[k]:.6g})")
         self.summary.setText(
             f"<b>{t.name}</b> on {sample} at step {step}: {len(t.index)} entries checked"

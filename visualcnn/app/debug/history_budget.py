@@ -1,5 +1,5 @@
 """The rewind history's byte budget in the Debug menu: an entry that reads "Rewind history:
-100 MB (903 steps)..." and opens a small dialog to change it. The budget is kept in the
+100 MB (903 snapshots)..." and opens a small dialog to change it. The budget is kept in the
 settings (``debug/history_budget_mb``, see ``visualcnn.app.rewind_budget``); one that cannot
 hold two rewind points of the network shown is refused."""
 
@@ -19,6 +19,7 @@ from visualcnn.training.memory import (
     rewind_point_nbytes,
     steps_kept,
 )
+from visualcnn.training.rewind import CHECKPOINT_EVERY
 
 
 def point_of(net) -> int:
@@ -46,8 +47,9 @@ class BudgetDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        intro = QLabel("Step back keeps the newest steps that fit in this much memory; "
-                       "older ones are dropped.")
+        intro = QLabel("Every step of the run can be gone back to: snapshots of the "
+                       "weights every few steps, kept within this much memory, and a replay "
+                       "from the nearest one.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.spin)
@@ -64,8 +66,11 @@ class BudgetDialog(QDialog):
         steps = steps_kept(mb, self.point)
         fits = steps >= MIN_POINTS
         if fits:
-            self.note.setText(f"Keeps {steps:,} steps of {self.arch} "
-                              f"({self.point / MB:.3g} MB a step).")
+            self.note.setText(f"Keeps {steps:,} snapshots of {self.arch} "
+                              f"({self.point / MB:.3g} MB each), one every {CHECKPOINT_EVERY} "
+                              f"steps: a jump back is fast over the last "
+                              f"{steps * CHECKPOINT_EVERY:,} steps; further back the oldest "
+                              "snapshots thin out and a jump replays longer.")
         else:
             self.note.setText(f"Too small: {self.arch} needs {needed_mb(self.point):,} MB for "
                               "two rewind points.")
@@ -86,8 +91,8 @@ class HistoryBudget:
         debugger.set_budget(self.mb * MB)
         self.action = QAction(menu)
         self.action.setObjectName("action_history_budget")
-        self.action.setToolTip("How much memory Step back may keep: the newest steps that "
-                               "fit, the oldest dropped first")
+        self.action.setToolTip("How much memory the rewind history may keep: snapshots of "
+                               "the weights every few steps, the oldest thinned first")
         self.action.setStatusTip(self.action.toolTip())
         self.action.triggered.connect(self.open_dialog)
         menu.addAction(self.action)
@@ -100,7 +105,7 @@ class HistoryBudget:
         net = self.window.session.net
         point = point_of(net)
         steps = steps_kept(self.mb, point)
-        self.action.setText(f"Rewind history: {self.mb:,} MB ({steps:,} steps)...")
+        self.action.setText(f"Rewind history: {self.mb:,} MB ({steps:,} snapshots)...")
         if steps < MIN_POINTS:
             self.window.show_banner(
                 f"Step back is off: {net.arch} needs {needed_mb(point):,} MB for two rewind "
@@ -131,6 +136,6 @@ class HistoryBudget:
         self.debugger.set_budget(self.mb * MB)
         self.refresh()
         self.window.statusBar().showMessage(
-            f"rewind history budget {self.mb:,} MB: {steps_kept(self.mb, point):,} steps of "
-            f"{net.arch}", 5000)
+            f"rewind history budget {self.mb:,} MB: {steps_kept(self.mb, point):,} snapshots "
+            f"of {net.arch}", 5000)
         return True

@@ -1,9 +1,10 @@
 """The inspector: click a unit of a panel and see the arithmetic that made it, in real numbers.
 
-A click on a feature map, a pooled map, a filter weight, the dense output or the probabilities
-selects a unit; the inspector spells out its value from the trace on screen (the HTML comes
-from ``explanations``) and outlines its receptive field on the panels. The selection stays
-while stepping, so the same unit can be followed from step to step.
+A click on a feature map, a ReLU's output or mask, a pooled map, a filter weight, the dense
+output, the probabilities or an input pixel selects a unit; the inspector spells out its value
+from the trace on screen (the HTML comes from ``explanations``) and outlines its receptive
+field on the panels. The selection stays while stepping, so the same unit can be followed
+from step to step.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from visualcnn.app.views.colormaps import DIVERGING
 from visualcnn.app.views.panels import ConvPanel, DensePanel, InputPanel, PoolPanel, ReluPanel
 
 UNIT_COLOUR = (0, 170, 0)      # the selected unit
+# The readers of an input pixel are outlined on at most this many feature maps: beyond a
+# first row of the mosaic the rectangles only clutter it.
+READER_MAPS = 4
 FIELD_COLOUR = (255, 200, 0)   # its receptive field / window
 WINNER_COLOUR = (230, 0, 230)  # a pool window's winner
 
@@ -38,8 +42,9 @@ class Inspector:
         self.widget = QWidget()
         layout = QVBoxLayout(self.widget)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.text = QLabel("Click a unit of a feature map, a pooled map, a filter weight, the "
-                           "dense output or a probability bar to see how it was computed.")
+        self.text = QLabel("Click a unit of a feature map, a ReLU, a pooled map, a filter "
+                           "weight, the dense output, a probability bar or a pixel of the "
+                           "input to see how it was computed.")
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -135,6 +140,20 @@ class Inspector:
             hit = panel.out.locate(x, y)
             if hit:
                 return Selection("dense", panel.name, (hit[3],))
+        elif isinstance(panel, ReluPanel):
+            for mosaic in (panel.out, panel.mask):
+                hit = mosaic.locate(x, y)
+                if hit:
+                    spec = next(sp for sp in self.window.session.net.specs
+                                if sp.name == panel.name)
+                    return Selection("relu", panel.name,
+                                     _unit_of(mosaic, hit, len(spec.shape_out) == 1))
+        elif isinstance(panel, InputPanel):
+            for mosaic in (panel.sample, panel.gradient):
+                hit = mosaic.locate(x, y)
+                if hit:
+                    r, c, i, j = hit
+                    return Selection("pixel", None, (r * mosaic.cols + c, i, j))
         return None
 
     # -------------------------------------------------------------------- selection
@@ -164,6 +183,10 @@ class Inspector:
                 self._outline_conv(sel.layer, sel.index[0], e)
             elif sel.what == "pool":
                 self._outline_pool(sel.layer, sel.index[0], e)
+            elif sel.what == "relu":
+                self._outline_relu(sel.layer, e)
+            elif sel.what == "pixel":
+                self._outline_pixel(e)
             elif sel.what == "weight":
                 scale = float(np.max(np.abs(e.terms), initial=0.0)) or 1.0
                 self.terms_image.setImage(e.terms, autoLevels=False, levels=(-scale, scale))
@@ -234,3 +257,32 @@ class Inspector:
         wr, wc = e.winner
         self._outline(panel.inputs, ch, (wr, wr + 1), (wc, wc + 1), WINNER_COLOUR)
         self._outline(panel.routed, ch, (wr, wr + 1), (wc, wc + 1), WINNER_COLOUR)
+
+    def _outline_relu(self, layer: str, e) -> None:
+        """The unit on the output and on the mask."""
+        panel = self._panel(layer)
+        if panel is None:
+            return
+        tile, i, j = (e.index if len(e.index) == 3 else (0, 0, e.index[0]))
+        for mosaic in (panel.out, panel.mask):
+            self._outline(mosaic, tile, (i, i + 1), (j, j + 1), UNIT_COLOUR)
+
+    def _outline_pixel(self, e) -> None:
+        """The pixel on the sample and its gradient; with a convolution first, the block of
+        units that read it on the first feature maps."""
+        c, i, j = e.index
+        panel = next(p for p in self.window.panels if isinstance(p, InputPanel))
+        for mosaic in (panel.sample, panel.gradient):
+            self._outline(mosaic, c, (i, i + 1), (j, j + 1), UNIT_COLOUR)
+        first = self._panel(e.layer)
+        if isinstance(first, ConvPanel) and len(e.readers):
+            p, q = e.readers[:, 1], e.readers[:, 2]
+            rows, cols = (int(p.min()), int(p.max()) + 1), (int(q.min()), int(q.max()) + 1)
+            for f in range(min(READER_MAPS, first.maps.count)):
+                self._outline(first.maps, f, rows, cols, FIELD_COLOUR)
+
+
+def _unit_of(mosaic, hit, flat: bool) -> tuple[int, ...]:
+    """The unit a map pixel shows: (channel, y, x) on maps, (d,) on a ``flat`` strip."""
+    r, c, i, j = hit
+    return (j,) if flat else (r * mosaic.cols + c, i, j)

@@ -283,8 +283,11 @@ class Mosaic:
         if hit is None:
             return ""
         r, c, i, j = hit
+        value = self.raw[r, c, i, j]
+        # NaN is a value not computed yet (a phase walk draws those blank), never a number.
+        shown = "not yet computed" if np.isnan(value) else f"{value:.5g}"
         return (f"{self.layer} {self.title} · {self.tiling.name_of(r, c)} · "
-                f"y {i}, x {j} · {self.raw[r, c, i, j]:.5g}")
+                f"y {i}, x {j} · {shown}")
 
 
 class MaskOverlay:

@@ -1,0 +1,261 @@
+"""Rewind the whole run: snapshots every few steps and a log of what each step depends on.
+Qt-free.
+
+A step depends on the weights and the momentum velocity before it, on its sample and on the
+learning rate. The sample is a training index (its place in the order follows from the seed
+and the epoch) or, for a drawn digit or a test image, the image itself, which the log keeps.
+The architecture, the momentum and the data belong to the session's network and dataset: a new
+one starts a new run. So the state after any step ``n`` comes back bit for bit by restoring
+the nearest snapshot at or before step ``n - 1`` and training the logged steps up to ``n``
+again; the last of them is step ``n``'s trace.
+
+    >>> rewind = RunRewind(budget_bytes=100 * MB)
+    >>> rewind.start(session)                # before the run's first recorded step
+    >>> rewind.record(session, trace, index) # after each step
+    >>> trace = rewind.go_to(session, 1234)  # weights, velocity, position, curves of step 1234
+
+Two kinds of snapshot are kept within ``budget_bytes`` (with the log): checkpoints, every
+``every`` steps, and a cache of single steps (each step as it is trained, each replayed step)
+that makes Step back cost one step. Past the budget the cache goes first, oldest first, then
+every other checkpoint of the oldest half: a jump far back then replays longer. The start of
+the run is always kept, so every step of it can be reached.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB, held_nbytes
+from visualcnn.training.step_log import StepLog
+
+CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 steps: 86 MB
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state after ``step`` steps. Arrays are the network's own: an update replaces its
+    parameters and velocities with new arrays and never writes into the old ones."""
+
+    step: int
+    params: dict  # (layer, key) -> array
+    velocity: dict | None  # with momentum only
+    position: tuple  # (epoch, index_in_epoch, sample_index)
+    mark: tuple  # History.mark()
+    nbytes: int
+
+
+def _mark_arrays(mark) -> list:
+    return [a for a in mark if isinstance(a, np.ndarray)]
+
+
+def take_snapshot(session, position: tuple, nbytes: int | None = None) -> Snapshot:
+    """The session's state now; ``nbytes`` when known (the same for every snapshot of a
+    run: the shapes do not change)."""
+    net = session.net
+    params = {(layer.name, k): v for layer in net.layers for k, v in layer.params.items()}
+    velocity = dict(net.velocity) if net.momentum else None
+    mark = session.history.mark()
+    if nbytes is None:
+        nbytes = held_nbytes([*params.values(), *(velocity.values() if velocity else ()),
+                              *_mark_arrays(mark)])
+    return Snapshot(net.step, params, velocity, position, mark, nbytes)
+
+
+class RunRewind:
+    """Snapshots and the step log of one run of one session (see the module's docstring)."""
+
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_MB * MB,
+                 every: int = CHECKPOINT_EVERY):
+        self.budget_bytes = int(budget_bytes)
+        self.every = int(every)
+        self.step_seconds = 2e-4  # a replayed step, measured by each jump
+        self.log: StepLog | None = None
+        self._checkpoints: list[Snapshot] = []
+        self._cache: OrderedDict[int, Snapshot] = OrderedDict()
+        self._nbytes = 0
+        self._head_history = None  # the run's curves while the session shows an older step
+        self._failure: tuple[int, str] | None = None  # (first step, message)
+        self._point_nbytes = 0  # one snapshot of this run
+
+    # --------------------------------------------------------------------------- facts
+    @property
+    def started(self) -> bool:
+        return self.log is not None
+
+    @property
+    def first_step(self) -> int:
+        return self.log.first_step
+
+    @property
+    def last_step(self) -> int:
+        return self.log.last_step
+
+    def nbytes(self) -> int:
+        """Bytes held: the snapshots' arrays with an allowance for their objects, the log."""
+        return self._nbytes + (self.log.nbytes() if self.log is not None else 0)
+
+    def checkpoint_steps(self) -> list[int]:
+        return [c.step for c in self._checkpoints]
+
+    def run_history(self, session):
+        """The curves of the whole run (the session's own while it shows the last step)."""
+        return self._head_history if self._head_history is not None else session.history
+
+    def nearest(self, step: int) -> Snapshot:
+        """The latest snapshot at or before ``step`` (the start of the run at worst)."""
+        i = bisect.bisect_right(self._checkpoints, step, key=lambda c: c.step) - 1
+        best = self._checkpoints[max(i, 0)]
+        for s, snap in self._cache.items():
+            if best.step < s <= step:
+                best = snap
+        return best
+
+    def replay_length(self, step: int) -> int:
+        """How many steps a jump to ``step`` trains again."""
+        return 0 if step <= self.first_step else step - self.nearest(step - 1).step
+
+    def replay_lengths(self, steps: np.ndarray) -> np.ndarray:
+        """``replay_length`` of many steps at once (the timeline's shading)."""
+        points = np.array(sorted({c.step for c in self._checkpoints} | set(self._cache)))
+        steps = np.asarray(steps, dtype=np.int64)
+        i = np.searchsorted(points, steps - 1, side="right") - 1
+        return np.where(steps <= self.first_step, 0, steps - points[np.maximum(i, 0)])
+
+    # ------------------------------------------------------------------------- keeping
+    def start(self, session) -> None:
+        """A new run from the session's present state (its first step is the next one)."""
+        self.log = StepLog(session.net.step)
+        self._checkpoints, self._cache, self._nbytes = [], OrderedDict(), 0
+        self._head_history = None
+        self._failure = (session.net.step, session.failure) if session.failure else None
+        base = take_snapshot(session, (session.epoch, session.index_in_epoch,
+                                       session.sample_index))
+        self._point_nbytes = base.nbytes
+        self._add_checkpoint(base)
+
+    def record(self, session, trace, index: int | None, note: str | None = None) -> None:
+        """After step ``trace.step``: ``index`` its training sample, or None for a drawn
+        digit or a test image (``trace.input``, with ``note`` saying what it was)."""
+        n = trace.step
+        position = (session.epoch, session.index_in_epoch, session.sample_index)
+        if n <= self.last_step:
+            if self.log.same(n, index, trace, position):
+                self._on_the_logged_path(session, n, position)
+                return
+            self._forget_after(n - 1)
+        self.log.append(n, index, trace, position, note)
+        if session.failure and self._failure is None:
+            self._failure = (n, session.failure)
+        snap = take_snapshot(session, position, self._point_nbytes)
+        if n % self.every == 0:
+            self._add_checkpoint(snap)
+        else:
+            self._add_cached(snap)
+        self._trim()
+
+    def _on_the_logged_path(self, session, n: int, position) -> None:
+        """A step trained again from a rewound state as the log has it: the same result,
+        so the rest of the run stays; once at its end the session's curves are the run's."""
+        if n == self.last_step:
+            self._head_history = None
+        if n % self.every and n not in self._cache:
+            self._add_cached(take_snapshot(session, position, self._point_nbytes))
+            self._trim()
+
+    def _forget_after(self, step: int) -> None:
+        """A different step n + 1 was trained: the run after ``step`` is gone."""
+        self.log.truncate(step)
+        while self._checkpoints[-1].step > step and len(self._checkpoints) > 1:
+            self._nbytes -= self._checkpoints.pop().nbytes
+        for s in [s for s in self._cache if s > step]:
+            self._nbytes -= self._cache.pop(s).nbytes
+        self._head_history = None
+        if self._failure is not None and self._failure[0] > step:
+            self._failure = None
+
+    def _add_checkpoint(self, snap: Snapshot) -> None:
+        self._checkpoints.append(snap)
+        self._nbytes += snap.nbytes
+
+    def _add_cached(self, snap: Snapshot) -> None:
+        old = self._cache.pop(snap.step, None)
+        if old is not None:
+            self._nbytes -= old.nbytes
+        self._cache[snap.step] = snap
+        self._nbytes += snap.nbytes
+
+    def set_budget(self, budget_bytes: int) -> None:
+        self.budget_bytes = int(budget_bytes)
+        self._trim()
+
+    def _trim(self) -> None:
+        while self._cache and self.nbytes() > self.budget_bytes:
+            self._nbytes -= self._cache.popitem(last=False)[1].nbytes
+        while self.nbytes() > self.budget_bytes and len(self._checkpoints) > 2:
+            self._thin_oldest()
+
+    def _thin_oldest(self) -> None:
+        """Every other checkpoint of the oldest half goes (the start and the newest stay):
+        the spacing there doubles."""
+        keep, older = [self._checkpoints[0]], self._checkpoints[1:]
+        half = max(1, len(older) // 2)
+        for i, c in enumerate(older):
+            if i < half and i % 2 == 0 and c is not older[-1]:
+                self._nbytes -= c.nbytes
+            else:
+                keep.append(c)
+        self._checkpoints = keep
+
+    # -------------------------------------------------------------------------- jumping
+    def go_to(self, session, step: int):
+        """Put ``session`` at step ``step`` of the run: weights, velocity, position, learning
+        rate, failure and curves as they were after it. Returns its trace, trained again bit
+        for bit, or None at the start of the run (no step made it)."""
+        step = int(step)
+        if not self.first_step <= step <= self.last_step:
+            raise ValueError(f"step {step} is not in the run ({self.first_step} to "
+                             f"{self.last_step})")
+        start = time.perf_counter()
+        # A rate changed since the step on screen is meant for the next step ("lower the
+        # learning rate, then step back"): it stays. Otherwise the step's own comes back.
+        pending = session.lr != self.log.lr_in_force(session.net.step, session.lr)
+        snap = self.nearest(max(step - 1, self.first_step))
+        head = self.run_history(session)
+        history = copy.deepcopy(head)
+        history.rewind(snap.mark, step)
+        self._restore(session.net, snap)
+        session.history = history
+        self._head_history = head if step < self.last_step else None
+        steps = [self.log.inputs(k, session.dataset) for k in range(snap.step + 1, step + 1)]
+        position = snap.position if step == snap.step else self.log.position(step)
+        trace = session.seek(*position, replay=steps,
+                             after=lambda t: self._cache_replayed(session, t))
+        if not pending:
+            session.lr = self.log.lr_in_force(step, session.lr)
+        failure = self._failure
+        session.failure = failure[1] if failure is not None and failure[0] <= step else None
+        if steps:
+            self.step_seconds = (time.perf_counter() - start) / len(steps)
+        self._trim()
+        return trace
+
+    def _restore(self, net, snap: Snapshot) -> None:
+        # Copies: the snapshot's arrays stay as they are whatever is done to the network.
+        for layer in net.layers:
+            for k in layer.params:
+                layer.params[k] = np.array(snap.params[(layer.name, k)])
+                if snap.velocity is not None:
+                    net.velocity[(layer.name, k)] = np.array(snap.velocity[(layer.name, k)])
+        net.step = snap.step
+
+    def _cache_replayed(self, session, trace) -> None:
+        step = trace.step
+        if step % self.every and step not in self._cache:
+            self._add_cached(take_snapshot(session, self.log.position(step),
+                                           self._point_nbytes))
