@@ -26,6 +26,7 @@ class ActionSpec:
     shortcut: QKeySequence.StandardKey | str | tuple[str, ...] | None = None  # tuple: several
     icon: QStyle.StandardPixmap | None = None
     checkable: bool = False
+    short: str | None = None  # the toolbar button's text, when shorter than ``text``
 
 
 ACTION_SPECS = (
@@ -36,17 +37,17 @@ ACTION_SPECS = (
     ActionSpec("reset", "R&eset", "Fresh weights from the seed; step and curves start over",
                "Ctrl+R", SP.SP_BrowserReload),
     ActionSpec("save", "&Save checkpoint...", "Save the weights and learning rate to a file",
-               STD.Save, SP.SP_DialogSaveButton),
+               STD.Save, SP.SP_DialogSaveButton, short="Save"),
     ActionSpec("open", "&Open checkpoint...", "Continue from a saved checkpoint", STD.Open,
-               SP.SP_DialogOpenButton),
+               SP.SP_DialogOpenButton, short="Open"),
     ActionSpec("quit", "&Quit", "Close the window", "Ctrl+Q", SP.SP_DialogCloseButton),
     ActionSpec("evaluate", "&Evaluate test split", "Evaluate the test split now", "Ctrl+E"),
     # The debugger: app/debug connects these and puts them in the Debug menu.
     ActionSpec("step_phase", "Step &phase", "Advance one phase of the sample: each layer's "
                "forward pass, the loss, each layer's backward pass, the update", ("Down", "."),
-               SP.SP_ArrowDown),
+               SP.SP_ArrowDown, short="Phase"),
     ActionSpec("step_back", "Step &back", "Undo the last update exactly: weights, momentum, "
-               "step, position and curves", "Left", SP.SP_MediaSeekBackward),
+               "step, position and curves", "Left", SP.SP_MediaSeekBackward, short="Back"),
     ActionSpec("replay", "Re&play sample", "Train on the sample shown again, with the current "
                "weights (Step back undoes it)", "Ctrl+Shift+R"),
     ActionSpec("dry_run", "&Dry run", "Forward and backward on the sample shown, without an "
@@ -70,12 +71,16 @@ ACTION_SPECS = (
                "shown; stop, then Save GIF", "Ctrl+Shift+G", checkable=True),
     ActionSpec("save_gif", "Save &GIF...", "Save the recorded frames as an animated GIF"),
     ActionSpec("presenter", "&Presenter mode", "Large fonts and panels for a projector; "
-               "secondary controls hidden", "F5", checkable=True),
+               "secondary controls hidden", "F5", SP.SP_TitleBarMaxButton, checkable=True,
+               short="Presenter"),
     ActionSpec("focus_next", "Focus &next layer", "Show the next layer alone, forward and "
-               "backward side by side", "F6"),
+               "backward side by side", "F6", SP.SP_ArrowForward, short="Next layer"),
     ActionSpec("focus_previous", "Focus pre&vious layer", "Show the previous layer alone, "
-               "forward and backward side by side", "Shift+F6"),
+               "forward and backward side by side", "Shift+F6", SP.SP_ArrowBack,
+               short="Previous layer"),
     ActionSpec("full_screen", "&Full screen", "Full screen on or off", "F11", checkable=True),
+    ActionSpec("reset_layout", "Reset &layout", "Every panel and dock back where it was at "
+               "the first start"),
     ActionSpec("theme_light", "&Light theme", "Dark text on light panels", checkable=True),
     ActionSpec("theme_dark", "&Dark theme", "Light text on dark panels", checkable=True),
     ActionSpec("shortcuts", "&Keyboard shortcuts", "List every shortcut", "F1"),
@@ -99,6 +104,8 @@ def create_actions(parent: QWidget) -> dict[str, QAction]:
         elif spec.shortcut is not None:
             action.setShortcut(QKeySequence(spec.shortcut))
         action.setCheckable(spec.checkable)
+        if spec.short is not None:
+            action.setIconText(spec.short)
         actions[spec.name] = action
     return actions
 

@@ -1,5 +1,6 @@
-"""The controls toolbar: Step, Run, Reset; the learning rate as a log slider and a number field;
-the speed; the colour scale mode; Open and Save."""
+"""The controls: a toolbar of actions (Step, Run, Reset, Open and Save, and those the features
+add) and one of settings (the learning rate as a log slider and a number field, the speed, the
+colour scale mode), kept within the window's width by ``ToolbarFit``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PyQt6.QtGui import QDoubleValidator
 from PyQt6.QtWidgets import QComboBox, QLabel, QLineEdit, QSlider, QToolBar
 
 from visualcnn.app.run_loop import MAX_SPEED
+from visualcnn.app.toolbar_fit import ToolbarFit
 from visualcnn.app.views.colormaps import SCALE_MODES
 from visualcnn.common.errors import UserError
 from visualcnn.training.session import LR_MAX, LR_MIN
@@ -34,22 +36,32 @@ def speed_text(speed: int) -> str:
     return "max" if speed == MAX_SPEED else f"{speed}/s"
 
 
+def toolbar(title: str, name: str, window) -> QToolBar:
+    bar = QToolBar(title, window)
+    bar.setObjectName(name)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    bar.setMovable(False)  # where ToolbarFit puts it: a dragged one could end up cut off
+    window.addToolBar(bar)
+    return bar
+
+
 class Controls:
-    """Builds the toolbar of ``window`` and keeps its widgets in step with the session: the
-    learning rate goes to ``window.set_lr``, the speed to the run loop, the scale mode to
-    ``window.set_scale_mode``."""
+    """Builds the toolbars of ``window`` (``bar``: the actions, ``settings_bar``) and keeps
+    their widgets in step with the session: the learning rate goes to ``window.set_lr``, the
+    speed to the run loop, the scale mode to ``window.set_scale_mode``."""
 
     def __init__(self, window):
         self.window = window
-        self.bar = bar = QToolBar("Controls", window)
-        bar.setObjectName("toolbar_controls")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        window.addToolBar(bar)
+        self.bar = bar = toolbar("Controls", "toolbar_controls", window)
         a = window.actions
         for name in ("step", "run", "reset"):
             bar.addAction(a[name])
         bar.addSeparator()
-        bar.addWidget(QLabel(" learning rate "))
+        bar.addAction(a["open"])
+        bar.addAction(a["save"])
+        self.settings_bar = bar = toolbar("Settings", "toolbar_settings", window)
+        self.lr_label = QLabel()
+        bar.addWidget(self.lr_label)
         self.lr_slider = QSlider(Qt.Orientation.Horizontal)
         self.lr_slider.setRange(0, LR_SLIDER_STEPS)
         self.lr_slider.setFixedWidth(130)
@@ -79,14 +91,20 @@ class Controls:
         self.scale_box.setToolTip("Colour levels: each map on its own, shared by the maps of "
                                   "a layer, or frozen so frames compare from step to step")
         bar.addWidget(self.scale_box)
-        bar.addSeparator()
-        bar.addAction(a["open"])
-        bar.addAction(a["save"])
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
         self.lr_field.editingFinished.connect(self._on_lr_field)
         self.speed_slider.valueChanged.connect(self._on_speed_slider)
         self.scale_box.currentIndexChanged.connect(
             lambda i: window.set_scale_mode(self.scale_box.itemData(i)))
+        self.shorten(False)
+        self.fit = ToolbarFit(window, self.bar, self.settings_bar, self.shorten)
+
+    def shorten(self, short: bool) -> None:
+        """Shorter sliders and label for a narrow window (the tooltips say the rest)."""
+        self.lr_label.setText(" rate " if short else " learning rate ")
+        self.lr_slider.setFixedWidth(90 if short else 130)
+        self.lr_field.setFixedWidth(56 if short else 70)
+        self.speed_slider.setFixedWidth(80 if short else 110)
 
     # ------------------------------------------------------------- showing values
     def show_lr(self, lr: float) -> None:

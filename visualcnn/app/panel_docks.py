@@ -43,10 +43,16 @@ class PanelDocks:
         w = self.window
         for dock in self.docks.values():
             w.removeDockWidget(dock)
+            w.view_menu.removeAction(dock.toggleViewAction())  # only the panels' entries
+            # Nameless until it is deleted: restoreState places docks by name, and would
+            # put this one where the new dock of the same name belongs.
+            dock.setObjectName("")
             dock.deleteLater()
-        for dock in self.docks.values():  # only the panels' entries; other views stay
-            w.view_menu.removeAction(dock.toggleViewAction())
-        panels, output, curves = build_panels(net, nonnegative_input)
+        # The features' column comes after the panels, at its place in the default layout.
+        for dock in w.side_docks:
+            w.removeDockWidget(dock)
+        panels, output, curves = build_panels(net, nonnegative_input,
+                                              w.session.dataset.class_names)
         self.docks = {}
         for panel in panels:
             dock = QDockWidget(panel.title, w)
@@ -62,15 +68,32 @@ class PanelDocks:
             for above, below in pairwise(column):
                 w.splitDockWidget(above, below, Qt.Orientation.Vertical)
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["curves"])
+        for previous, dock in pairwise([None, *w.side_docks]):
+            if previous is None:
+                w.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dock,
+                                Qt.Orientation.Horizontal)
+            else:
+                w.tabifyDockWidget(previous, dock)
+        if w.isVisible():
+            # Docks added to a window on screen show only once Qt lays them out, later:
+            # until then a hidden dock takes no share in ``fit``.
+            for dock in self.docks.values():
+                dock.show()
         self.fit()
         return panels, output, curves
 
     def fit(self) -> None:
-        """Share the window's size among the columns, the curves and the first column."""
+        """Share the window's size among the columns, the features' column of tabs (when it
+        shows beside them), the curves and the first column."""
         w = self.window
         width, height = w.width(), w.height()
         heads = [c[0] for c in self.columns]
-        weights = [0.55] + [1.0] * (len(heads) - 2) + [0.8]
+        weights = [0.7] + [1.0] * (len(heads) - 2) + [0.8]
+        side = [d for d in w.side_docks if d.isVisible() and not d.isFloating()
+                and w.dockWidgetArea(d) == Qt.DockWidgetArea.TopDockWidgetArea]
+        if side:  # a fifth or so of the width; the drawing needs no more
+            heads.append(side[0])
+            weights.append(0.75)
         total = sum(weights)
         w.resizeDocks(heads, [int(width * wt / total) for wt in weights],
                       Qt.Orientation.Horizontal)

@@ -1,12 +1,12 @@
 """What the window keeps between runs, in QSettings with path keys and a version key:
-``window/geometry``, ``window/state`` (the dock layout) with ``window/state_arch`` (the
-architecture it was laid out for), ``training/learning_rate``, ``training/speed``,
+``window/geometry``, the dock layouts (``layout/...``, see ``layouts``),
+``training/learning_rate``, ``training/speed``,
 ``view/scale_mode``, ``debug/divergence_factor`` (0: off) and ``debug/history_budget_mb``
 (``rewind_budget``). Features keep their own keys (``view/theme``)."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QSettings
+from PyQt6.QtCore import QSettings, QSize
 
 from visualcnn.app.controls import DEFAULT_SPEED
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
@@ -14,6 +14,7 @@ from visualcnn.training.divergence import DEFAULT_FACTOR
 
 SETTINGS_VERSION = 1
 DEFAULT_SIZE = (1366, 768)
+FRAME = 40  # pixels kept for the window manager's frame and title bar, each way
 
 
 def checked_version(settings: QSettings) -> QSettings:
@@ -25,14 +26,37 @@ def checked_version(settings: QSettings) -> QSettings:
     return settings
 
 
+def fitting_size(available: QSize, wanted: QSize) -> QSize:
+    """``wanted``, made smaller where it does not fit in ``available`` with room for the
+    window's frame (FRAME pixels each way)."""
+    return QSize(min(wanted.width(), available.width() - FRAME),
+                 min(wanted.height(), available.height() - FRAME))
+
+
+def fit_to_screen(window) -> None:
+    """Make ``window`` fit the available area of its screen, and put it inside it."""
+    screen = window.screen()
+    if screen is None or window.isMaximized() or window.isFullScreen():
+        return
+    area = screen.availableGeometry()
+    size = fitting_size(area.size(), window.size())
+    if size != window.size():
+        window.resize(size)
+    frame = window.frameGeometry()
+    x = min(max(frame.x(), area.x()), area.right() + 1 - frame.width())
+    y = min(max(frame.y(), area.y()), area.bottom() + 1 - frame.height())
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(max(x, area.x()), max(y, area.y()))
+
+
 def read_into(window) -> None:
-    """Geometry, speed and scale mode from ``window.settings`` into the window."""
+    """Geometry (fitted to the screen the window opens on), speed and scale mode from
+    ``window.settings`` into the window."""
     s = window.settings
     geometry = s.value("window/geometry")
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    else:
+    if geometry is None or not window.restoreGeometry(geometry):
         window.resize(*DEFAULT_SIZE)
+    fit_to_screen(window)  # saved on a bigger screen, or the default on a small one
     window.controls.set_speed(s.value("training/speed", DEFAULT_SPEED, type=int))
     mode = s.value("view/scale_mode", DEFAULT_SCALE_MODE, type=str)
     window.scale_mode = mode if mode in SCALE_MODES else DEFAULT_SCALE_MODE
@@ -49,20 +73,11 @@ def store_divergence_factor(settings: QSettings, factor: float | None) -> None:
     settings.setValue("debug/divergence_factor", 0.0 if factor is None else float(factor))
 
 
-def saved_layout(window):
-    """The dock layout saved for the window's architecture, or None."""
-    s = window.settings
-    if s.value("window/state_arch", "", type=str) != window.session.net.arch:
-        return None
-    return s.value("window/state")
-
-
 def write_from(window) -> None:
     s = window.settings
     s.setValue("settings/version", SETTINGS_VERSION)
     s.setValue("window/geometry", window.saveGeometry())
-    s.setValue("window/state", window.saveState())
-    s.setValue("window/state_arch", window.session.net.arch)
+    window.layouts.write()
     s.setValue("training/learning_rate", window.session.lr)
     s.setValue("training/speed", window.loop.speed)
     s.setValue("view/scale_mode", window.scale_mode)

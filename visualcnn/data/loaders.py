@@ -20,6 +20,7 @@ import numpy as np
 
 from visualcnn.common.errors import DataError, UserError
 from visualcnn.common.files import MAX_DEFLATE_RATIO, NPZ_ERRORS, brief, check_npz
+from visualcnn.data.classes import digits, recognise_label_files
 from visualcnn.data.dataset import CLASSES, Dataset, check_labels, scale_pixels
 
 IDX_FILES = (
@@ -183,8 +184,10 @@ def load_idx_folder(path: str | os.PathLike) -> Dataset:
 
     The files are ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
     ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, each optionally gzipped (``.gz``)
-    and optionally spelt with a dot (``train-images.idx3-ubyte``). Images of N samples become
-    float32 ``(N, 1, rows, cols)``; the Dataset is named after the folder.
+    and optionally spelt with a dot (``train-images.idx3-ubyte``). Images of N samples read
+    as float32 ``(N, 1, rows, cols)`` (kept as bytes, see ``Pixels``); the Dataset is named
+    after the folder. Gzipped label files that Fashion-MNIST or KMNIST published are
+    recognised by their checksums and give their class names (see ``classes``).
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -199,7 +202,9 @@ def load_idx_folder(path: str | os.PathLike) -> Dataset:
     if x_test.shape[2:] != x_train.shape[2:]:
         raise DataError(f"{test_images}: images are {'x'.join(map(str, x_test.shape[2:]))}, but "
                         f"the training images are {'x'.join(map(str, x_train.shape[2:]))}")
-    return Dataset(folder.resolve().name, x_train, y_train, x_test, y_test)
+    names = recognise_label_files([train_labels, test_labels]) or digits(CLASSES)
+    return Dataset(folder.resolve().name, x_train, y_train, x_test, y_test,
+                   class_names=names.names, classes_from=names.source)
 
 
 # --- Keras npz -------------------------------------------------------------------------------

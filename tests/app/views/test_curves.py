@@ -22,7 +22,10 @@ def test_curves_hold_every_point(window, qtbot):
     assert x_low <= 0 and 37 <= x_high <= 40 * 1.05
     loss = window.session.history.loss
     y_low, y_high = curves.loss_plot.viewRange()[1]
-    assert y_low <= 0 and np.nanmax(loss) <= y_high
+    # The loss axis holds the moving average and nearly every step: a rare spike may go
+    # off the top rather than flatten the rest.
+    assert y_low <= 0 and np.nanmax(curves.loss_avg.getData()[1]) <= y_high
+    assert np.mean(loss <= y_high) >= 0.95
     grad = window.session.history.grad_norm
     positive = grad[grad > 0]
     g_low, g_high = curves.grad_plot.viewRange()[1]  # log10 units on a log axis

@@ -11,7 +11,7 @@ others in ``actions.py``.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
+from PyQt6.QtCore import QEvent, QObject, QTimer
 
 from visualcnn.app.classroom.drawing import Drawing
 from visualcnn.app.classroom.exports import Exports
@@ -51,7 +51,6 @@ class Classroom(QObject):
         self.model_data = ModelData(window, file_at, self)
         self.testset = TestSet(window, self)
         self.tabs = [self.drawing.dock, self.model_data.dock, self.testset.dock]
-        self._size_column()
         # Other views may join this group of tabs later in the window's set-up: the drawing
         # is put in front once the set-up is over.
         QTimer.singleShot(0, lambda: bring_to_front(self.window, self.drawing.dock))
@@ -68,22 +67,9 @@ class Classroom(QObject):
         self.model_data.session_swapped.connect(self._follow_session)
         window.trace_shown.connect(self._on_trace_shown)
         window.docks_built.connect(self._on_docks_built)
-        # The layout saved last time, now that these docks exist to be placed by it.
-        state = window.settings.value("window/state")
-        if state is not None and window.settings.value("window/state_arch", "", type=str) \
-                == window.session.net.arch:
-            window.restoreState(state)
         self.focus.dock.hide()
         self._on_docks_built()
         window.installEventFilter(self)
-
-    def _size_column(self) -> None:
-        """The column of tabs (drawing, model, test set) takes about a fifth of the width."""
-        docks = [self.window.docks.get("input"), self.drawing.dock]
-        if docks[0] is not None:
-            width = self.window.width()
-            self.window.resizeDocks(docks, [int(width * 0.15), int(width * 0.225)],
-                                    Qt.Orientation.Horizontal)
 
     def _follow_session(self, session) -> None:
         """A network or dataset chosen in the model dock: the drawing's labels and the test
@@ -101,25 +87,20 @@ class Classroom(QObject):
 
     def _on_docks_built(self) -> None:
         """New panels (a new architecture, or once at start): focus off and its layer list,
-        the model dock, the docks' context menus, theme, column width, presenter mode."""
+        the model dock, the docks' context menus, theme, presenter mode."""
         self.focus.set_layer(None)
         self.model_data.panel.show_session(self.window.session)  # a checkpoint: another net
         self.focus.list_layers()
         self.exports.add_dock_menus()
         self.theme.apply()
-        if self.drawing.dock.isVisible():
-            self._size_column()
         if self.presenter.on:
             self.presenter.hide_secondary()
 
     def eventFilter(self, obj, event) -> bool:
-        # Before the window saves its layout: the normal one, not presenter mode's. Only what
-        # the saved layout needs: the docks presenter mode and the focus hid come back; fonts
-        # and plots are left alone, the window is going.
+        # Before the window saves its layouts (presenter mode keeps the normal one aside
+        # itself): the docks the focus hid come back, so that neither layout has them hidden.
         if obj is self.window and event.type() == QEvent.Type.Close:
             self.focus.set_layer(None)
-            if self.presenter.on:
-                self.presenter.restore_hidden()
             if self.exports.recorder.recording:
                 self.exports.recorder.stop()
         return False

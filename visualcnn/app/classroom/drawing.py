@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QObject, QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QValidator
 from PyQt6.QtWidgets import (
     QDockWidget,
     QGridLayout,
@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from visualcnn.app.classroom.forward_view import ForwardNotes, forward_display
 from visualcnn.app.classroom.images import array_to_qimage, qimage_to_array
+from visualcnn.app.views.class_names import names_or_numbers, short
 from visualcnn.common.errors import UserError
 from visualcnn.data.drawn import strokes_to_sample
 from visualcnn.nn.forward import forward_trace
@@ -137,6 +138,56 @@ class DrawCanvas(QWidget):
         return not any(self._strokes)
 
 
+class ClassSpinBox(QSpinBox):
+    """The target chooser: a class number that reads (and can be typed) as the class's name,
+    "target none" below the first class. Arrows and the wheel step through the classes."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.names: tuple[str, ...] = names_or_numbers(None, 10)
+
+    def set_names(self, names) -> None:
+        self.names = tuple(names)
+        self.setRange(NO_TARGET, len(self.names) - 1)
+        self.updateGeometry()  # the widest name decides the width
+        # The same value under new names: the box would keep showing the old one.
+        value = self.value()
+        special = value == self.minimum() and self.specialValueText()
+        self.lineEdit().setText(special or self.prefix() + self.textFromValue(value))
+
+    def textFromValue(self, value: int) -> str:
+        if 0 <= value < len(self.names):
+            return short(self.names[value])
+        return str(value)
+
+    def valueFromText(self, text: str) -> int:
+        typed = text.removeprefix(self.prefix()).strip().lower()
+        for value, name in enumerate(self.names):
+            if short(name).lower() == typed or name.lower() == typed:
+                return value
+        return NO_TARGET
+
+    def validate(self, text: str, pos: int):
+        typed = text.removeprefix(self.prefix()).strip().lower()
+        shown = [short(name).lower() for name in self.names]
+        if typed in shown or typed == "none":
+            return QValidator.State.Acceptable, text, pos
+        if any(name.startswith(typed) for name in [*shown, "none"]):
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Invalid, text, pos
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        metrics = self.fontMetrics()
+        widest = max((metrics.horizontalAdvance(self.prefix() + short(name))
+                      for name in self.names), default=0)
+        hint.setWidth(max(hint.width(), widest + 40))  # room for the arrows and the frame
+        return hint
+
+    def minimumSizeHint(self):
+        return self.sizeHint()
+
+
 class DrawPanel(QWidget):
     """The "Draw a digit" dock's content: canvas, target label, preview of the 28 x 28 sample
     the network sees, Clear, and the two actions (run on it, train on it)."""
@@ -144,7 +195,7 @@ class DrawPanel(QWidget):
     def __init__(self, try_action, train_action, parent=None):
         super().__init__(parent)
         self.canvas = DrawCanvas()
-        self.target = QSpinBox()
+        self.target = ClassSpinBox()
         self.target.setRange(NO_TARGET, 9)
         self.target.setValue(NO_TARGET)
         self.target.setPrefix("target ")
@@ -188,7 +239,13 @@ class DrawPanel(QWidget):
         layout.addWidget(self.hint)
 
     def set_classes(self, classes: int) -> None:
-        self.target.setRange(NO_TARGET, classes - 1)
+        """Number the target's classes (names, when the data has them: ``set_class_names``)."""
+        if len(self.target.names) != classes:
+            self.target.set_names(names_or_numbers(None, classes))
+
+    def set_class_names(self, names) -> None:
+        """Offer the data's classes as targets, by name."""
+        self.target.set_names(names)
 
     def target_label(self) -> int | None:
         """The target picked, or None ("none")."""
@@ -218,7 +275,7 @@ class Drawing(QObject):
         a = window.actions
         self.panel = DrawPanel(a["draw_try"], a["draw_train"])
         self.panel.setMinimumWidth(300)  # room for the three tabs' titles under the column
-        self.panel.set_classes(window.session.dataset.classes)
+        self.panel.set_class_names(window.session.dataset.class_names)
         self.dock = QDockWidget("Draw a digit", window)
         self.dock.setObjectName("dock_draw")
         self.dock.setWidget(self.panel)
@@ -236,6 +293,9 @@ class Drawing(QObject):
         self.panel.canvas.stroke_finished.connect(self._on_stroke)
         self.panel.target.valueChanged.connect(self._on_target_changed)
         window.docks_built.connect(self.notes.forget)
+        # New panels come with a new session, whose data may name other classes.
+        window.docks_built.connect(
+            lambda: self.panel.set_class_names(window.session.dataset.class_names))
 
     def drawing_as_sample(self) -> np.ndarray | None:
         """The canvas in the dataset's format, or None (and a message) when it cannot be."""
@@ -279,7 +339,8 @@ class Drawing(QObject):
             w.show_trace(self.forward_shown)
             return
         run = w.session.train_sample if train else w.session.try_sample
-        w.show_trace(run(sample, target, f"drawn, target {target}"))
+        name = short(w.session.dataset.class_names[target])
+        w.show_trace(run(sample, target, f"drawn, target {name}"))
         if train:
             w.curves_panel.show_history(w.session.history)
             if w.session.failure:

@@ -81,7 +81,7 @@ class ForwardNotes:
             elif isinstance(panel, InputPanel):
                 p = trace.prediction
                 panel.caption.set_text(f"sample drawn, no target\n"
-                                       f"predicted {p} (p {trace.probs[p]:.2f})")
+                                       f"predicted {panel.name_of(p)} (p {trace.probs[p]:.2f})")
             elif isinstance(panel, OutputPanel):
                 self._mark_prediction(panel, trace)
                 self._note_for(panel).setVisible(True)

@@ -10,6 +10,7 @@ current model running.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QGuiApplication
@@ -26,8 +27,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from visualcnn.app.views.class_names import is_numbered, short
 from visualcnn.common.errors import UserError
 from visualcnn.data import idx_folder_of, load_dataset
+from visualcnn.data.bundled import BUNDLED_NAME
+from visualcnn.data.classes import CLASSES_FILE, GIVEN
 from visualcnn.nn import Network
 from visualcnn.nn.arch import PRESETS, canonical_arch, parse_arch
 from visualcnn.training.session import Session
@@ -47,6 +51,20 @@ def dataset_spec(picked: str) -> str:
 def arch_for_classes(arch: str, classes: int) -> str:
     """``arch`` with its last dense layer resized to ``classes`` units (one per class)."""
     return re.sub(r"dense[0-9]+$", f"dense{classes}", canonical_arch(arch))
+
+
+def describe_classes(dataset) -> str:
+    """The dataset's classes for the dock: their names and where the names came from."""
+    names = dataset.class_names
+    if is_numbered(names):
+        hint = ("" if dataset.name == BUNDLED_NAME else
+                f" (a {CLASSES_FILE} beside the data, one name per line, would name them)")
+        return f"Classes: {names[0]}-{names[-1]}, by number{hint}"
+    source = dataset.classes_from
+    where = ("given on the command line" if source == GIVEN else
+             f"from {source}" if source and Path(source).is_file() else source)
+    listed = ", ".join(short(name, 24) for name in names)
+    return f"Classes: {listed}" + (f" ({where})" if where else "")
 
 
 def describe(specs) -> str:
@@ -89,6 +107,8 @@ class ModelDataPanel(QWidget):
                                      "starts over at step 0")
         self.dataset_label = QLabel()
         self.dataset_label.setWordWrap(True)
+        self.classes_label = QLabel()
+        self.classes_label.setWordWrap(True)
         self.open_button = QPushButton("Open dataset...")
         self.open_button.setToolTip(open_action.toolTip())
         self.open_button.clicked.connect(open_action.trigger)
@@ -110,6 +130,7 @@ class ModelDataPanel(QWidget):
         layout.addSpacing(8)
         layout.addWidget(QLabel("<b>Data</b>"))
         layout.addWidget(self.dataset_label)
+        layout.addWidget(self.classes_label)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
@@ -125,6 +146,9 @@ class ModelDataPanel(QWidget):
         self.dataset_label.setText(f"{ds.name}: {len(ds.y_train):,} training and "
                                    f"{len(ds.y_test):,} test images, {c}x{h}x{w}, "
                                    f"{ds.classes} classes")
+        self.classes_label.setText(describe_classes(ds))
+        self.classes_label.setToolTip("\n".join(f"{c}: {name}"
+                                                for c, name in enumerate(ds.class_names)))
         self.arch_field.setText(session.net.arch)
         self.validate()
 
@@ -187,6 +211,10 @@ class ModelData(QObject):
     def swap_session(self, session: Session) -> None:
         """Show ``session`` from now on (its network and data already built)."""
         self.window.set_session(session)
+        # The panels name the classes of the session's data, even panels kept from before.
+        for view in self.window.panels:
+            if hasattr(view, "set_class_names"):
+                view.set_class_names(session.dataset.class_names)
         self.panel.show_session(session)
         self.session_swapped.emit(session)
 

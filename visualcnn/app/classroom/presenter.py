@@ -4,7 +4,9 @@ Presenter mode makes the window's fonts and icons 1.6 times larger (and, through
 text of every board and plot, which also leave out their tables of numbers), hides the secondary
 controls (the scale box, the curves, the classroom's docks, the hover line, the checkpoint
 buttons) and puts the focus buttons on the toolbar; turned off, it brings back exactly what it
-hid. It is not kept in the settings: a lesson starts with F5.
+hid. It is not kept in the settings: a lesson starts with F5. Its dock layout is its own
+(``window.layouts``): the docks as they were left in presenter mode last time, never written
+over the normal layout.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Presenter(QObject):
         style = w.style()
         icon = style.pixelMetric(style.PixelMetric.PM_ToolBarIconSize)
         if on:
+            w.layouts.enter("presenter")  # the normal layout, kept aside as it is now
             # The window's font, not the application's: its menus, docks and toolbars grow,
             # and no other top-level widget is touched.
             self._normal_font = QFont(w.font())
@@ -66,10 +69,11 @@ class Presenter(QObject):
                 big.setPixelSize(round(big.pixelSize() * PRESENTER_FONT_SCALE))
             for widget in (w, *w.findChildren(QMenu)):  # menus are windows: set them too
                 widget.setFont(big)
-            self.hide_secondary()
+            self.hide_secondary(docks=False)
             self._show_focus_buttons(True)
             icon = round(icon * PRESENTER_FONT_SCALE)
         else:
+            w.layouts.leave()  # presenter mode's layout, kept for next time as it is now
             if self._normal_font is not None:
                 for widget in (w, *w.findChildren(QMenu)):
                     widget.setFont(self._normal_font)
@@ -77,6 +81,13 @@ class Presenter(QObject):
             self._show_focus_buttons(False)
         for bar in w.findChildren(QToolBar):
             bar.setIconSize(QSize(icon, icon))
+        w.controls.fit.fit()  # the toolbars' new width, before they are laid out at it
+        # The docks last, below the toolbars as they now are: presenter mode's own layout
+        # when it has one (the docks as the teacher left them), else the normal one with the
+        # secondary docks hidden; off, the normal layout exactly as it was.
+        if not w.layouts.apply_mode() and on:
+            self.hide_secondary()
+            w.fit_docks()  # the panels share the room the hidden docks leave
         self.font_scale_changed.emit(PRESENTER_FONT_SCALE if on else 1.0)
 
     def _secondary(self) -> list:
@@ -84,19 +95,22 @@ class Presenter(QObject):
         the hover line (the checkpoint buttons leave the toolbar, see ``hide_secondary``)."""
         w = self.window
         items = [w.docks.get("curves"), *self.tabs, w.hover]
-        if self.bar is not None:
-            items += [action for action in self.bar.actions()
-                      if self.bar.widgetForAction(action) is w.scale_box]
+        for bar in w.findChildren(QToolBar):
+            items += [action for action in bar.actions()
+                      if bar.widgetForAction(action) is w.scale_box]
         return [item for item in items if item is not None]
 
-    def hide_secondary(self) -> None:
+    def hide_secondary(self, docks: bool = True) -> None:
         """Hide what presenter mode hides and is showing, remembering it; again after a
-        rebuild, for the new panels."""
+        rebuild, for the new panels. ``docks`` False leaves the docks as they are (presenter
+        mode's own layout placed them)."""
         hidden = self._hidden
         on_top = [d for d in self.tabs if d.isVisible() and not d.visibleRegion().isEmpty()]
-        if on_top and not any(e[0] == "raise" for e in hidden):
+        if docks and on_top and not any(e[0] == "raise" for e in hidden):
             hidden.insert(0, ("raise", on_top[0]))
         for item in self._secondary():
+            if not docks and isinstance(item, QDockWidget):
+                continue
             if item.isVisible() and ("show", item) not in hidden:
                 item.setVisible(False)
                 hidden.append(("show", item))

@@ -28,9 +28,16 @@ from PyQt6.QtWidgets import (
 )
 
 from visualcnn.app.classroom.images import array_to_qimage
+from visualcnn.app.views.class_names import is_numbered, short
 
 MAX_THUMBNAILS = 300   # a gallery of thousands of icons would take seconds to build
 THUMB = 56
+AXES = "Confusion matrix: rows true class, columns predicted class"
+# Named classes: the rows carry the names, the columns their numbers, so ten columns still
+# fit a narrow dock.
+AXES_NAMED = AXES + " (numbered as the rows)"
+ROW_NAME = 11  # characters of a class name beside a row: the ten columns need the width
+GALLERY_TEXT = 66  # pixels beside a thumbnail's width for its caption; named classes get more
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
@@ -57,10 +64,12 @@ class TestSetView(QWidget):
         self.evaluate_button = QPushButton("Evaluate the test split")
         self.evaluate_button.setToolTip(evaluate_action.toolTip())
         self.evaluate_button.clicked.connect(evaluate_action.trigger)
-        self.axes = QLabel("Confusion matrix: rows true class, columns predicted class")
+        self.axes = QLabel(AXES)
         self.axes.setWordWrap(True)
         self.matrix = QTableWidget(0, 0)
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # A count a pixel too wide for its cell still reads; "…" in its place would not.
+        self.matrix.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.matrix.setToolTip("Rows: true class; columns: predicted class. Click a cell to "
                                "see its images below; click it again for all mistakes.")
         self.matrix.cellClicked.connect(self._on_cell)
@@ -71,7 +80,7 @@ class TestSetView(QWidget):
         self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
         self.gallery.setMovement(QListView.Movement.Static)
         self.gallery.setUniformItemSizes(True)
-        self.gallery.setGridSize(QSize(THUMB + 66, THUMB + 26))
+        self.gallery.setGridSize(QSize(THUMB + GALLERY_TEXT, THUMB + 26))
         self.gallery.setToolTip("Misclassified test images; click one to make it the current "
                                 "sample and see why it is wrong")
         self.gallery.itemClicked.connect(self._on_item)
@@ -122,13 +131,28 @@ class TestSetView(QWidget):
         self._fill_gallery()
         return True
 
+    def name_of(self, label) -> str:
+        """Class ``label`` of the session's data, by name (cut short) or number."""
+        names = self._session.dataset.class_names
+        return short(names[int(label)])
+
     def _fill_matrix(self, classes: int) -> None:
         m = self.matrix
         m.setRowCount(classes)
         m.setColumnCount(classes)
+        names = self._session.dataset.class_names
         # Short column labels, so that ten columns fit a narrow dock; the axis is named above.
         m.setHorizontalHeaderLabels([str(c) for c in range(classes)])
-        m.setVerticalHeaderLabels([f"true {c}" for c in range(classes)])
+        if is_numbered(names):
+            self.axes.setText(AXES)
+            m.setVerticalHeaderLabels([f"true {c}" for c in range(classes)])
+        else:
+            self.axes.setText(AXES_NAMED)
+            m.setVerticalHeaderLabels([f"{c} {short(names[c], ROW_NAME)}"
+                                       for c in range(classes)])
+        for c in range(classes):
+            m.horizontalHeaderItem(c).setToolTip(f"predicted {names[c]}")
+            m.verticalHeaderItem(c).setToolTip(f"true {names[c]}")
         row_totals = np.maximum(self.counts.sum(axis=1), 1)
         for r in range(classes):
             for c in range(classes):
@@ -161,10 +185,15 @@ class TestSetView(QWidget):
         if self._shown is None:
             return
         ds = self._session.dataset
+        # Named classes may need a line each under the thumbnail.
+        named = not is_numbered(ds.class_names)
+        extra_line = self.gallery.fontMetrics().height() if named else 0
+        self.gallery.setGridSize(QSize(THUMB + GALLERY_TEXT + (6 if named else 0),
+                                       THUMB + 26 + extra_line))
         wrong = self.wrong_indices()
         shown = wrong[:MAX_THUMBNAILS]
-        what = ("all mistakes" if self.filter is None
-                else f"true {self.filter[0]} predicted as {self.filter[1]}")
+        what = ("all mistakes" if self.filter is None else
+                f"true {self.name_of(self.filter[0])} predicted as {self.name_of(self.filter[1])}")
         more = f", first {len(shown)} shown" if len(shown) < len(wrong) else ""
         self.gallery_label.setText(f"Misclassified: {len(wrong)} ({what}{more})")
         for i in shown:
@@ -172,10 +201,24 @@ class TestSetView(QWidget):
             pixmap = QPixmap.fromImage(image).scaled(
                 THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.FastTransformation)
-            item = QListWidgetItem(QIcon(pixmap), f"true {ds.y_test[i]} → pred {self._shown[i]}")
+            true, predicted = ds.class_names[ds.y_test[i]], ds.class_names[self._shown[i]]
+            item = QListWidgetItem(QIcon(pixmap), self._caption(true, predicted))
             item.setData(Qt.ItemDataRole.UserRole, int(i))
-            item.setToolTip(f"test #{i}: true {ds.y_test[i]}, predicted {self._shown[i]}")
+            if named:  # the view sizes every item as the first: room for the longest caption
+                item.setSizeHint(self.gallery.gridSize() - QSize(4, 4))
+            item.setToolTip(f"test #{i}: true {true}, predicted {predicted}")
             self.gallery.addItem(item)
+
+    def _caption(self, true: str, predicted: str) -> str:
+        """A thumbnail's caption: on one line when it fits under the thumbnail, else each
+        name on its own line, cut to the thumbnail's width."""
+        metrics = self.gallery.fontMetrics()
+        room = self.gallery.gridSize().width() - 10  # the view's margins around the text
+        one_line = f"true {true} → pred {predicted}"
+        if metrics.horizontalAdvance(one_line) <= room:
+            return one_line
+        elide = lambda text: metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)  # noqa: E731
+        return f"{elide(true)}\n→ {elide(predicted)}"
 
     # ------------------------------------------------------------------------- clicks
     def _on_cell(self, row: int, column: int) -> None:

@@ -1,5 +1,12 @@
 """The curves panel: loss, accuracy, gradient norm and update/weight ratio per layer over the
-steps, drawn from the session's history."""
+steps, drawn from the session's history.
+
+However long the run, each curve gets at most two points per pixel column of its plot (see
+``curve_drawing``): the history hands over the range shown (the whole run or the last N
+steps) brought down to the plot's width, so a refresh costs the same at step 100 as at step
+1,000,000. The loss of each step is drawn as its min-max band, the moving averages over the
+chosen number of steps as lines, and each plot's legend sits in a row above it.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,33 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QGraphicsItem
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtWidgets import QComboBox, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from visualcnn.app.views.colormaps import SEQUENTIAL
+from visualcnn.app.views.curve_drawing import (
+    LegendRow,
+    LogAxis,
+    StepAxis,
+    envelope,
+    moving_average,
+    pixel_columns,
+    positive,
+)
 from visualcnn.app.views.panel import Panel
 
 # Curves redraw at most this often while running (always at a pause): a refresh costs a
 # repaint or two of the whole strip, 15 ms or more each.
 CURVE_REFRESH_S = 1.0
+QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum"
 EMPTY_LOG_DECADES = (-4, 0)  # a log axis with no data yet shows 1e-4 to 1
+RANGES = {"whole run": None, "last 1,000": 1_000, "last 10,000": 10_000}
+SMOOTHING = {"10 steps": 10, "100 steps": 100, "1,000 steps": 1_000, "10,000 steps": 10_000}
+DEFAULT_SMOOTHING = "100 steps"
+TEST_SYMBOLS_UP_TO = 60  # more test points than this are drawn as a line without dots
+# The loss axis holds the moving average and this share of the pixel columns' highest
+# losses: a few early spikes (a loss of 15 at step 3) would otherwise flatten the rest.
+LOSS_AXIS_HOLDS = 0.95
 
 
 def nice_ceiling(value: float) -> float:
@@ -38,41 +63,108 @@ def cache_axes(plot: pg.PlotItem) -> None:
         plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+class CurvesView(pg.GraphicsLayoutWidget):
+    """The plots, with a column of controls (``controls``) at their left, outside the
+    scene: the view's viewport starts where the controls end."""
+
+    def __init__(self):
+        super().__init__()
+        self.controls = QWidget(self)
+        self.controls.setObjectName("curves_controls")
+
+    def fit_controls(self) -> None:
+        if not hasattr(self, "controls"):  # pyqtgraph resizes while being made
+            return
+        width = self.controls.sizeHint().width()
+        self.setViewportMargins(width, 0, 0, 0)
+        self.controls.setGeometry(0, 0, width, self.height())
+
+    def resizeEvent(self, event):
+        # pyqtgraph sizes the scene to the whole widget; here it is the viewport's size.
+        self.fit_controls()
+        if self.closed:
+            return
+        viewport = self.viewport().size()
+        self.range = QRectF(0, 0, viewport.width(), viewport.height())
+        pg.GraphicsView.setRange(self, self.range, padding=0, disableAutoPixel=False)
+        self.updateMatrix()
+
+
 # ---------------------------------------------------------------------------- curves
 class CurvesPanel(Panel):
     """Loss, accuracy, gradient norm and update/weight ratio per layer over the steps."""
 
     key, title = "curves", "Curves"
-    help = ("Loss at each step and its moving average; training accuracy (moving) and test\n"
-            "accuracy; per layer, the size of dL/dW and of the update against the weights'\n"
-            "size, on log axes: a ratio near 1e-3 is a healthy learning rate.")
+    help = ("Loss at each step (grey: its range over the steps each pixel covers) and its\n"
+            "moving average; training accuracy (moving) and test accuracy; per layer, the\n"
+            "size of the gradient (dL/dW and dL/db together) and of the update against the\n"
+            "weights' size (W and b), on log axes: a ratio near 1e-3 is a healthy learning\n"
+            "rate. Show: the whole run or the last steps; Smoothing: the moving averages'\n"
+            "length. Click a legend entry to hide or show its curve.")
 
     def __init__(self, layer_names: list[str]):
-        self.widget = pg.GraphicsLayoutWidget()
+        self.widget = CurvesView()
         self.widget.setBackground("w")
         self.widget.setToolTip(self.help)
-        self.loss_plot = self._plot("loss", "step")
-        self.accuracy_plot = self._plot("accuracy", "step")
-        self.grad_plot = self._plot("gradient norm |dL/dW|", "step", log=True)
-        self.ratio_plot = self._plot("|update| / |weights|", "step", log=True)
+        self.widget.ci.setContentsMargins(2, 2, 2, 2)
+        self.widget.ci.layout.setVerticalSpacing(0)
+        self._history = None
+        self.range_box = self._control("Show", RANGES, "whole run", "curves_range")
+        self.smoothing_box = self._control("Smoothing", SMOOTHING, DEFAULT_SMOOTHING,
+                                           "curves_smoothing")
+        self.widget.controls.layout().addStretch(1)
+        layers = len(layer_names)
+        self.loss_plot = self._plot(0, "loss", 2)
+        self.accuracy_plot = self._plot(1, "accuracy", 2)
+        self.grad_plot = self._plot(2, "gradient norm |(dL/dW, dL/db)|", layers, log=True)
+        self.ratio_plot = self._plot(3, "|update| / |weights|", layers, log=True)
         self.accuracy_plot.setYRange(0, 1, padding=0.02)
-        self.loss_step = self._curve(self.loss_plot, "each step", (170, 170, 170))
-        self.loss_avg = self._curve(self.loss_plot, "moving average", (200, 30, 30), width=2)
-        self.train_accuracy = self._curve(self.accuracy_plot, "train (moving)", (30, 90, 200),
-                                          width=2)
-        self.test_accuracy = self._curve(self.accuracy_plot, "test split", (20, 150, 20),
-                                         width=2, symbol=True)
+        self.loss_step = self._curve(self.loss_plot, "each step", (195, 195, 195))
+        self.loss_avg = self._curve(self.loss_plot, "average", (200, 30, 30), width=2)
+        self.train_accuracy = self._curve(self.accuracy_plot, "train", (30, 90, 200), width=2)
+        self.test_accuracy = self._curve(self.accuracy_plot, "test", (20, 150, 20), width=2,
+                                         symbol=True)
         colours = [SEQUENTIAL.map(0.15 + 0.7 * i / max(1, len(layer_names) - 1), mode="qcolor")
                    for i in range(len(layer_names))]
         pairs = list(zip(layer_names, colours, strict=True))
         self.grad_norm = [self._curve(self.grad_plot, n, c) for n, c in pairs]
         self.update_ratio = [self._curve(self.ratio_plot, n, c) for n, c in pairs]
+        self.widget.fit_controls()
 
-    def _plot(self, title: str, x_label: str, log: bool = False):
-        plot = self.widget.addPlot()
-        cache_axes(plot)
+    def _control(self, label: str, choices: dict, default: str, name: str) -> QComboBox:
+        controls = self.widget.controls
+        if controls.layout() is None:
+            layout = QVBoxLayout(controls)
+            layout.setContentsMargins(4, 4, 4, 4)
+            layout.setSpacing(2)
+        box = QComboBox(controls)
+        box.setObjectName(name)
+        box.addItems(list(choices))
+        box.setCurrentText(default)
+        box.currentTextChanged.connect(self._redraw)
+        controls.layout().addWidget(QLabel(label, controls))
+        controls.layout().addWidget(box)
+        return box
+
+    def _plot(self, column: int, title: str, entries: int, log: bool = False):
+        """A plot in ``column``: its title, then its legend, then the plot, one above the
+        other, each as tall as its text, so that no legend covers the data."""
+        layout = self.widget.ci
+        axes = {"bottom": StepAxis("bottom")} | ({"left": LogAxis("left")} if log else {})
+        plot = pg.PlotItem(axisItems=axes)
         plot.setTitle(title, size="10pt")
-        plot.addLegend(offset=(-5, 5), labelTextSize="9pt", verSpacing=-6)
+        # The title moves out of the plot (where pyqtgraph gives it 30 pixels whatever its
+        # size) to the row above the legend: as tall as its text, in presenter mode too.
+        plot.layout.removeItem(plot.titleLabel)
+        plot.layout.setRowFixedHeight(0, 0)
+        plot.titleLabel.setMaximumHeight(QWIDGETSIZE_MAX)
+        layout.addItem(plot.titleLabel, row=0, col=column)
+        legend = LegendRow(entries)
+        layout.addItem(legend, row=1, col=column)
+        layout.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)
+        layout.addItem(plot, row=2, col=column)
+        plot.legend = legend  # before the curves, which join it by name
+        cache_axes(plot)
         plot.showGrid(x=True, y=True, alpha=0.25)
         if log:
             plot.setLogMode(y=True)
@@ -85,42 +177,97 @@ class CurvesPanel(Panel):
                           symbol="o" if symbol else None, symbolSize=5,
                           symbolBrush=colour if symbol else None)
         curve.setClipToView(True)
-        curve.setDownsampling(auto=True, method="peak")
         return curve
 
-    def show_history(self, history) -> None:
-        steps = history.steps
-        self.loss_step.setData(steps, history.loss)
-        self.loss_avg.setData(steps, history.loss_avg)
-        self.train_accuracy.setData(steps, history.accuracy_avg)
-        self.test_accuracy.setData(history.test_steps, history.test_accuracy)
-        # Log axes cannot show zero (no gradient yet): such points are left out (NaN).
-        logs = []
-        for curves, values in ((self.grad_norm, history.grad_norm),
-                               (self.update_ratio, history.update_ratio)):
-            positive = np.where(values > 0, values, np.nan)
-            for j, curve in enumerate(curves):
-                curve.setData(steps, positive[:, j], connect="finite")
-            logs.append(positive)
-        self._fit_ranges(steps, history.loss, *logs)
+    # ------------------------------------------------------------------------- drawing
+    @property
+    def shown_steps(self) -> int | None:
+        """How many of the last steps are shown; None for the whole run."""
+        return RANGES[self.range_box.currentText()]
 
-    def _fit_ranges(self, steps, loss, grad_norm, update_ratio) -> None:
+    @property
+    def smoothing(self) -> int:
+        """The moving averages' length in steps."""
+        return SMOOTHING[self.smoothing_box.currentText()]
+
+    def _redraw(self, _choice: str = "") -> None:
+        if self._history is not None:
+            self.show_history(self._history)
+
+    def show_history(self, history) -> None:
+        self._history = history
+        last = history.last_step
+        if last is None:
+            for curve in (self.loss_step, self.loss_avg, self.train_accuracy,
+                          self.test_accuracy, *self.grad_norm, *self.update_ratio):
+                curve.setData([], [])
+            self._fit_ranges(0.0, 10.0, 0.0, None, None)
+            return
+        x_low, x_high = self._x_range(last)
+        first = max(history.first_step, math.floor(x_low))
+        columns = pixel_columns(self.loss_plot)
+        loss = self._series(history, "loss", first, last, columns)
+        single = bool(np.all(loss[0].count == 1))
+        self.loss_step.setData(*envelope(loss[0].steps, loss[0].low, loss[0].high, single),
+                               connect="finite")
+        self.loss_avg.setData(loss[0].steps, loss[1])
+        correct = self._series(history, "correct", first, last, columns)
+        self.train_accuracy.setData(correct[0].steps, correct[1])
+        tests = history.test_steps
+        shown = tests >= first
+        self.test_accuracy.setData(tests[shown], history.test_accuracy[shown],
+                                   symbol="o" if shown.sum() <= TEST_SYMBOLS_UP_TO else None)
+        bounds = []
+        for name, curves in (("grad_norm", self.grad_norm), ("update_ratio", self.update_ratio)):
+            points, smooth = self._series(history, name, first, last, columns)
+            for j, curve in enumerate(curves):
+                curve.setData(points.steps, positive(smooth[:, j]), connect="finite")
+            bounds.append((positive(points.low), positive(points.high)))
+        highs = loss[0].high[np.isfinite(loss[0].high)]
+        average = loss[1][np.isfinite(loss[1])]
+        loss_top = max(float(np.quantile(highs, LOSS_AXIS_HOLDS)) if highs.size else 0.0,
+                       float(average.max()) if average.size else 0.0)
+        self._fit_ranges(x_low, x_high, loss_top, *bounds)
+
+    def _x_range(self, last: int) -> tuple[float, float]:
+        """The steps the plots show, rounded out so that the axes change only now and then."""
+        n = self.shown_steps
+        if n is None:
+            return 0.0, nice_ceiling(max(float(last), 10.0))
+        tick = n / 10
+        high = math.ceil(max(last, n) / tick) * tick
+        return high - n, high
+
+    def _series(self, history, name, first, last, columns):
+        """The series ``name`` over ``first`` to ``last`` at ``columns`` points and its
+        moving average; the average starts some lengths of it before ``first``, so that its
+        first points are already an average."""
+        window = self.smoothing
+        lead = max(history.first_step, first - 3 * window)
+        span = max(last - first + 1, 1)
+        points = history.series(name, lead, last, columns * (last - lead + 1) // span)
+        smooth = moving_average(points.mean, points.count, window)
+        keep = points.steps >= first
+        return points._replace(**{f: getattr(points, f)[keep] for f in points._fields}), \
+            smooth[keep]
+
+    def _fit_ranges(self, x_low, x_high, loss_top, grad_norm, update_ratio) -> None:
         """Set every range in one go, rounded out to round numbers.
 
         Left to auto-range, each plot settles in several deferred passes, each one a repaint
         of the whole strip (about 20 ms); rounded ranges also change, and so re-render the
         axes, only now and then rather than on every refresh.
         """
-        x_max = nice_ceiling(max(float(steps[-1]) if len(steps) else 0.0, 10.0))
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_plot, self.ratio_plot):
-            plot.setXRange(0, x_max, padding=0.01)
-        finite = loss[np.isfinite(loss)]
-        self.loss_plot.setYRange(0, nice_ceiling(float(finite.max()) if finite.size else 1.0),
+            plot.setXRange(x_low, x_high, padding=0.01)
+        self.loss_plot.setYRange(0, nice_ceiling(loss_top) if loss_top > 0 else 1.0,
                                  padding=0.02)
-        for plot, values in ((self.grad_plot, grad_norm), (self.ratio_plot, update_ratio)):
-            finite = values[np.isfinite(values)]
-            if finite.size:  # whole decades: log10 of the data, as the log-mode view expects
-                low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
+        for plot, bounds in ((self.grad_plot, grad_norm), (self.ratio_plot, update_ratio)):
+            low, high = (None, None) if bounds is None else bounds
+            if low is not None and np.isfinite(low).any():
+                # whole decades: log10 of the data, as the log-mode view expects
+                low, high = (np.floor(np.log10(np.nanmin(low))),
+                             np.ceil(np.log10(np.nanmax(high))))
             else:
                 # Nothing yet: a few whole decades, labelled at each power of ten. Left at
                 # its default of 0 to 1 (1 to 10), the axis labels every integer and the
@@ -130,5 +277,3 @@ class CurvesPanel(Panel):
 
     def show_trace(self, trace, sample_index):
         """The curves draw from the session's history, not from one trace."""
-
-

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QFontMetricsF
 
+from visualcnn.app.views.class_names import is_numbered, names_or_numbers, short
 from visualcnn.app.views.colormaps import DIVERGING
 from visualcnn.app.views.curves import cache_axes
 from visualcnn.app.views.panel import Panel
@@ -14,6 +16,8 @@ from visualcnn.app.views.panel import Panel
 NOT_COMPUTED = "not yet computed"
 GRAD_TITLE = "dL/d(logits) = p - y"
 
+
+MARK_ROOM = 1.3  # the probability axis's top, at least: a mark fits over a bar of 1
 
 class Charts(pg.GraphicsLayoutWidget):
     """A plot layout that says when it was resized."""
@@ -23,6 +27,57 @@ class Charts(pg.GraphicsLayoutWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.resized.emit()
+
+
+class ClassAxis(pg.AxisItem):
+    """A bottom axis with a class's name under each bar. Names too wide for the space between
+    two bars (anything longer than a digit or two, in a narrow dock) are drawn turned a
+    quarter, reading upwards, and the axis grows tall enough for the longest."""
+
+    def __init__(self):
+        super().__init__("bottom")
+        self.names: tuple[str, ...] = ()
+        self.turned = False
+        self._turned_height = 0.0
+
+    def set_names(self, names) -> None:
+        self.names = tuple(short(name) for name in names)
+        self.setTicks([list(enumerate(self.names))])
+        self.picture = None
+        self.update()
+
+    def generateDrawSpecs(self, p):
+        # Decided before the specs are made: they ask for the axis's height through
+        # _updateMaxTextSize, which must then get the height the drawing will need.
+        metrics = QFontMetricsF(p.font())
+        widest = max((metrics.horizontalAdvance(name) for name in self.names), default=0.0)
+        low, high = self.range
+        per_class = self.boundingRect().width() / max(high - low, 1e-9)
+        self.turned = widest > 0.9 * per_class
+        self._turned_height = widest + 2
+        return super().generateDrawSpecs(p)
+
+    def _updateMaxTextSize(self, x: int):
+        super()._updateMaxTextSize(int(np.ceil(self._turned_height)) if self.turned else x)
+
+    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs):
+        if not self.turned:
+            super().drawPicture(p, axisSpec, tickSpecs, textSpecs)
+            return
+        super().drawPicture(p, axisSpec, tickSpecs, [])
+        if len(tickSpecs) != len(self.names):  # not the ticks set_names made: draw them flat
+            super().drawPicture(p, axisSpec, tickSpecs, textSpecs)
+            return
+        # From the ticks rather than from textSpecs: pyqtgraph leaves out the texts whose flat
+        # box would cross the axis's ends, which a turned name does not.
+        height = QFontMetricsF(p.font()).height()
+        for (_pen, start, stop), name in zip(tickSpecs, self.names, strict=True):
+            p.save()
+            p.translate(start.x(), max(start.y(), stop.y()) + self.style["tickTextOffset"][1])
+            p.rotate(-90)
+            p.drawText(QRectF(-self._turned_height, -height / 2, self._turned_height, height),
+                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), name)
+            p.restore()
 
 
 class OutputPanel(Panel):
@@ -35,13 +90,14 @@ class OutputPanel(Panel):
             "from: negative (blue) for the true class, positive (red) for the others.")
     TRUE_BRUSH, PREDICTED_BRUSH, OTHER_BRUSH = (40, 160, 40), (230, 120, 20), (150, 150, 150)
 
-    def __init__(self, classes: int):
+    def __init__(self, classes: int, class_names=None):
         self.widget = Charts()
         self.widget.setBackground("w")
         self.widget.setToolTip(self.help)
         self.widget.resized.connect(self.fit_titles)
         self.x = np.arange(classes)
-        self.prob_plot = self.widget.addPlot()
+        self.class_axis = ClassAxis()
+        self.prob_plot = self.widget.addPlot(axisItems={"bottom": self.class_axis})
         self.prob_plot.setTitle("probabilities", size="10pt")
         self.widget.nextRow()
         self.grad_plot = self.widget.addPlot()
@@ -50,12 +106,13 @@ class OutputPanel(Panel):
         self.grad_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
         self.prob_plot.addItem(self.prob_bars)
         self.grad_plot.addItem(self.grad_bars)
-        self.prob_plot.setYRange(0, 1.3, padding=0)  # room for the marks above a bar of 1
+        self.prob_plot.setYRange(0, MARK_ROOM, padding=0)  # room for the marks above a bar of 1
         self.grad_plot.setYRange(-1, 1, padding=0)
-        ticks = [[(i, str(i)) for i in range(classes)]]
+        # Names under the probabilities; the gradient's chart below keeps the class numbers.
+        self.set_class_names(class_names)
+        self.grad_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(classes)]])
         for plot in (self.prob_plot, self.grad_plot):
             plot.setXRange(-0.6, classes - 0.4, padding=0)
-            plot.getAxis("bottom").setTicks(ticks)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             cache_axes(plot)
@@ -76,6 +133,15 @@ class OutputPanel(Panel):
             plot.addItem(note)
             self.not_computed_notes.append(note)
 
+    def set_class_names(self, class_names) -> None:
+        """Name the bars (the same number of classes)."""
+        self.class_names = names_or_numbers(class_names, len(self.x))
+        self.class_axis.set_names(self.class_names)
+        # Names turned upright take height from the bars: the probabilities get more of it.
+        named = not is_numbered(self.class_names)
+        self.widget.ci.layout.setRowStretchFactor(0, 2 if named else 1)
+        self.widget.ci.layout.setRowStretchFactor(1, 1)
+
     def fit_titles(self) -> None:
         """The gradient chart's title on two lines when on one it would be wider than the
         panel (large text in a narrow dock), which would push the charts out of the dock."""
@@ -85,10 +151,36 @@ class OutputPanel(Panel):
             label.setText(GRAD_TITLE.replace(" = ", "<br>= "))
 
     def _mark_anchor(self, i: int) -> tuple[float, float]:
-        """Centred over its bar, except at the ends, where the label would leave the plot."""
-        if i < 2:
-            return (0.0, 1.0)
-        return (1.0, 1.0) if i > len(self.x) - 3 else (0.5, 1.0)
+        """Over its bar, anchored as far along the label as the bar is along the chart: the
+        first bar's label starts at it, the last one's ends at it, so no label narrower than
+        the chart leaves it (a centred "true = pred" over bar 7 of 10 did, in a narrow dock)."""
+        return (i / max(1, len(self.x) - 1), 1.0)
+
+    def _make_room_for_marks(self) -> float:
+        """The probability axis reaches high enough for a mark over a bar of 1 when the chart
+        allows: a mark is as tall in pixels whatever the chart's height, so a short chart needs
+        more room above 1 (a fixed 0.3 cut "true = pred" in half in a 60-pixel chart). Returns
+        the axis's top."""
+        chart = self.prob_plot.vb.height()
+        mark = self.true_mark.boundingRect().height()  # pixels: the mark ignores the zoom
+        top = MARK_ROOM
+        if chart > 2 * mark:  # shorter, and the bars would be squeezed flat: marks go beside
+            top = max(MARK_ROOM, 1.02 * chart / (chart - mark))
+        self.prob_plot.setYRange(0, top, padding=0)
+        return top
+
+    def _place_mark(self, mark, i: int, height: float, axis_top: float) -> None:
+        """Over bar ``i`` (``height`` tall) when it fits under the axis's top, else beside
+        the bar's top, on the side with more bars (they are low when this one is high)."""
+        chart = self.prob_plot.vb.height()
+        room = (axis_top - height - 0.02) * chart / axis_top  # pixels above the bar
+        if room >= mark.boundingRect().height():
+            mark.setAnchor(self._mark_anchor(i))
+            mark.setPos(i, height + 0.02)
+            return
+        right = i < len(self.x) / 2
+        mark.setAnchor((0.0 if right else 1.0, 0.0))
+        mark.setPos(i + (0.4 if right else -0.4), height)
 
     def show_trace(self, trace, sample_index):
         self.probs = trace.probs
@@ -100,16 +192,16 @@ class OutputPanel(Panel):
         self.grad_bars.setOpts(height=self.grad, brushes=[
             self._sign_brushes[int(g > 0)] for g in self.grad])
         top = lambda i: min(float(self.probs[i]), 1.0) if np.isfinite(self.probs[i]) else 0.0  # noqa: E731
-        self.true_mark.setPos(trace.label, top(trace.label) + 0.02)
-        self.true_mark.setAnchor(self._mark_anchor(trace.label))
-        self.predicted_mark.setAnchor(self._mark_anchor(trace.prediction))
+        axis_top = self._make_room_for_marks()
         if trace.prediction == trace.label:
             self.predicted_mark.hide()
             self.true_mark.setText("true = pred")
         else:
             self.true_mark.setText("true")
             self.predicted_mark.show()
-            self.predicted_mark.setPos(trace.prediction, top(trace.prediction) + 0.02)
+            self._place_mark(self.predicted_mark, trace.prediction, top(trace.prediction),
+                             axis_top)
+        self._place_mark(self.true_mark, trace.label, top(trace.label), axis_top)
 
     def show_not_computed(self, on: bool) -> None:
         """Say "not yet computed" over both charts (a phase walk before the loss), or not."""

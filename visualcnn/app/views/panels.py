@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.app.views.class_names import short
 from visualcnn.app.views.curves import CurvesPanel
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
 from visualcnn.app.views.output import OutputPanel
@@ -48,22 +49,33 @@ class InputPanel(BoardPanel):
             "dL/d(input): how the loss would change if a pixel were brighter.\n"
             + SIGNED_COLOURS)
 
-    def __init__(self, input_shape: tuple[int, int, int], nonnegative: bool):
+    def __init__(self, input_shape: tuple[int, int, int], nonnegative: bool, class_names=None):
         super().__init__()
         tiling = map_tiling(input_shape).scaled(1.0)  # the sample at its own size
         self.caption = TextBlock(self.board, 2, 26)
         self.sample = Mosaic(self.board, "input", "sample", tiling, not nonnegative)
         self.gradient = Mosaic(self.board, "input", "dL/d(input)", tiling, True)
         self.layout([[self.caption], [self.sample], [self.gradient]])
+        self.class_names = tuple(class_names or ())
+
+    def set_class_names(self, class_names) -> None:
+        self.class_names = tuple(class_names or ())
+
+    def name_of(self, label: int) -> str:
+        """Class ``label`` as the caption writes it: its name, cut short, or its number."""
+        if 0 <= label < len(self.class_names):
+            return short(self.class_names[label])
+        return str(label)
 
     def show_trace(self, trace, sample_index):
         where = f"#{sample_index}" if sample_index is not None else ""
         if isinstance(sample_index, str):  # not from the training split: "drawn digit, ..."
             where = sample_index
         verdict = "right" if trace.correct else "wrong"
+        label, predicted = self.name_of(trace.label), self.name_of(trace.prediction)
         self.caption.set_text(
-            f"sample {where}  label {trace.label}\n"
-            f"predicted {trace.prediction} (p {trace.probs[trace.prediction]:.2f}) {verdict}")
+            f"sample {where}  label {label}\n"
+            f"predicted {predicted} (p {trace.probs[trace.prediction]:.2f}) {verdict}")
         self.sample.show(trace.input[0])
         self.gradient.show(trace.dinput[0], gradient_reason(trace))
 
@@ -212,13 +224,15 @@ class DensePanel(BoardPanel):
                 f"{i:3d} {format_number(v):>9}" for i, v in enumerate(out)))
 
 
-def build_panels(net, nonnegative_input: bool) -> tuple[list[Panel], OutputPanel, CurvesPanel]:
+def build_panels(net, nonnegative_input: bool,
+                 class_names=None) -> tuple[list[Panel], OutputPanel, CurvesPanel]:
     """The panels for ``net``: input, one per layer (flatten has none), output and curves.
 
     ``nonnegative_input`` picks the sequential colour map for the input and for every map
-    computed from it without a sign-changing layer in between.
+    computed from it without a sign-changing layer in between; ``class_names`` (one per
+    class, the data's) name the classes in the input's caption and under the output's bars.
     """
-    panels: list[Panel] = [InputPanel(net.input_shape, nonnegative_input)]
+    panels: list[Panel] = [InputPanel(net.input_shape, nonnegative_input, class_names)]
     nonnegative = nonnegative_input
     for i, spec in enumerate(net.specs):
         if spec.kind == "conv":
@@ -234,6 +248,6 @@ def build_panels(net, nonnegative_input: bool) -> tuple[list[Panel], OutputPanel
             panels.append(DensePanel(spec.name, spec.units, spec.shape_in[0],
                                      template_shape_before(net, i)))
             nonnegative = False
-    output = OutputPanel(net.classes)
+    output = OutputPanel(net.classes, class_names)
     curves = CurvesPanel([layer.name for layer in net.layers if layer.params])
     return panels + [output, curves], output, curves
