@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from tests.checkpoint_files import read_back_every_field
-from visualcnn.nn.network import Network
+# As the app does (visualcnn/__init__.py): one BLAS thread, set before anything loads NumPy.
+# Tests that import NumPy first would otherwise step with every core's thread fighting the
+# others, several times slower on a loaded 2-core machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+
+from tests.checkpoint_files import read_back_every_field  # noqa: E402
+from visualcnn.nn.network import Network  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -134,7 +134,7 @@ def test_no_command_opens_the_app_with_the_chosen_model(capsys, monkeypatch):
 
     seen = {}
 
-    def fake_run_app(data, net, lr=None, seed=0):
+    def fake_run_app(data, net, lr=None, seed=0, layers=None):
         seen.update(arch=net.arch, lr=lr, n=len(data.y_train))
         return 0
 
@@ -160,6 +160,9 @@ OUT_OF_RANGE = [
     ("train", "--epochs", ["0", "-3", "1001", "1e9", "nan", "9" * 5000]),
     ("gradcheck", "--seed", ["-1", str(MAX_SEED + 1)]),
     ("bench", "--seconds", ["-1", "0", "0.4", "601", "nan", "inf", "-inf", "x", "9" * 5000]),
+    ("bench", "--long", ["0", "0.5", "86401", "nan", "inf", "x"]),
+    ("bench", "--steps", ["0", "-1", "10000001", "2.5"]),
+    ("gradcheck", "--steps", ["-1", "100001", "2.5"]),
     ("screenshot", "--seed", ["-1", str(MAX_SEED + 1)]),
     ("screenshot", "--lr", ["0", "inf"]),
     ("screenshot", "--steps", ["-1", "100001", "1000000000", "2.5"]),
@@ -241,7 +244,7 @@ def fake_app(monkeypatch):
 
     seen = {}
 
-    def fake_run_app(data, net, lr=None, seed=0):
+    def fake_run_app(data, net, lr=None, seed=0, layers=None):
         seen.update(arch=net.arch, lr=lr, seed=seed, net_seed=net.seed)
         return 0
 

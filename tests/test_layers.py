@@ -23,17 +23,18 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "visualcnn"
 QT = ("PyQt6", "pyqtgraph", "PySide6", "PyQt5", "PySide2")
 QT_FREE = ("visualcnn.common", "visualcnn.nn", "visualcnn.data", "visualcnn.training",
-           "visualcnn.bench.engine")
+           "visualcnn.bench.engine", "visualcnn.yours")
 # What each layer may import of visualcnn, besides itself and the top package's face.
 MAY_IMPORT = {
     "visualcnn.common": set(),
     "visualcnn.nn": {"visualcnn.common"},
     "visualcnn.data": {"visualcnn.common"},
     "visualcnn.training": {"visualcnn.common", "visualcnn.nn", "visualcnn.data"},
+    "visualcnn.yours": {"visualcnn.common", "visualcnn.nn"},
     "visualcnn.app": {"visualcnn.common", "visualcnn.nn", "visualcnn.data",
-                      "visualcnn.training"},
+                      "visualcnn.training", "visualcnn.yours"},
     "visualcnn.bench": {"visualcnn.common", "visualcnn.nn", "visualcnn.data",
-                        "visualcnn.training", "visualcnn.app"},
+                        "visualcnn.training", "visualcnn.yours", "visualcnn.app"},
 }
 
 

@@ -11,6 +11,7 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from visualcnn.nn.network import MAX_SEED
 from visualcnn.training.session import LR_MAX, LR_MIN
 
 DEFAULT_LR = 0.01
+GRADCHECK_STEPS = 20
 USAGE_ERROR = 2
 
 
@@ -28,10 +30,12 @@ USAGE_ERROR = 2
 # them is refused before any data is loaded or any window opens.
 EPOCHS = (1, 1000)
 BENCH_SECONDS = (0.5, 600.0)
+LONG_RUN_SECONDS = (1.0, 86_400.0)
 SCREENSHOT_STEPS = (0, 100_000)
+REWIND_STEPS = (1, 10_000_000)
 WINDOW_SIZE = ((320, 240), (7680, 4320))
 # Options of the app (no command): given before a command, they would be ignored.
-APP_OPTIONS = ("data", "arch", "seed", "lr", "checkpoint")
+APP_OPTIONS = ("data", "classes", "arch", "seed", "lr", "checkpoint", "layers")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,6 +136,15 @@ def _gif_path(text: str) -> str:
     return text
 
 
+def _add_classes_option(p: argparse.ArgumentParser, dest: str) -> None:
+    p.add_argument("--classes", dest=dest, type=_not_empty("class names"), default=None,
+                   metavar="NAMES|FILE",
+                   help="the classes' names, in label order: separated by commas "
+                        "(--classes cat,dog,...) or a text file with one per line; default: "
+                        "a classes.txt beside the data, else the names of Fashion-MNIST or "
+                        "KMNIST when their files are recognised, else the digits")
+
+
 def _add_model_options(p: argparse.ArgumentParser, with_lr=True, app=False):
     """--data, --arch, --seed (and --lr) for a command, or with ``app`` for the app itself,
     whose values land in ``app_data`` and so on, None when not given."""
@@ -140,6 +153,7 @@ def _add_model_options(p: argparse.ArgumentParser, with_lr=True, app=False):
                    default=None if app else "bundled", metavar="bundled|PATH",
                    help="'bundled' (default), an IDX folder or one of its files, a Keras "
                         "mnist.npz or a Kaggle CSV")
+    _add_classes_option(p, dest("classes"))
     p.add_argument("--arch", dest=dest("arch"), type=_architecture, default=None, metavar="A",
                    help=f"architecture string or preset ({', '.join(PRESETS)}); "
                         f"default {DEFAULT_ARCH}")
@@ -160,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", dest="app_checkpoint", type=_not_empty("file name"),
                         metavar="FILE", help="open this checkpoint in the app (--arch and "
                                              "--seed, if given, must be the checkpoint's)")
+    parser.add_argument("--layers", dest="app_layers", type=_not_empty("file name"),
+                        metavar="FILE", help="step with your own layer functions from FILE "
+                                             "(see `visualcnn template` and `check`)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("train", help="train one sample per step and report test accuracy")
@@ -175,10 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True, metavar="FILE")
     p.add_argument("--data", default="bundled", metavar="bundled|PATH",
                    type=_not_empty("dataset path"))
+    _add_classes_option(p, "classes")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("gradcheck", help="finite differences against backprop on one sample")
     _add_model_options(p, with_lr=False)
+    steps = _whole_number(*SCREENSHOT_STEPS, "the number of steps")
+    p.add_argument("--steps", type=steps, default=GRADCHECK_STEPS, metavar="N",
+                   help=f"training steps (learning rate {DEFAULT_LR}) before the check, "
+                        f"{steps.range_text}; default {GRADCHECK_STEPS}: the output layer "
+                        "starts at zero, which makes every earlier gradient zero at step 0")
+    p.add_argument("--all", action="store_true",
+                   help="also every layer's dL/d(output); with --json one object per tensor")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("bench", help="measure the engine's speed (or the app's, with --gui)")
@@ -189,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=seconds, default=None, metavar="S",
                    help=f"run-mode duration for --gui in seconds, {seconds.range_text}; "
                         "default 5")
+    long_s = _real_number(*LONG_RUN_SECONDS, "the long run's duration")
+    p.add_argument("--long", type=long_s, default=None, metavar="S",
+                   help="with --gui: Run the window at full speed for S seconds "
+                        f"({long_s.range_text}) and report memory, timer delay and Pause")
+    p.add_argument("--trace-memory", action="store_true",
+                   help="with --long: the source lines whose allocations grew (slower)")
+    p.add_argument("--rewind", action="store_true",
+                   help="train a long run under the debugger and time jumps to random steps")
+    rewind_steps = _whole_number(*REWIND_STEPS, "the rewind run's steps")
+    p.add_argument("--steps", type=rewind_steps, default=None, metavar="N",
+                   help=f"with --rewind: steps of the run, {rewind_steps.range_text}; "
+                        "default 100000")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("screenshot", help="train N steps offscreen and save the window as PNG")
@@ -200,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"training steps before the picture, {steps.range_text}; default 200")
     p.add_argument("--size", type=_size, default=(1366, 768), metavar="WxH",
                    help=f"window size, {_size.range_text}; default 1366x768")
+    p.add_argument("--presenter", action="store_true",
+                   help="presenter mode: large fonts, secondary controls hidden")
+    p.add_argument("--theme", choices=("light", "dark"), default="light",
+                   help="the window's colours; default light")
 
     p = sub.add_parser("gif", help="train N steps offscreen and record the window as a GIF")
     _add_model_options(p)
@@ -211,6 +252,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                    help=f"window size, {_size.range_text}; default 1280x720")
     p.add_argument("--presenter", action="store_true", help="large fonts, as on a projector")
+
+    p = sub.add_parser("template", help="write a starting file for your own layers")
+    p.add_argument("--out", required=True, metavar="FILE.py", type=_not_empty("file name"),
+                   help="the file to write (refused if it exists, unless --force)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE.py if it exists")
+
+    p = sub.add_parser("check", help="check your own layers' forward and backward passes "
+                                     "against the engine")
+    p.add_argument("file", metavar="FILE.py", type=_not_empty("file name"),
+                   help="a Python file defining any of the functions `template` writes")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return parser
 
 
@@ -224,17 +276,22 @@ def parse_args(argv=None) -> argparse.Namespace:
                             f"ignored: give the options of {args.command!r} after it (see "
                             f"visualcnn {args.command} --help)")
     if args.command == "bench" and not args.gui:
-        given = [f"--{name}" for name in ("data", "seconds") if getattr(args, name) is not None]
+        given = [f"--{name}" for name in ("data", "seconds", "long")
+                 if getattr(args, name) is not None]
         if given:
             raise UserError(f"{' '.join(given)} only apply to bench --gui")
+    if args.command == "bench" and args.trace_memory and args.long is None:
+        raise UserError("--trace-memory only applies to bench --gui --long")
+    if args.command == "bench" and args.long is not None and args.seconds is not None:
+        raise UserError("--seconds and --long are two different runs: give one")
     return args
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _load_data(spec):
+def _load_data(spec, classes=None):
     from visualcnn.data import load_dataset
 
-    return load_dataset(spec)
+    return load_dataset(spec, classes)
 
 
 def _build_network(arch, data, seed):
@@ -305,7 +362,7 @@ class _Progress:
 def cmd_train(args) -> int:
     if args.save:  # before the data and the training, not after them
         check_writable(args.save)
-    data = _load_data(args.data)
+    data = _load_data(args.data, args.classes)
     net = _build_network(args.arch, data, args.seed)
     lr = args.lr or DEFAULT_LR
     rng = np.random.default_rng(args.seed)
@@ -345,7 +402,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    data = _load_data(args.data)
+    data = _load_data(args.data, args.classes)
     net = _load_checkpoint(args.checkpoint, data)
     accuracy, loss = net.evaluate(data.x_test, data.y_test)
     result = {"arch": net.arch, "data": data.name, "steps": net.step,
@@ -359,11 +416,19 @@ def cmd_eval(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
-    from visualcnn.nn.gradcheck import TOLERANCE, gradcheck
+    from visualcnn.nn.gradcheck import TOLERANCE, gradcheck, gradcheck_all
 
-    data = _load_data(args.data)
+    data = _load_data(args.data, args.classes)
     net = _build_network(args.arch, data, args.seed)
-    idx = int(np.random.default_rng(args.seed).integers(len(data.y_train)))
+    rng = np.random.default_rng(args.seed)
+    idx = int(rng.integers(len(data.y_train)))
+    with np.errstate(all="ignore"):  # a diverging step shows as a failed check, not warnings
+        for i in rng.integers(len(data.y_train), size=args.steps):
+            net.train_step(data.x_train[i], int(data.y_train[i]), DEFAULT_LR)
+    if args.all:
+        report = gradcheck_all(net, data.x_train[idx], int(data.y_train[idx]))
+        _print_whole_gradcheck(report, net, idx, int(data.y_train[idx]), args.json)
+        return 0 if report.passed else 1
     report = gradcheck(net, data.x_train[idx], int(data.y_train[idx]))
     rows = {t.name: t.max_error for t in report.tensors}
     kinks = {t.name: int(t.at_kink.sum()) for t in report.tensors}
@@ -382,7 +447,52 @@ def cmd_gradcheck(args) -> int:
     return 0 if report.passed else 1
 
 
+def _print_whole_gradcheck(report, net, idx: int, label: int, as_json: bool) -> None:
+    """One line per tensor: its worst relative error off the kinks and where it sits."""
+    from visualcnn.nn.gradcheck import TOLERANCE
+
+    for t in report.tensors:
+        w = t.worst
+        row = {"tensor": t.name, "shape": list(t.shape), "max_rel_error": t.max_error,
+               "index": None if w is None else list(t.worst_index),
+               "backprop": None if w is None else float(t.analytic[w]),
+               "numeric": None if w is None else float(t.numeric[w]),
+               "checked": int(t.index.size), "kinks": t.kinks,
+               "passed": t.max_error <= TOLERANCE, "arch": net.arch, "sample": idx,
+               "steps": net.step}
+        if as_json:
+            print(json.dumps(row))
+            continue
+        where = "" if w is None else (f" at {tuple(t.worst_index)}: backprop "
+                                      f"{row['backprop']:.6g}, numeric {row['numeric']:.6g}")
+        kinks = f"  ({t.kinks} on a max-pool or ReLU corner, skipped)" if t.kinks else ""
+        print(f"  {t.name:<13} {t.index.size:>6} entries  largest relative error "
+              f"{t.max_error:.2e}{where}  {'ok' if row['passed'] else 'FAIL'}{kinks}")
+    if not as_json:
+        print(f"{net.arch} after {net.step} steps, training sample {idx} (label {label}): "
+              + ("passed" if report.passed else f"FAILED: above {TOLERANCE:g}"))
+
+
 def cmd_bench(args) -> int:
+    if args.steps is not None and not args.rewind:
+        raise UserError("bench: --steps goes with --rewind")
+    if args.rewind:
+        if args.gui:
+            raise UserError("bench: --rewind and --gui are separate benchmarks; give one")
+        from visualcnn.bench.rewind import format_rewind, rewind_benchmark
+
+        result = rewind_benchmark(_load_data("bundled"),
+                                  steps=100_000 if args.steps is None else args.steps)
+        print(json.dumps(result) if args.json else format_rewind(result))
+        return 0
+    if args.gui and args.long is not None:
+        from visualcnn.bench.long_run import format_long_run, long_run_benchmark
+
+        data = _load_data(args.data or "bundled")
+        result = long_run_benchmark(data, _build_network(None, data, 0), args.long,
+                                    trace_memory=args.trace_memory)
+        print(json.dumps(result) if args.json else format_long_run(result))
+        return 0
     if args.gui:
         from visualcnn.bench.gui import gui_benchmark
 
@@ -394,7 +504,9 @@ def cmd_bench(args) -> int:
         else:
             print(f"redraw {result['redraw_ms']:.2f} ms (median); run mode "
                   f"{result['run_steps_per_s']:.0f} steps/s at {result['fps']:.1f} fps; headless "
-                  f"{result['headless_steps_per_s']:.0f} steps/s; ratio {result['run_ratio']:.2f}")
+                  f"{result['headless_steps_per_s']:.0f} steps/s; ratio {result['run_ratio']:.2f}; "
+                  f"with 50 ms frames ratio {result['run_ratio_slow_draw']:.2f} at "
+                  f"{result['fps_slow_draw']:.1f} fps")
         return 0
     from visualcnn.bench.engine import format_bench, run_bench
 
@@ -407,18 +519,19 @@ def cmd_screenshot(args) -> int:
     from visualcnn.app.launch import save_screenshot
 
     check_writable(args.out)  # before the data and the steps, not after them
-    data = _load_data(args.data)
+    data = _load_data(args.data, args.classes)
     _check_budget(args.arch, data)
     net = _build_network(args.arch, data, args.seed)
     path = save_screenshot(args.out, data, net, steps=args.steps, size=args.size,
-                           lr=args.lr or DEFAULT_LR, seed=args.seed)
+                           lr=args.lr or DEFAULT_LR, seed=args.seed,
+                           presenter=args.presenter, theme=args.theme)
     print(path)
     return 0
 
 
 def cmd_gif(args) -> int:
     check_writable(args.out)  # before the data and the steps, not after them
-    data = _load_data(args.data)
+    data = _load_data(args.data, args.classes)
     _check_budget(args.arch, data)
     net = _build_network(args.arch, data, args.seed)
     from visualcnn.app.recording import record_gif
@@ -447,7 +560,7 @@ def cmd_app(args) -> int:
         if seed is not None and seed != net.seed:
             raise UserError(f"{path} was built with seed {net.seed}, not --seed {seed}: "
                             "leave --seed out to open the checkpoint")
-        data = _load_data(args.app_data or "bundled")
+        data = _load_data(args.app_data or "bundled", args.app_classes)
         _check_fits(path, net, data)
         saved = getattr(net, "saved_lr", None)
         if lr is None and saved is not None and not LR_MIN <= saved <= LR_MAX:
@@ -456,7 +569,7 @@ def cmd_app(args) -> int:
         lr = lr or saved
         seed = net.seed
     else:
-        data = _load_data(args.app_data or "bundled")
+        data = _load_data(args.app_data or "bundled", args.app_classes)
         seed = seed or 0
         from visualcnn.app.rewind_budget import check_history_budget
 
@@ -464,14 +577,54 @@ def cmd_app(args) -> int:
         check_history_budget(canonical_arch(args.app_arch or DEFAULT_ARCH), data.input_shape,
                              data.classes)
         net = _build_network(args.app_arch, data, seed)
+    if args.app_layers:
+        from visualcnn.yours.sandbox import LoadError
+        from visualcnn.yours.stepping import YourLayers
+
+        try:  # a file that does not load is refused before any window opens
+            YourLayers(args.app_layers).close()
+        except LoadError as e:
+            raise UserError(str(e)) from None
     # Qt is imported only now, after every argument has been checked.
     from visualcnn.app.launch import run_app
 
-    return run_app(data, net, lr=lr, seed=seed)
+    return run_app(data, net, lr=lr, seed=seed, layers=args.app_layers)
+
+
+def cmd_template(args) -> int:
+    from visualcnn.common.files import atomic_write
+    from visualcnn.yours.template import template_text
+
+    path = Path(args.out)
+    if path.exists() and not args.force:
+        raise UserError(f"{path}: already exists; give --force to overwrite it")
+    check_writable(path)
+    with atomic_write(path) as tmp:
+        tmp.write_text(template_text(path.name))
+    print(path)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from visualcnn.yours.checker import (
+        check_sandbox,
+        format_report,
+        network_cases,
+        synthetic_cases,
+    )
+    from visualcnn.yours.sandbox import Sandbox
+
+    with Sandbox(args.file) as box:  # it loads the file while the cases are made
+        data = _load_data("bundled")  # its real sample goes through the default network
+        cases = synthetic_cases() + network_cases(data.x_train, data.y_train)
+        report = check_sandbox(box, cases)  # a file that cannot load: one line, status 2
+    print(json.dumps(report.to_json()) if args.json else format_report(report))
+    return 0 if report.ok else 1
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck,
-            "bench": cmd_bench, "screenshot": cmd_screenshot, "gif": cmd_gif, None: cmd_app}
+            "bench": cmd_bench, "screenshot": cmd_screenshot, "gif": cmd_gif,
+            "template": cmd_template, "check": cmd_check, None: cmd_app}
 
 
 def main(argv=None) -> int:

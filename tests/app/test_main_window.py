@@ -162,7 +162,8 @@ def test_every_panel_has_a_dock_in_the_view_menu(window):
                                                                         QDockWidget)}
     assert docks == {p.title for p in window.panels} | {"Draw a digit", "Model and data",
                                                         "Test set"} | {
-        "Inspector", "Breakpoints", "Gradient check", "Update"}  # the debugger's docks
+        "Inspector", "Breakpoints", "Gradient check", "Update",
+        "Diff weights"} | {"My layers"}  # the debugger's docks, a student's own layers
 
 
 def test_window_uses_given_settings_object(dataset, settings_dir, qtbot):

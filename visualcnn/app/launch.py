@@ -38,10 +38,11 @@ def open_window(dataset, net, lr: float, seed: int, settings=None):
     return MainWindow(Session(dataset, net, lr=lr, seed=seed), settings)
 
 
-def run_app(dataset, net, lr: float | None = None, seed: int = 0) -> int:
+def run_app(dataset, net, lr: float | None = None, seed: int = 0, layers=None) -> int:
     """Open the main window on ``dataset`` and ``net``; returns the Qt exit code.
 
-    ``lr`` None takes the last learning rate from the settings, else 0.01. Raises UserError,
+    ``lr`` None takes the last learning rate from the settings, else 0.01; ``layers`` is a
+    file of the student's own layer functions to step with. Raises UserError,
     before Qt is loaded, when Qt could not open a window here (no display, or a system library
     of its xcb plugin missing): Qt itself would abort the process with a misleading message.
     """
@@ -59,6 +60,8 @@ def run_app(dataset, net, lr: float | None = None, seed: int = 0) -> int:
             lr = DEFAULT_LR
     window = open_window(dataset, net, lr, seed)
     window.show()
+    if layers is not None:
+        window.my_layers.use(layers)  # a student's own functions (--layers)
     from visualcnn.app.welcome import show_welcome_once
 
     show_welcome_once(window)  # where to click first, until dismissed once
@@ -74,8 +77,9 @@ def scratch_settings(folder: str):
 
 
 def save_screenshot(out_path, dataset, net, steps: int, size=(1366, 768), lr: float = 0.01,
-                    seed: int = 0) -> Path:
-    """Train ``steps`` steps, draw the window at ``size`` offscreen and write it as a PNG."""
+                    seed: int = 0, presenter: bool = False, theme: str = "light") -> Path:
+    """Train ``steps`` steps, draw the window at ``size`` offscreen (in presenter mode, in
+    ``theme``, when asked) and write it as a PNG."""
     app = application(offscreen=True)
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory() as folder:
@@ -83,12 +87,16 @@ def save_screenshot(out_path, dataset, net, steps: int, size=(1366, 768), lr: fl
         window.resize(*size)
         window.show()
         app.processEvents()
+        window.actions[f"theme_{theme}"].trigger()
+        if presenter:
+            window.actions["presenter"].setChecked(True)
+            app.processEvents()
         window.fit_docks()  # the docks follow the final size, not the default one
         for _ in range(steps):
             trace = window.session.step()
         if steps:
             window.show_trace(trace)
-            window.evaluate_test()
+            window.evaluate_test(wait=True)  # the picture needs the test point now
         app.processEvents()
         try:
             from visualcnn.app.classroom.exports import save_png

@@ -20,12 +20,15 @@ from visualcnn.app.classroom.controller import Classroom
 from visualcnn.app.controls import Controls
 from visualcnn.app.debug.controller import DebuggerView
 from visualcnn.app.docks import reveal
+from visualcnn.app.layouts import Layouts
 from visualcnn.app.panel_docks import PanelDocks
 from visualcnn.app.rewind_budget import check_checkpoint
 from visualcnn.app.run_loop import RunLoop
+from visualcnn.app.test_evaluation import TestEvaluation
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE
 from visualcnn.app.views.curves import CURVE_REFRESH_S
 from visualcnn.app.views.panel import Panel
+from visualcnn.app.yours.controller import MyLayers
 from visualcnn.common.errors import UserError
 from visualcnn.common.numbers import format_number
 from visualcnn.training.session import Session
@@ -52,9 +55,11 @@ class MainWindow(QMainWindow):
         self.loop.trace_ready.connect(self.show_trace)
         self.loop.running_changed.connect(self._on_running_changed)
         self.loop.failed.connect(self.show_failure)
+        self.test_evaluation = TestEvaluation(self)  # calls evaluate_test when it is done
         self.actions = create_actions(self)
         self.panels: list[Panel] = []
         self.side_docks: list[QDockWidget] = []  # the features' column of tabs
+        self.layouts = Layouts(self)
         self.last_trace = None
         self._last_curves = 0.0
         self.scale_mode = DEFAULT_SCALE_MODE
@@ -68,6 +73,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.hover)
         self.setDockNestingEnabled(True)
+        self.setAnimated(False)  # a toolbar sliding to a new row shows its overflow arrow
         self._connect_actions()
         settings.read_into(self)
         self.controls.show_lr(session.lr)
@@ -76,6 +82,8 @@ class MainWindow(QMainWindow):
         self.show_trace(self.session.preview())
         self.classroom = Classroom(self)
         self.debugger = DebuggerView(self)
+        self.my_layers = MyLayers(self)
+        self.layouts.start()  # once, every feature's docks there: earlier leaves stray tabs
 
     # ------------------------------------------------------------------- construction
     def _build_menus(self) -> None:
@@ -88,6 +96,8 @@ class MainWindow(QMainWindow):
         run_menu = menu.addMenu("&Run")
         run_menu.addActions([a["step"], a["run"], a["reset"], a["evaluate"]])
         self.view_menu = menu.addMenu("&View")
+        self.view_menu.addAction(a["reset_layout"])
+        self.view_menu.addSeparator()  # the docks' entries below
         help_menu = menu.addMenu("&Help")
         help_menu.addActions([a["shortcuts"], a["about"]])
 
@@ -108,10 +118,12 @@ class MainWindow(QMainWindow):
         a["evaluate"].triggered.connect(self.evaluate_test)
         a["shortcuts"].triggered.connect(lambda: help_dialogs.show_shortcuts(self))
         a["about"].triggered.connect(lambda: help_dialogs.show_about(self))
+        a["reset_layout"].triggered.connect(self.layouts.reset)
 
     def _build_panels(self) -> None:
         """Panels and docks for the session's network, replacing those of a previous one."""
         nonnegative = bool(self.session.dataset.x_train.min() >= 0)
+        before = self.layouts.before_rebuild() if self.panels else None
         self.panels, self.output_panel, self.curves_panel = self.panel_docks.build(
             self.session.net, nonnegative)
         self.docks = self.panel_docks.docks
@@ -119,10 +131,11 @@ class MainWindow(QMainWindow):
             if hasattr(panel, "board"):
                 panel.board.hovered.connect(self.hover.setText)
             panel.set_scale_mode(self.scale_mode)
-        state = settings.saved_layout(self)
-        if state is not None:
-            self.restoreState(state)
+        if before is not None:
+            self.layouts.show_side_defaults()
         self.docks_built.emit()
+        if before is not None:
+            self.layouts.after_rebuild(before)  # every dock back where it was
 
     def _show_title(self) -> None:
         self.setWindowTitle(f"visualcnn {visualcnn.__version__}: {self.session.net.arch} on "
@@ -176,6 +189,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.loop.stop()
+        self.my_layers.close()  # ends the worker that runs a student's functions
         settings.write_from(self)
         super().closeEvent(event)
 
@@ -253,10 +267,11 @@ class MainWindow(QMainWindow):
         if not running:
             self.evaluate_test()
 
-    def evaluate_test(self) -> None:
-        """Test accuracy at this step, then the curves, so they are current at a pause."""
-        if self.session.fully_tested_at != self.session.net.step:
-            self.session.evaluate_test()
+    def evaluate_test(self, wait: bool = False) -> None:
+        """Test accuracy at this step, then the curves, so they are current at a pause. A large
+        split is evaluated between events unless ``wait``; this runs again when it is done."""
+        if not self.test_evaluation.start(wait):
+            return
         self.curves_panel.show_history(self.session.history)
         self._last_curves = time.perf_counter()
         self.test_evaluated.emit()

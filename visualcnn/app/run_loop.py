@@ -3,8 +3,18 @@
 Each timer tick trains for at most ``SLICE_S`` and returns to the event loop, so a click on
 Pause (or any other event) waits at most one slice. When a frame is due, the newest trace goes
 out through ``trace_ready`` and every trace stepped since the last frame is dropped ("latest
-wins"). A thread would not help: the arrays are small, so the GIL would serialise the NumPy
-calls with the drawing anyway, and a timer keeps every Qt object on one thread.
+wins"). Drawing never holds training back: a frame's cost (its slots, then the painting and
+any other events until the loop's next tick) buys the training at least ``TRAIN_PER_DRAW``
+times as long before the next frame, so a slow frame drops frames, never steps.
+
+Why not a worker: measured on a 2-core machine with the default network, stepping in a Python
+thread while the window drew ran at 0.25 of headless speed (13 frames a second), where the
+timer ran at 0.70 (24 frames a second): the GIL passes the interpreter back and forth between
+the step's NumPy calls and pyqtgraph's painting, and both slow down. A worker process escapes
+the GIL but would need the session's whole state (rewind history, breakpoints, curves) on the
+other side and about 0.5 MB pickled per frame; on a busy machine it reached 0.35. The timer
+keeps every Qt object and the session on one thread: breakpoints stop on the very step, Pause
+within a slice, and rewind needs no locking.
 """
 
 from __future__ import annotations
@@ -15,9 +25,13 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from visualcnn.training.session import Session
 
-# Frame cap: 26 per second, a little above the 25 that read as smooth motion. A frame costs
-# about 11 ms of drawing here, so every frame above that is time taken from training.
-FRAME_S = 1 / 26
+# Frame cap: 30 per second. A frame costs about 11 ms of drawing here, so frames come less
+# often than that when the share below would be exceeded.
+FRAME_S = 1 / 30
+# At full speed drawing takes at most this share of the time: after a frame that cost d
+# seconds, the next one waits for at least d * TRAIN_PER_DRAW seconds of training.
+DRAW_SHARE = 0.2
+TRAIN_PER_DRAW = (1 - DRAW_SHARE) / DRAW_SHARE
 SLICE_S = 0.008       # longest stretch of training before the event loop gets a turn
 MAX_SPEED = 0         # speed value meaning "as fast as possible"
 
@@ -49,6 +63,9 @@ class RunLoop(QObject):
         self._next_frame = 0.0      # when the next frame is due (perf_counter seconds)
         self._pending = None        # the newest trace not yet drawn
         self._running = False
+        self._frame_started = None  # when the last frame went out, until its cost is known
+        self._frame_idle_s = 0.0    # the wait for the next step planned after that frame
+        self.last_frame_s = 0.0     # that cost: its slots, painting and events until the tick
 
     @property
     def running(self) -> bool:
@@ -67,6 +84,7 @@ class RunLoop(QObject):
             return
         self._restart_clock()
         self._next_frame = 0.0
+        self._frame_started = None
         self._running = True
         self._timer.start(0)
         self.running_changed.emit(True)
@@ -101,10 +119,20 @@ class RunLoop(QObject):
             self._next_frame += FRAME_S
             if self._next_frame <= now:
                 self._next_frame = now + FRAME_S
+            if self._running:
+                self._frame_started = now
             self.trace_ready.emit(trace)
 
     def _tick(self) -> None:
         now = time.perf_counter()
+        if self._frame_started is not None:
+            # The last frame's slots and the painting they queued have run by now; time the
+            # loop would have waited anyway (a set speed, ahead of time) cost no training.
+            self.last_frame_s = max(0.0, now - self._frame_started - self._frame_idle_s)
+            self._frame_started = None
+            if not self._every_step_drawn():
+                self._next_frame = max(self._next_frame,
+                                       now + self.last_frame_s * TRAIN_PER_DRAW)
         slice_end = now + SLICE_S
         if self.speed == MAX_SPEED:
             # End the slice when the next frame is due, so that frames keep the cap's pace
@@ -133,12 +161,18 @@ class RunLoop(QObject):
                 return
             if time.perf_counter() >= slice_end:
                 break
-        # At slow speeds every step is a frame; at fast ones frames are capped at FRAME_S.
-        slow = self.speed != MAX_SPEED and self.speed <= 1 / FRAME_S
-        if self._pending is not None and (slow or time.perf_counter() >= self._next_frame):
+        if self._pending is not None and (self._every_step_drawn()
+                                          or time.perf_counter() >= self._next_frame):
             self._flush()
         if self._running:  # a slot of trace_ready may have paused the loop
-            self._timer.start(self._next_interval_ms())
+            interval_ms = self._next_interval_ms()
+            self._frame_idle_s = interval_ms / 1000
+            self._timer.start(interval_ms)
+
+    def _every_step_drawn(self) -> bool:
+        """At slow speeds every step is a frame; at fast ones frames are capped at FRAME_S
+        and at DRAW_SHARE of the time."""
+        return self.speed != MAX_SPEED and self.speed <= 1 / FRAME_S
 
     def _next_interval_ms(self) -> int:
         if self.speed == MAX_SPEED:

@@ -9,19 +9,57 @@ import time
 
 from visualcnn.app.launch import DEFAULT_LR, application, open_window, scratch_settings
 
+SLOW_DRAW_S = 0.05  # the frame cost of the slow-drawing case: a machine ~4x slower than this one
+
+
+def busy_wait(seconds: float) -> None:
+    """Hold the thread for ``seconds`` the way drawing does (a sleep would let the loop's
+    timers fire early)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def run_for(window, seconds: float) -> tuple[float, float]:
+    """Run at full speed through the real run loop and event loop for ``seconds``; returns
+    (steps per second, frames per second)."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    from visualcnn.app.run_loop import MAX_SPEED
+
+    loop, session = window.loop, window.session
+    loop.set_speed(MAX_SPEED)
+    frames_before, steps_before = loop.frames, session.net.step
+    wait = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), wait.quit)
+    start = time.perf_counter()
+    loop.start()
+    wait.exec()
+    elapsed = time.perf_counter() - start
+    loop.stop()
+    return (session.net.step - steps_before) / elapsed, (loop.frames - frames_before) / elapsed
+
+
+def headless_steps_per_s(session, seconds: float) -> float:
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        session.step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
 
 def gui_benchmark(dataset, net, seconds: float = 5.0) -> dict:
     """Redraw time, Run speed with drawing against headless stepping, and frames per second.
 
     Keys: ``redraw_ms`` (median time to draw a new trace in every panel and paint the
     window), ``run_steps_per_s`` and ``fps`` (Run at full speed through the real run loop and
-    event loop), ``headless_steps_per_s`` (the same session stepping with no window) and
-    ``run_ratio`` = run / headless.
+    event loop), ``headless_steps_per_s`` (the same session stepping with no window),
+    ``run_ratio`` = run / headless, and the same with every frame made SLOW_DRAW_S slower
+    (a slot on ``trace_ready`` that holds the thread): ``run_ratio_slow_draw`` and
+    ``fps_slow_draw``. Headless speed is measured between the Run cases and averaged, so that
+    a machine whose load changes during the benchmark skews the ratios less.
     """
     app = application(offscreen=True)
-    from PyQt6.QtCore import QEventLoop, QTimer
-
-    from visualcnn.app.run_loop import MAX_SPEED
 
     with tempfile.TemporaryDirectory() as folder:
         window = open_window(dataset, net, DEFAULT_LR, 0, scratch_settings(folder))
@@ -38,31 +76,28 @@ def gui_benchmark(dataset, net, seconds: float = 5.0) -> dict:
             window.repaint()
             redraws.append(time.perf_counter() - start)
 
-        start, steps = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds:
-            session.step()
-            steps += 1
-        headless = steps / (time.perf_counter() - start)
+        headless = [headless_steps_per_s(session, seconds / 2)]
+        run, fps = run_for(window, seconds)
+        headless.append(headless_steps_per_s(session, seconds / 2))
 
-        window.loop.set_speed(MAX_SPEED)
-        window.loop.frames = 0
-        steps_before = session.net.step
-        wait = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), wait.quit)
-        start = time.perf_counter()
-        window.loop.start()
-        wait.exec()
-        elapsed = time.perf_counter() - start
-        window.loop.stop()
-        run = (session.net.step - steps_before) / elapsed
-        fps = window.loop.frames / elapsed
+        def slow_drawing(_trace):
+            busy_wait(SLOW_DRAW_S)
+
+        window.loop.trace_ready.connect(slow_drawing)
+        run_slow, fps_slow = run_for(window, seconds)
+        window.loop.trace_ready.disconnect(slow_drawing)
+        headless.append(headless_steps_per_s(session, seconds / 2))
         window.close()
         window.deleteLater()
         app.processEvents()
+    head_fast = (headless[0] + headless[1]) / 2
+    head_slow = (headless[1] + headless[2]) / 2
     return {
         "redraw_ms": statistics.median(redraws) * 1000,
         "run_steps_per_s": run,
-        "headless_steps_per_s": headless,
-        "run_ratio": run / headless,
+        "headless_steps_per_s": head_fast,
+        "run_ratio": run / head_fast,
         "fps": fps,
+        "run_ratio_slow_draw": run_slow / head_slow,
+        "fps_slow_draw": fps_slow,
     }

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from visualcnn.nn.layers import softmax
+from visualcnn.nn.layers import softmax_cross_entropy
 from visualcnn.nn.network import Network
 from visualcnn.nn.trace import StepTrace, frozen_copy
 
@@ -34,6 +34,9 @@ def forward_trace(net: Network, x, lr: float = 0.0) -> StepTrace:
     finally:
         walk.close()
     with np.errstate(all="ignore"):  # a diverged net's logits give NaN, as its trace says
-        probs = frozen_copy(softmax(np.asarray(trace.logits)[None])[0])
+        # The training step's own softmax (the label does not change the probabilities), so
+        # the probabilities equal a step's to the last bit.
+        probs = softmax_cross_entropy(np.asarray(trace.logits)[None], np.zeros(1, dtype=int))[1]
+        probs = frozen_copy(probs[0])
     return dataclasses.replace(trace, label=NO_LABEL, probs=probs,
                                prediction=int(np.argmax(probs)))

@@ -110,6 +110,9 @@ class Network:
     parameter; with the default 0 the update is exactly ``-lr * grad``.
     """
 
+    # (loss, probs, dlogits) of a step; an instance may use other code (a student's own).
+    loss_function = staticmethod(softmax_cross_entropy)
+
     def __init__(self, arch: str, input_shape=(1, 28, 28), classes: int = 10, seed: int = 0,
                  momentum: float = 0.0):
         self.arch = canonical_arch(arch)
@@ -179,14 +182,16 @@ class Network:
 
     def predict(self, X: np.ndarray, batch_size: int = 500) -> np.ndarray:
         """X: (N, C, H, W) -> class probabilities (N, classes). Does not touch traces."""
-        X = np.asarray(X)
-        if X.ndim != 4 or X.shape[1:] != self.input_shape:
+        if not hasattr(X, "shape"):  # a dataset's Pixels stay bytes: converted per batch below
+            X = np.asarray(X)
+        if len(X.shape) != 4 or tuple(X.shape[1:]) != self.input_shape:
             raise UserError(f"predict takes a batch (N, {', '.join(map(str, self.input_shape))})"
                             f", got {X.shape}")
         out = np.empty((X.shape[0], self.classes))
         # Chunks bound the im2col buffers: 500 images of 28x28 with 8 filters stay near 30 MB.
         for i in range(0, X.shape[0], batch_size):
-            out[i:i + batch_size] = softmax(self.logits(X[i:i + batch_size].astype(np.float64)))
+            batch = np.array(X[i:i + batch_size], dtype=np.float64)  # a copy, as astype made
+            out[i:i + batch_size] = softmax(self.logits(batch))
         return out
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -209,7 +214,7 @@ class Network:
             a = layer.forward(a)
             work.outs[i] = a
             yield "forward", i
-        work.loss, work.probs, d = softmax_cross_entropy(a, np.array([y]))
+        work.loss, work.probs, d = self.loss_function(a, np.array([y]))
         yield "loss", len(self.layers) - 1
         for i in range(len(self.layers) - 1, -1, -1):
             work.douts[i] = d

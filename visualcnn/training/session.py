@@ -25,6 +25,14 @@ LR_MIN, LR_MAX = 1e-5, 1.0
 PERIODIC_EVAL_SIZE = 1000  # test images evaluated every ``eval_every`` steps while training
 
 
+def _test_scores(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of class probabilities ``probs`` against labels ``y``."""
+    with np.errstate(all="ignore"):
+        accuracy = float((probs.argmax(axis=1) == y).mean())
+        loss = float(-np.log(probs[np.arange(len(y)), y]).mean())
+    return accuracy, loss
+
+
 def _norm(arrays) -> float:
     """The L2 norm of several arrays taken together."""
     return math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in arrays))
@@ -159,11 +167,30 @@ class Session:
             hook.after_step(self, trace, index, before)
         return trace
 
-    def seek(self, epoch: int, index_in_epoch: int, sample_index: int | None) -> None:
-        """Move the position back to one the session had (the debugger's Step back)."""
+    def seek(self, epoch: int, index_in_epoch: int, sample_index: int | None,
+             replay=(), after=None) -> StepTrace | None:
+        """Go back to a position the session had (the debugger's rewind), training on the way
+        the steps of ``replay`` again, each ``(x, label, lr, note)`` (note None for a sample
+        of the training split): recorded in the history, but seen by no hook, evaluated on
+        no test image, and the position is the one given. ``after(trace)`` runs after each.
+        Returns the last trace, None when ``replay`` is empty; it is the one shown now."""
+        trace = None
+        with np.errstate(all="ignore"):
+            for x, label, lr, note in replay:
+                trace = self.net.train_step(x, int(label), lr)
+                self._record(trace)
+                if note is not None:
+                    self._noted = (trace, note)
+                if after is not None:
+                    after(trace)
         if epoch != self.epoch:
             self._order = self.epoch_order(epoch)
         self.epoch, self.index_in_epoch, self.sample_index = epoch, index_in_epoch, sample_index
+        self.last_trace = trace
+        self.divergence = self.pause_reason = None
+        # The test split was evaluated for other weights (a step later, or another branch).
+        self.fully_tested_at = None
+        return trace
 
     def _record(self, trace: StepTrace) -> None:
         grad_norm, update_ratio = [], []
@@ -205,14 +232,22 @@ class Session:
         with np.errstate(all="ignore"):
             # Small chunks keep the im2col buffers in cache: several times faster than 500.
             probs = self.net.predict(X, batch_size=50)
-            accuracy = float((probs.argmax(axis=1) == y).mean())
-            loss = float(-np.log(probs[np.arange(len(y)), y]).mean())
-        self.history.record_test(self.net.step, accuracy, loss)
         if full:
-            # For the test-set views (confusion matrix, misclassified gallery); a new array
-            # on every evaluation, so a view can tell by identity whether it is current.
-            self.test_predictions = probs.argmax(axis=1)
-            self.fully_tested_at = self.net.step
+            return self.record_full_test(self.net.step, probs)
+        accuracy, loss = _test_scores(probs, y)
+        self.history.record_test(self.net.step, accuracy, loss)
+        return accuracy, loss
+
+    def record_full_test(self, step: int, probs: np.ndarray) -> tuple[float, float]:
+        """Record ``probs`` (N, classes), the whole test split's class probabilities under the
+        weights of ``step``, computed by the caller (the app evaluates in chunks between
+        events); returns the accuracy and mean loss."""
+        accuracy, loss = _test_scores(probs, self.dataset.y_test)
+        self.history.record_test(step, accuracy, loss)
+        # For the test-set views (confusion matrix, misclassified gallery); a new array on
+        # every evaluation, so a view can tell by identity whether it is current.
+        self.test_predictions = probs.argmax(axis=1)
+        self.fully_tested_at = step
         return accuracy, loss
 
     # ------------------------------------------------------- samples from elsewhere
@@ -226,8 +261,11 @@ class Session:
         return trace
 
     def train_sample(self, x, label: int, note: str):
-        """One training step on ``x`` with ``label``; recorded in the history like any step,
-        but the position in the epoch does not move."""
+        """One training step on ``x`` with ``label``; recorded in the history and seen by
+        the step hook like any step (so the debugger can rewind it), but the position in the
+        epoch does not move."""
+        hook = self.step_hook
+        before = hook.before_step(self) if hook is not None else None
         with np.errstate(all="ignore"):
             trace = self.net.train_step(x, int(label), self.lr)
             self._record(trace)
@@ -236,6 +274,8 @@ class Session:
             self.failure = (f"the loss, gradients or weights became infinite or NaN at step "
                             f"{trace.step} (learning rate {self.lr:g})")
         self._noted = (trace, note)
+        if hook is not None:
+            hook.after_step(self, trace, None, before)
         return trace
 
     def note_for(self, trace) -> str | None:

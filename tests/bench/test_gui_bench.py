@@ -1,0 +1,54 @@
+"""`visualcnn bench --gui`: Run's speed with slow drawing, and the long run's report (never a
+time asserted, only that each figure is there and sensible)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from visualcnn import cli  # noqa: E402
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_gui_bench_reports_run_with_slow_drawing(capsys):
+    code, out, _ = run_cli(capsys, "bench", "--gui", "--seconds", "0.5", "--json")
+    assert code == 0
+    r = json.loads(out)
+    for key in ("redraw_ms", "run_steps_per_s", "headless_steps_per_s", "run_ratio", "fps",
+                "run_ratio_slow_draw", "fps_slow_draw"):
+        assert isinstance(r[key], float) and r[key] > 0, key
+
+
+def test_long_run_reports_memory_timer_delay_and_pause(capsys):
+    code, out, _ = run_cli(capsys, "bench", "--gui", "--long", "2", "--trace-memory", "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert r["steps"] > 0 and r["seconds"] >= 2
+    assert r["rss_mb"]["start"] > 0 and r["rss_mb"]["end"] > 0
+    for group in ("timer_delay_ms", "timer_delay_last_fifth_ms"):
+        delays = r[group]
+        assert 0 <= delays["p50"] <= delays["p99"] <= delays["max"], group
+    assert len(r["pause_ms"]) >= 1 and r["pause_ms_max"] == max(r["pause_ms"]) > 0
+    lines = r["grown_lines"]
+    assert lines and all(":" in line["where"] for line in lines)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["bench", "--long", "5"], ["--long", "--gui"]),
+    (["bench", "--gui", "--trace-memory"], ["--trace-memory", "--long"]),
+    (["bench", "--gui", "--long", "5", "--seconds", "3"], ["--seconds", "--long"]),
+    (["bench", "--gui", "--long", "0"], ["--long"]),
+])
+def test_long_run_options_are_checked_in_one_line(capsys, argv, words):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert all(word in err for word in words), err
