@@ -44,3 +44,25 @@ def test_a_mark_over_a_certain_prediction_is_not_cut_off_in_a_short_chart(window
     box = out.true_mark.mapRectToScene(out.true_mark.boundingRect())
     view = out.prob_plot.vb.sceneBoundingRect()
     assert box.top() >= view.top() - 1, (height, box, view)
+
+
+def test_the_probability_axis_labels_no_value_above_one(window, qtbot):
+    from PyQt6.QtGui import QPainter, QPixmap
+
+    out = window.output_panel
+    axis = out.prob_plot.getAxis("left")
+    tops = []
+    for height in range(200, 330, 10):  # short charts make the most room above 1
+        window.resizeDocks([window.docks["output"]], [height], Qt.Orientation.Vertical)
+        qtbot.wait(30)
+        out.show_trace(window.session.preview(), None)
+        tops.append(out.prob_plot.vb.viewRange()[1][1])
+        canvas = QPixmap(200, 400)
+        painter = QPainter(canvas)
+        try:
+            _axis, _ticks, texts = axis.generateDrawSpecs(painter)  # what the axis draws
+        finally:
+            painter.end()
+        labels = [float(text) for _rect, _flags, text in texts]
+        assert labels and max(labels) <= 1.0, (height, tops[-1], labels)
+    assert max(tops) >= 1.5  # some chart was short enough to need that much room

@@ -107,6 +107,8 @@ class OutputPanel(Panel):
         self.prob_plot.addItem(self.prob_bars)
         self.grad_plot.addItem(self.grad_bars)
         self.prob_plot.setYRange(0, MARK_ROOM, padding=0)  # room for the marks above a bar of 1
+        # Probabilities only: the room above 1 is for the marks and gets no tick of its own.
+        self.prob_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1.0")]])
         self.grad_plot.setYRange(-1, 1, padding=0)
         # Names under the probabilities; the gradient's chart below keeps the class numbers.
         self.set_class_names(class_names)
