@@ -18,6 +18,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
 import traceback
 import warnings
 from multiprocessing.connection import Connection
@@ -31,6 +32,9 @@ CALL_TIMEOUT = 10.0
 # Starting the worker (a Python with NumPy) is not the student's time: on a busy machine it
 # may take seconds, so it has a limit of its own.
 STARTUP_TIMEOUT = 60.0
+# While waiting for the worker, ``Sandbox.waiting`` (when set) is called this often: a window
+# keeps painting and answering its timers while a student's slow function runs.
+WAIT_TICK_S = 0.05
 USER_MODULE = "user_layers"
 
 
@@ -160,9 +164,11 @@ class Sandbox:
     the file while the caller goes on; the first use of ``defined`` or ``call`` waits for it
     and raises LoadError (one line) when the file cannot be loaded."""
 
-    def __init__(self, path, timeout: float = CALL_TIMEOUT):
+    def __init__(self, path, timeout: float = CALL_TIMEOUT, waiting=None):
         self.path = Path(path)
         self.timeout = float(timeout)
+        # Called as waiting(what, seconds so far) every WAIT_TICK_S while a reply is due.
+        self.waiting = waiting
         if not self.path.exists():
             raise LoadError(f"{self.path}: no such file")
         if not self.path.is_file():
@@ -214,10 +220,19 @@ class Sandbox:
     def _receive(self, doing: str, timeout: float | None = None):
         """The worker's next reply, or a CallFailed when it takes too long or dies."""
         timeout = self.timeout if timeout is None else timeout
-        if not self._conn.poll(timeout):
-            self.close()
-            return CallFailed("timeout", f"{doing} did not finish within {timeout:g} s "
-                                         "(stopped)")
+        start = time.monotonic()
+        while True:
+            left = start + timeout - time.monotonic()
+            if left <= 0:
+                self.close()
+                return CallFailed("timeout", f"{doing} did not finish within {timeout:g} s "
+                                             "(stopped)")
+            if self._conn.poll(left if self.waiting is None else min(left, WAIT_TICK_S)):
+                break
+            if self.waiting is not None:
+                self.waiting(doing, time.monotonic() - start)
+                if self._conn is None:  # closed meanwhile (the caller gave up on it)
+                    return CallFailed("crashed", f"{doing} was stopped")
         try:
             return self._conn.recv()
         except (EOFError, OSError):

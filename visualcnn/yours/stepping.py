@@ -79,10 +79,11 @@ class YourLayers:
     forward pass).
     """
 
-    def __init__(self, path, timeout: float = CALL_TIMEOUT):
+    def __init__(self, path, timeout: float = CALL_TIMEOUT, waiting=None):
         self.path = path
         self.timeout = timeout
-        self.box = Sandbox(path, timeout)
+        self.waiting = waiting  # see Sandbox: called while a reply is due
+        self.box = Sandbox(path, timeout, waiting)
         self.box.wait_loaded()  # a file that cannot be loaded is refused here, not at a step
         self.comparisons: list[Comparison] = []
         self._skipped: dict[str, str] = {}  # function -> why it is not called any more
@@ -158,7 +159,7 @@ class YourLayers:
     def reload(self) -> None:
         """Load the file again (it was saved): on success, the fresh code is used from the
         next call on; on a LoadError the code loaded before stays in use."""
-        box = Sandbox(self.path, self.timeout)
+        box = Sandbox(self.path, self.timeout, self.waiting)
         try:
             box.wait_loaded()  # a LoadError leaves the old code in place
         except LoadError:

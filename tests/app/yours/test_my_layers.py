@@ -124,3 +124,21 @@ def test_layers_stay_theirs_after_a_reset(window, correct_file, qtbot):
     qtbot.waitUntil(lambda: window.my_layers.attached(), timeout=5_000)
     window.actions["step"].trigger()
     assert window.my_layers.widget.comparisons
+
+
+def test_a_slow_function_leaves_the_event_loop_running(make_window, tmp_path, qtbot):
+    from PyQt6.QtCore import QTimer
+
+    window = make_window("conv8x3-relu-pool2-conv16x3-relu-pool2-dense10")
+    slow = tmp_path / "slow.py"
+    slow.write_text(
+        (EXAMPLES / "correct_loops.py").read_text()
+        + "\n\nimport time as _time\n_loop_relu = relu_forward\n\n\n"
+          "def relu_forward(x):\n    _time.sleep(0.8)\n    return _loop_relu(x)\n")
+    assert window.my_layers.use(slow)
+    fired, step_done = [], []
+    QTimer.singleShot(200, lambda: fired.append(time.monotonic()))
+    window.actions["step"].trigger()  # two ReLU calls of 0.8 s each
+    step_done.append(time.monotonic())
+    assert fired and fired[0] < step_done[0]  # the timer ran during the step, not after
+    assert window.my_layers.yours.disagreement() is None

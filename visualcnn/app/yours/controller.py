@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PyQt6.QtCore import QFileSystemWatcher, QTimer
+from PyQt6.QtCore import QEventLoop, QFileSystemWatcher, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QDockWidget, QFileDialog
+from PyQt6.QtWidgets import QApplication, QDockWidget, QFileDialog
 
 from visualcnn.app.views.tiling import template_shape_before
 from visualcnn.app.yours.yours_dock import YoursWidget, verdict
@@ -24,6 +24,7 @@ from visualcnn.yours.sandbox import LoadError
 from visualcnn.yours.stepping import YourLayer, YourLayers
 
 RELOAD_DELAY_MS = 250  # editors save in several writes (or by a rename): wait for the last
+WAIT_NOTICE_S = 0.5  # a call of the student's running longer is named in the status bar
 
 
 class MyLayers:
@@ -32,6 +33,7 @@ class MyLayers:
     def __init__(self, window):
         self.window = window
         self.yours: YourLayers | None = None
+        self._in_wait = False  # inside a wait for one of the student's calls
         self.widget = YoursWidget()
         self.dock = QDockWidget("My layers", window)
         self.dock.setObjectName("dock_my_layers")
@@ -76,7 +78,7 @@ class MyLayers:
         """Step with the functions of ``path`` from now on. A file that cannot be loaded is a
         message in the window; whatever was in use before stays in use."""
         try:
-            yours = YourLayers(str(path))
+            yours = YourLayers(str(path), waiting=self._waiting)
         except (LoadError, UserError, OSError) as e:
             self.window.show_banner(f"My layers: {e}")
             return False
@@ -111,6 +113,9 @@ class MyLayers:
         (the code loaded before stays in use)."""
         if self.yours is None:
             return
+        if self._in_wait:  # saved while one of its calls runs: reload once it is back
+            self._reload_timer.start()
+            return
         if str(self.path) not in self.watcher.files() and self.path.exists():
             self.watcher.addPath(str(self.path))  # saved by a rename: watch the new file
         try:
@@ -122,6 +127,19 @@ class MyLayers:
         self._reloaded = f" (reloaded {time.strftime('%H:%M:%S')})"
         self._status()
         self._run_shown_again()
+
+    def _waiting(self, doing: str, seconds: float) -> None:
+        """While one of the student's calls runs: the window paints and its timers run (no
+        clicks or keys until the call is back, at most the sandbox's 10 s later)."""
+        self._in_wait = True
+        try:
+            if seconds >= WAIT_NOTICE_S:
+                self.window.statusBar().showMessage(
+                    f"waiting for your {doing} ({seconds:.0f} s; stopped at "
+                    f"{self.yours.timeout:g} s)…" if self.yours is not None else "", 1000)
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        finally:
+            self._in_wait = False
 
     def _on_file_changed(self, _path: str) -> None:
         self._reload_timer.start()
