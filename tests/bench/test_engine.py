@@ -29,7 +29,8 @@ def test_quick_bench_structure(quick_result):
     assert r["speedup_vs_reference"] == pytest.approx(
         r["reference_train_step_us"] / r["train_step_us"]["default"])
     assert [t["name"] for t in r["targets"]] == [
-        "speedup_vs_reference", "torch_ratio_float64", "predict_us_per_image"]
+        "speedup_vs_reference", "torch_ratio_float64", "predict_us_per_image", "session_step_us",
+        "predict_vs_torch_ratio", "evaluate_test_vs_torch_ratio"]
     for t in r["targets"]:
         assert t["met"] in (True, False, None) and t["goal"]
         assert (t["met"] is None) == (t["value"] is None)
@@ -57,6 +58,8 @@ def test_bench_without_torch(monkeypatch):
     r = run_bench(quick=True)
     assert r["torch"]["available"] is False
     assert r["targets"][1]["value"] is None and r["targets"][1]["met"] is None
+    assert r["predict_vs_torch_ratio"] is None and r["evaluate_test_vs_torch_ratio"] is None
+    assert positive(r["session_step_us"]) and positive(r["evaluate_test_ms"])
     text = format_bench(r)
     assert "not installed" in text and "not measured" in text
 
@@ -67,3 +70,42 @@ def test_format_bench_lists_every_figure_and_target(quick_result):
     assert text.count("[") >= 3  # one verdict per target
     for t in quick_result["targets"]:
         assert t["goal"] in text
+
+
+def test_bench_json_reports_session_step_and_torch_forward(monkeypatch, capsys):
+    """`visualcnn bench --json`, with the quick run's counts, reports the session step beside
+    the bare step and the prediction and test evaluation beside PyTorch's forward."""
+    from visualcnn import cli
+    from visualcnn.bench import engine
+
+    monkeypatch.setattr(engine, "FULL", engine.QUICK)
+    assert cli.main(["bench", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert positive(r["session_step_us"]) and positive(r["session_step_us_median"])
+    assert r["session_overhead_ratio"] == pytest.approx(
+        r["session_step_us"] / r["train_step_us"]["default"])
+    assert positive(r["evaluate_test_ms"]) and r["evaluate_test_images"] == 30
+    assert r["predict_batch_size"] >= 1
+    targets = {t["name"]: t for t in r["targets"]}
+    session = targets["session_step_us"]
+    assert session["value"] == r["session_step_us"]
+    limit = max(1.3 * r["train_step_us"]["default"], r["train_step_us"]["default"] + 30)
+    assert session["met"] == (r["session_step_us"] <= limit)
+    t = r["torch"]
+    if t["available"]:
+        assert positive(t["predict_us_per_image"]) and positive(t["evaluate_test_ms"])
+        assert r["predict_vs_torch_ratio"] == pytest.approx(
+            r["predict_us_per_image"]["default"] / t["predict_us_per_image"])
+        assert r["evaluate_test_vs_torch_ratio"] == pytest.approx(
+            r["evaluate_test_ms"] / t["evaluate_test_ms"])
+        assert targets["predict_vs_torch_ratio"]["met"] == (r["predict_vs_torch_ratio"] <= 0.8)
+    else:
+        assert r["predict_vs_torch_ratio"] is None and r["evaluate_test_vs_torch_ratio"] is None
+        assert targets["predict_vs_torch_ratio"]["met"] is None
+
+
+def test_bench_text_shows_session_step_and_test_evaluation(quick_result):
+    text = format_bench(quick_result)
+    assert "session step, us" in text and "evaluate_test, ms (30 images)" in text
+    if quick_result["torch"]["available"]:
+        assert "our predict / PyTorch forward" in text

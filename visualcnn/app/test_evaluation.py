@@ -47,9 +47,8 @@ class _Job:
         """Evaluate the next ``images`` test images; True when the whole split is done."""
         stop = min(self.size, self.done + images)
         with np.errstate(all="ignore"):
-            # Batches of 50 keep the im2col buffers in cache (as Session.evaluate_test).
-            self.probs[self.done:stop] = self.net.predict(self.images[self.done:stop],
-                                                          batch_size=50)
+            # In predict's own batches, as Session.evaluate_test.
+            self.probs[self.done:stop] = self.net.predict(self.images[self.done:stop])
         self.done = stop
         return stop == self.size
 

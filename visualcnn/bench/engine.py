@@ -5,11 +5,16 @@
 
 - microseconds per ``Network.train_step`` (trace included), default and deeper architecture;
 - microseconds per image of ``Network.predict`` on a batch of 1,000 images;
+- microseconds per ``Session.step()`` on the bundled data with the default network (the
+  history behind the curves included, periodic test evaluation off, so that it shows what
+  the session adds to the bare step), and its ratio to the bare ``train_step``;
+- milliseconds of ``Session.evaluate_test()`` on a test split of 10,000 synthetic images;
 - the same default-architecture step done by the plain-loop ``ReferenceNetwork``, and the
   speed-up of the engine over it;
 - when PyTorch happens to be installed (it is never a dependency), the same default network
   in PyTorch eager mode, float64 and float32, one sample per SGD step, and the ratio of its
-  step time to ours.
+  step time to ours; and its no-grad forward (float32, batches of 500) on the images of the
+  prediction and of the test evaluation, and the ratio of our time to its.
 
 Each timing is the best of several repeats (the mean per call within the fastest repeat): on a
 shared machine other work only ever makes a repeat slower, so the fastest one is the closest
@@ -39,14 +44,18 @@ SAMPLES = 16  # distinct samples the steps cycle through
 TARGET_SPEEDUP_VS_REFERENCE = 300.0
 TARGET_TORCH_RATIO = 2.0  # PyTorch's step time over ours: ours at most half of theirs
 TARGET_PREDICT_US = 50.0
+# A session step may add at most 30% or 30 us to the bare step, whichever is more.
+TARGET_SESSION_RATIO, TARGET_SESSION_EXTRA_US = 1.3, 30.0
+TARGET_VS_TORCH_FORWARD = 0.8  # predict and the test evaluation: our time over PyTorch's
+TORCH_FORWARD_BATCH = 500
 
 # Calls per repeat are capped by count and by a time budget per repeat (seconds).
 FULL = {"step_calls": 2000, "step_repeats": 5, "predict_images": 1000, "predict_repeats": 7,
         "reference_calls": 3, "reference_repeats": 3, "torch_calls": 2000, "torch_repeats": 5,
-        "warmup": 50, "budget": 0.5}
+        "warmup": 50, "budget": 0.5, "test_images": 10_000, "test_repeats": 5}
 QUICK = {"step_calls": 5, "step_repeats": 2, "predict_images": 20, "predict_repeats": 2,
          "reference_calls": 1, "reference_repeats": 1, "torch_calls": 2, "torch_repeats": 1,
-         "warmup": 1, "budget": 0.05}
+         "warmup": 1, "budget": 0.05, "test_images": 30, "test_repeats": 1}
 
 
 def _samples(count: int = SAMPLES) -> tuple[np.ndarray, np.ndarray]:
@@ -96,13 +105,49 @@ def _train_step_us(arch: str, X, y, cfg) -> tuple[float, float]:
     return best * 1e6, median * 1e6
 
 
-def _predict_us(arch: str, images: int, cfg) -> tuple[float, float]:
+def _predict_images(images: int) -> np.ndarray:
+    return np.random.default_rng(1).random((images, 1, 28, 28))
+
+
+def _predict_us(arch: str, X: np.ndarray, cfg) -> tuple[float, float]:
     net = Network.from_arch(arch, seed=0)
-    X = np.random.default_rng(1).random((images, 1, 28, 28))
-    # One warm-up call builds the batch gather indices, which later calls reuse.
+    # One warm-up call sets up the working arrays, which later calls reuse.
     best, median = _time_per_call(lambda i: net.predict(X), 1, cfg["predict_repeats"], 1,
                                   cfg["budget"])
-    return best / images * 1e6, median / images * 1e6
+    return best / len(X) * 1e6, median / len(X) * 1e6
+
+
+def _session_step_us(cfg) -> tuple[float, float]:
+    """A step of the app's session on the bundled data, default net, no periodic test."""
+    from visualcnn.data.bundled import load_bundled
+    from visualcnn.training.session import Session
+
+    data = load_bundled()
+    session = Session(data, Network.from_arch(DEFAULT_ARCH, data.input_shape, data.classes,
+                                              seed=0), lr=LR, seed=0, eval_every=0)
+    best, median = _time_per_call(lambda i: session.step(), cfg["step_calls"],
+                                  cfg["step_repeats"], cfg["warmup"], cfg["budget"])
+    return best * 1e6, median * 1e6
+
+
+def _test_split(images: int):
+    """A dataset whose test split is ``images`` synthetic 28x28 images (seed 2)."""
+    from visualcnn.data.dataset import Dataset
+
+    rng = np.random.default_rng(2)
+    x = rng.random((images, 1, 28, 28), dtype=np.float32)
+    y = np.arange(images, dtype=np.int64) % 10
+    return Dataset("synthetic", x[:SAMPLES], y[:SAMPLES], x, y)
+
+
+def _evaluate_test_ms(data, cfg) -> tuple[float, float]:
+    """Milliseconds of ``Session.evaluate_test()`` on all of ``data``'s test split."""
+    from visualcnn.training.session import Session
+
+    session = Session(data, Network.from_arch(DEFAULT_ARCH, seed=0), lr=LR, eval_every=0)
+    best, median = _time_per_call(lambda i: session.evaluate_test(), 1, cfg["test_repeats"],
+                                  1, 1e9)
+    return best * 1e3, median * 1e3
 
 
 def _reference_us(X, y, cfg) -> tuple[float, float]:
@@ -116,8 +161,9 @@ def _reference_us(X, y, cfg) -> tuple[float, float]:
     return best * 1e6, median * 1e6
 
 
-def _torch_bench(X, y, cfg) -> dict:
-    """The default network in PyTorch eager mode, or ``{"available": False}`` without torch."""
+def _torch_bench(X, y, cfg, predict_images: np.ndarray, test_images: np.ndarray) -> dict:
+    """The default network in PyTorch eager mode, or ``{"available": False}`` without torch:
+    its training step, and its no-grad forward on ``predict_images`` and ``test_images``."""
     try:
         import torch
     except Exception as e:  # not installed, or installed but broken: either way, skip it
@@ -136,7 +182,37 @@ def _torch_bench(X, y, cfg) -> dict:
                 result[f"train_step_us_{label}{suffix}_median"] = median * 1e6
         finally:
             torch.set_num_threads(default_threads)
+    best, median = _torch_forward_time(torch, predict_images, cfg["predict_repeats"])
+    result["predict_us_per_image"] = best / len(predict_images) * 1e6
+    result["predict_us_per_image_median"] = median / len(predict_images) * 1e6
+    best, median = _torch_forward_time(torch, test_images, cfg["test_repeats"])
+    result["evaluate_test_ms"], result["evaluate_test_ms_median"] = best * 1e3, median * 1e3
     return result
+
+
+def _torch_forward_time(torch, images: np.ndarray, repeats: int) -> tuple[float, float]:
+    """(best, median) seconds for PyTorch's no-grad forward and softmax over ``images``
+    (N, 1, 28, 28), float32, in batches of TORCH_FORWARD_BATCH, at its faster thread setting."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(8 * 13 * 13, 10))
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))  # made once
+
+    def forward(_):
+        with torch.no_grad():
+            for i in range(0, len(x), TORCH_FORWARD_BATCH):
+                torch.softmax(model(x[i:i + TORCH_FORWARD_BATCH]), dim=1)
+
+    default_threads = torch.get_num_threads()
+    timings = []
+    try:
+        for threads in (default_threads, 1):
+            torch.set_num_threads(threads)
+            timings.append(_time_per_call(forward, 1, repeats, 1, 1e9))
+    finally:
+        torch.set_num_threads(default_threads)
+    return min(timings)
 
 
 def _torch_step_time(torch, dtype, X, y, cfg) -> tuple[float, float]:
@@ -161,11 +237,15 @@ def _torch_step_time(torch, dtype, X, y, cfg) -> tuple[float, float]:
                           cfg["budget"])
 
 
-def _target(name: str, goal: str, value, threshold: float, higher_is_better: bool) -> dict:
+def _target(name: str, goal: str, value, threshold: float, higher_is_better: bool,
+            inclusive: bool = False) -> dict:
+    """``inclusive``: a lower-is-better value equal to the threshold meets it ("<=")."""
     if value is None:
         met = None
+    elif higher_is_better:
+        met = bool(value >= threshold)
     else:
-        met = bool(value >= threshold) if higher_is_better else bool(value < threshold)
+        met = bool(value <= threshold) if inclusive else bool(value < threshold)
     return {"name": name, "goal": goal, "value": value, "met": met}
 
 
@@ -180,19 +260,27 @@ def run_bench(quick: bool = False) -> dict:
     X, y = _samples()
     step_default, step_default_med = _train_step_us(DEFAULT_ARCH, X, y, cfg)
     step_deeper, step_deeper_med = _train_step_us(DEEPER_ARCH, X, y, cfg)
-    pred_default, pred_default_med = _predict_us(DEFAULT_ARCH, cfg["predict_images"], cfg)
-    pred_deeper, pred_deeper_med = _predict_us(DEEPER_ARCH, cfg["predict_images"], cfg)
+    session_us, session_med = _session_step_us(cfg)
+    predict_images = _predict_images(cfg["predict_images"])
+    pred_default, pred_default_med = _predict_us(DEFAULT_ARCH, predict_images, cfg)
+    pred_deeper, pred_deeper_med = _predict_us(DEEPER_ARCH, predict_images, cfg)
+    test_data = _test_split(cfg["test_images"])
+    test_ms, test_med = _evaluate_test_ms(test_data, cfg)
     ref_us, ref_med = _reference_us(X, y, cfg)
-    torch_result = _torch_bench(X, y, cfg)
+    torch_result = _torch_bench(X, y, cfg, predict_images, test_data.x_test)
+    speedup = ref_us / step_default
+    session_ratio = session_us / step_default
+    session_limit = max(TARGET_SESSION_RATIO * step_default,
+                        step_default + TARGET_SESSION_EXTRA_US)
+    ratio64 = predict_vs_torch = test_vs_torch = None
     if torch_result["available"]:
         for label in ("float64", "float32", "float64_1thread", "float32_1thread"):
             torch_result[f"ratio_{label}"] = torch_result[f"train_step_us_{label}"] / step_default
-    speedup = ref_us / step_default
-    ratio64 = None
-    if torch_result["available"]:
         # Judge the target against PyTorch's faster thread setting: on a busy machine its
         # default threads can wait on each other for milliseconds, which would flatter us.
         ratio64 = min(torch_result["ratio_float64"], torch_result["ratio_float64_1thread"])
+        predict_vs_torch = pred_default / torch_result["predict_us_per_image"]
+        test_vs_torch = test_ms / torch_result["evaluate_test_ms"]
     return {
         "arch": {"default": DEFAULT_ARCH, "deeper": DEEPER_ARCH},
         "train_step_us": {"default": step_default, "deeper": step_deeper},
@@ -200,6 +288,15 @@ def run_bench(quick: bool = False) -> dict:
         "predict_us_per_image": {"default": pred_default, "deeper": pred_deeper},
         "predict_us_per_image_median": {"default": pred_default_med, "deeper": pred_deeper_med},
         "predict_images": cfg["predict_images"],
+        "predict_batch_size": Network.PREDICT_BATCH,
+        "predict_vs_torch_ratio": predict_vs_torch,
+        "session_step_us": session_us,
+        "session_step_us_median": session_med,
+        "session_overhead_ratio": session_ratio,
+        "evaluate_test_ms": test_ms,
+        "evaluate_test_ms_median": test_med,
+        "evaluate_test_images": cfg["test_images"],
+        "evaluate_test_vs_torch_ratio": test_vs_torch,
         "reference_train_step_us": ref_us,
         "reference_train_step_us_median": ref_med,
         "speedup_vs_reference": speedup,
@@ -213,6 +310,17 @@ def run_bench(quick: bool = False) -> dict:
                     TARGET_TORCH_RATIO, True),
             _target("predict_us_per_image", f"predict < {TARGET_PREDICT_US:g} us/image "
                     "(default arch)", pred_default, TARGET_PREDICT_US, False),
+            _target("session_step_us", f"a session step <= {TARGET_SESSION_RATIO:g}x the bare "
+                    f"train_step or +{TARGET_SESSION_EXTRA_US:g} us, whichever is more "
+                    f"(here {session_limit:.0f} us)", session_us, session_limit, False,
+                    inclusive=True),
+            _target("predict_vs_torch_ratio", f"predict <= {TARGET_VS_TORCH_FORWARD:g}x "
+                    "PyTorch's no-grad forward (float32, batches of "
+                    f"{TORCH_FORWARD_BATCH}, default arch)", predict_vs_torch,
+                    TARGET_VS_TORCH_FORWARD, False, inclusive=True),
+            _target("evaluate_test_vs_torch_ratio", f"evaluate_test on {cfg['test_images']:,} "
+                    f"images <= {TARGET_VS_TORCH_FORWARD:g}x PyTorch's no-grad forward",
+                    test_vs_torch, TARGET_VS_TORCH_FORWARD, False, inclusive=True),
         ],
         "settings": {"quick": quick, "lr": LR, "samples": SAMPLES, **cfg},
         "machine": {
@@ -243,8 +351,13 @@ def format_bench(result: dict) -> str:
         f"{'measurement':<46}{'default':>12}{'deeper':>12}",
         f"{'train_step, us (trace included)':<46}{_num(step['default']):>12}"
         f"{_num(step['deeper']):>12}",
-        f"{'predict, us per image (batch of ' + str(result['predict_images']) + ')':<46}"
+        f"{'predict, us per image (' + format(result['predict_images'], ',') + ' images)':<46}"
         f"{_num(pred['default']):>12}{_num(pred['deeper']):>12}",
+        f"{'session step, us (history included)':<46}{_num(result['session_step_us']):>12}",
+        f"{'session step / bare train_step':<46}"
+        f"{_num(result['session_overhead_ratio'], 'x'):>12}",
+        f"{'evaluate_test, ms (' + format(result['evaluate_test_images'], ',') + ' images)':<46}"
+        f"{_num(result['evaluate_test_ms']):>12}",
         f"{'loop reference train_step, us':<46}{_num(result['reference_train_step_us']):>12}",
         f"{'engine speed-up over the loop reference':<46}"
         f"{_num(result['speedup_vs_reference'], 'x'):>12}",
@@ -265,6 +378,13 @@ def format_bench(result: dict) -> str:
             f"{_num(t['ratio_float64_1thread'], 'x'):>12}",
             f"{'PyTorch time / ours, float32, 1 thread':<46}"
             f"{_num(t['ratio_float32_1thread'], 'x'):>12}",
+            f"{'PyTorch no-grad forward, us per image':<46}{_num(t['predict_us_per_image']):>12}",
+            f"{'our predict / PyTorch forward':<46}"
+            f"{_num(result['predict_vs_torch_ratio'], 'x'):>12}",
+            f"{'PyTorch no-grad forward of the test split, ms':<46}"
+            f"{_num(t['evaluate_test_ms']):>12}",
+            f"{'our evaluate_test / PyTorch forward':<46}"
+            f"{_num(result['evaluate_test_vs_torch_ratio'], 'x'):>12}",
         ]
     else:
         lines.append(f"{'PyTorch':<46}{'not installed':>12}")

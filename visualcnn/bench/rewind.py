@@ -65,12 +65,16 @@ def rewind_benchmark(data, steps: int = 100_000, jumps: int = 200, seed: int = 0
             exact &= all(np.array_equal(v, saved[target][k]) for k, v in state.items())
     rewind = debugger.rewind
     gaps = np.diff(rewind.checkpoint_steps())
+    # The cost of one replayed step, from jumps long enough for it to outweigh what a jump
+    # costs once: the longest jump is about ``every`` of them, on the machine as it is now.
+    per_step = [t * 1000 / r for t, r in zip(times, replayed, strict=True) if r >= 64]
     return {
         "steps": steps, "jumps": len(targets), "budget_mb": budget_mb,
         "jump_ms_p50": statistics.median(times), "jump_ms_p90": float(np.percentile(times, 90)),
         "jump_ms_max": max(times), "history_bytes": held,
         # Steps each jump trained again: the jump time without the machine's load in it.
         "replay_steps_p50": statistics.median(replayed), "replay_steps_max": max(replayed),
+        "replayed_step_us_p50": statistics.median(per_step) if per_step else None,
         "history_bytes_after_jumps": debugger.history_nbytes(), "curves_bytes": curves,
         "checkpoints": len(rewind.checkpoint_steps()),
         "checkpoint_spacing_max": int(gaps.max()) if len(gaps) else 0,
@@ -79,12 +83,17 @@ def rewind_benchmark(data, steps: int = 100_000, jumps: int = 200, seed: int = 0
     }
 
 
+def _per_step(r: dict) -> str:
+    us = r.get("replayed_step_us_p50")
+    return "" if us is None else f" ({us:.0f} us a replayed step)"
+
+
 def format_rewind(r: dict) -> str:
     return (f"{r['steps']:,} steps ({r['step_us_while_recording']:.0f} us a step while "
             f"recording); {r['jumps']} jumps to random steps: p50 {r['jump_ms_p50']:.1f} ms, "
             f"p90 {r['jump_ms_p90']:.1f} ms, max {r['jump_ms_max']:.1f} ms (target "
             f"{r['target_jump_ms']:g}), replaying {r['replay_steps_p50']:.0f} steps (median) "
-            f"and at most {r['replay_steps_max']}; rewind history "
+            f"and at most {r['replay_steps_max']}{_per_step(r)}; rewind history "
             f"{r['history_bytes'] / MB:.1f} MB in "
             f"{r['checkpoints']} snapshots (budget {r['budget_mb']} MB), curves "
             f"{r['curves_bytes'] / MB:.1f} MB; bit for bit: {r['bit_exact']}")

@@ -10,9 +10,35 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+# Prediction's large working arrays, kept per thread and shape between calls: freed and
+# allocated afresh on every call, arrays of megabytes go back to the system and fault their
+# pages in again each time, which costs several times the arithmetic. Used only within one
+# call, so layers (and networks) in the same thread can share them; never returned. Only
+# arrays up to _SCRATCH_KEPT_BYTES are kept, so a caller's huge chunk does not stay resident.
+_prediction_scratch = threading.local()
+_SCRATCH_ARRAYS = 8
+_SCRATCH_KEPT_BYTES = 16 * 2**20
+
+
+def _scratch(role: str, shape: tuple[int, ...]) -> np.ndarray:
+    """An uninitialised float64 array of ``shape`` for ``role``, reused from call to call."""
+    arrays = getattr(_prediction_scratch, "arrays", None)
+    if arrays is None:
+        arrays = _prediction_scratch.arrays = {}
+    key = (role, shape)
+    array = arrays.get(key)
+    if array is None:
+        if math.prod(shape) * 8 > _SCRATCH_KEPT_BYTES:
+            return np.empty(shape)
+        if len(arrays) >= _SCRATCH_ARRAYS:
+            arrays.clear()  # batch sizes changed: drop the old ones rather than pile them up
+        array = arrays[key] = np.empty(shape)
+    return array
 
 
 class Layer:
@@ -68,7 +94,6 @@ class Conv2D(Layer):
         oi, oj = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
         self._cols_index = ((ch * h * w + ki * w + kj).reshape(-1, 1)
                             + (oi * w + oj).reshape(1, -1))  # (C*K*K, Ho*Wo)
-        self._batch_index: dict[int, np.ndarray] = {}
         self._windows_shape = (c, kernel, kernel, ho, wo)
         self._new_scratch()
 
@@ -133,26 +158,29 @@ class Conv2D(Layer):
         return out.reshape(n, f, h - k + 1, w - k + 1)
 
     def infer(self, x):
-        # Prediction on a batch works channel-major, (C, N, H, W) in memory: the whole batch is
-        # then one gather and one 2-D product, and the next layers keep that layout for free.
-        # The result is an (N, F, Ho, Wo) view of that memory.
+        # Prediction on a batch works channel-major, (C, N, H, W) in memory, and computes the
+        # output at every pixel (n, i, j), not just where a whole window fits: each kernel
+        # offset (c, a, b) then reads one contiguous run of the input, x shifted by a*W + b
+        # (padded at the end), so the windows are one copy out of a strided view with
+        # contiguous rows, and the product is one 2-D product. The outputs past the last
+        # window (i >= Ho or j >= Wo) read the next rows or image; they are dropped. The
+        # result is an (N, F, Ho, Wo) view of (F, N, H, W) memory; the next layers read any
+        # order.
         n, c, h, w = x.shape
         k, f = self.kernel, self.filters
         ho, wo = h - k + 1, w - k + 1
-        xt = np.ascontiguousarray(x.transpose(1, 0, 2, 3))
-        index = self._batch_index.get(n)
-        if index is None:
-            ch, ki, kj = np.meshgrid(np.arange(c), np.arange(k), np.arange(k), indexing="ij")
-            nn_, oi, oj = np.meshgrid(np.arange(n), np.arange(ho), np.arange(wo), indexing="ij")
-            index = ((ch * n * h * w + ki * w + kj).reshape(-1, 1)
-                     + (nn_ * h * w + oi * w + oj).reshape(1, -1))  # (C*K*K, N*Ho*Wo)
-            # Batches come in two sizes (full chunks and the remainder): keep both.
-            if len(self._batch_index) >= 2:
-                self._batch_index.clear()
-            self._batch_index[n] = index
-        out = self.params["W"].reshape(f, -1) @ xt.ravel().take(index)  # (F, N*Ho*Wo)
+        pixels = n * h * w
+        padded = _scratch("conv padded input", (c, pixels + (k - 1) * (w + 1)))
+        padded[:, pixels:] = 0.0
+        padded[:, :pixels].reshape(c, n, h, w)[...] = x.transpose(1, 0, 2, 3)
+        step = padded.strides[1]
+        shifted = np.ndarray((c, k, k, pixels), padded.dtype, padded, 0,
+                             (padded.strides[0], w * step, step, step))
+        cols = _scratch("conv windows", (c * k * k, pixels))
+        np.copyto(cols.reshape(shifted.shape), shifted)
+        out = self.params["W"].reshape(f, -1) @ cols  # (F, N*H*W), this call's own array
         out += self.params["b"][:, None]
-        return out.reshape(f, n, ho, wo).transpose(1, 0, 2, 3)
+        return out.reshape(f, n, h, w)[:, :, :ho, :wo].transpose(1, 0, 2, 3)
 
     def backward(self, dout):
         (n, c, h, w), cols = self._cache
@@ -234,10 +262,8 @@ class MaxPool2D(Layer):
         self._corner = (oi * w + oj).ravel()  # (Ho*Wo,)
         di, dj = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
         self._offset = (di * w + dj).ravel()  # (K*K,)
-        # Two layouts of the same gather: the training step's argmax is fastest along a
-        # short last axis, the batch max along the first one (K*K elementwise passes).
+        # The training step's argmax is fastest along a short last axis.
         self._window_index = self._corner[:, None] + self._offset[None, :]  # (Ho*Wo, K*K)
-        self._window_index_t = np.ascontiguousarray(self._window_index.T)  # (K*K, Ho*Wo)
         self._corners_cache: dict[int, np.ndarray] = {}
 
     def output_shape(self, input_shape):
@@ -271,12 +297,19 @@ class MaxPool2D(Layer):
         return flat.take(pos).reshape(n, c, h // k, w // k)
 
     def infer(self, x):
-        # Works in whatever of (N, C) or (C, N) order x has in memory (see Conv2D.infer).
+        # Works on the (C, N) memory order Conv2D.infer leaves (any order works, the result is
+        # channel-major). The max of K*K strided views, one per position in the window: no
+        # gather, and max is exact whatever order it sees the values in.
         n, c, h, w = x.shape
         k = self.kernel
-        xt = np.ascontiguousarray(x.transpose(1, 0, 2, 3))
-        windows = xt.reshape(c * n, h * w).take(self._window_index_t, axis=1)
-        return windows.max(axis=1).reshape(c, n, h // k, w // k).transpose(1, 0, 2, 3)
+        ho, wo = h // k, w // k
+        xt = x.transpose(1, 0, 2, 3)
+        out = xt[:, :, 0:ho * k:k, 0:wo * k:k].copy()  # (C, N, Ho, Wo), its own memory
+        for a in range(k):
+            for b in range(k):
+                if a or b:
+                    np.maximum(out, xt[:, :, a:ho * k:k, b:wo * k:k], out=out)
+        return out.transpose(1, 0, 2, 3)
 
     def backward(self, dout):
         shape, pos = self._cache

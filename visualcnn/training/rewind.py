@@ -15,10 +15,10 @@ again; the last of them is step ``n``'s trace.
     >>> trace = rewind.go_to(session, 1234)  # weights, velocity, position, curves of step 1234
 
 Two kinds of snapshot are kept within ``budget_bytes`` (with the log): checkpoints, every
-``every`` steps, and a cache of single steps (each step as it is trained, each replayed step)
-that makes Step back cost one step. Past the budget the cache goes first, oldest first, then
-every other checkpoint of the oldest half: a jump far back then replays longer. The start of
-the run is always kept, so every step of it can be reached.
+``every`` steps, and a cache of single steps (each step as it is trained, the last few steps
+a jump replays) that makes Step back cost one step. Past the budget the cache goes first,
+oldest first, then every other checkpoint of the oldest half: a jump far back then replays
+longer. The start of the run is always kept, so every step of it can be reached.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB, held_nbytes
 from visualcnn.training.step_log import StepLog
 
 CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 steps: 86 MB
+# Replayed steps a jump keeps in the cache: the last few, so that Step back after a jump costs
+# one step a few times over; keeping them all would only push checkpoints out of the budget.
+CACHE_REPLAYED = 8
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,7 @@ class RunRewind:
         steps = [self.log.inputs(k, session.dataset) for k in range(snap.step + 1, step + 1)]
         position = snap.position if step == snap.step else self.log.position(step)
         trace = session.seek(*position, replay=steps,
-                             after=lambda t: self._cache_replayed(session, t))
+                             after=lambda t: self._cache_replayed(session, t, step))
         if not pending:
             session.lr = self.log.lr_in_force(step, session.lr)
         failure = self._failure
@@ -254,8 +257,8 @@ class RunRewind:
                     net.velocity[(layer.name, k)] = np.array(snap.velocity[(layer.name, k)])
         net.step = snap.step
 
-    def _cache_replayed(self, session, trace) -> None:
+    def _cache_replayed(self, session, trace, target: int) -> None:
         step = trace.step
-        if step % self.every and step not in self._cache:
+        if target - step < CACHE_REPLAYED and step % self.every and step not in self._cache:
             self._add_cached(take_snapshot(session, self.log.position(step),
                                            self._point_nbytes))

@@ -18,6 +18,7 @@ import numpy as np
 
 from visualcnn.common.errors import ArchError, UserError
 from visualcnn.nn import Network, StepTrace
+from visualcnn.nn.network import replay_step
 from visualcnn.training.divergence import Divergence, DivergenceWatch
 from visualcnn.training.history import History
 
@@ -173,10 +174,19 @@ class Session:
         the steps of ``replay`` again, each ``(x, label, lr, note)`` (note None for a sample
         of the training split): recorded in the history, but seen by no hook, evaluated on
         no test image, and the position is the one given. ``after(trace)`` runs after each.
-        Returns the last trace, None when ``replay`` is empty; it is the one shown now."""
+        Returns the last trace, None when ``replay`` is empty; it is the one shown now.
+        Only the last step builds a full trace: the others give ``after`` and the history
+        the StepNumbers of ``network.replay_step`` (the same weights, the same numbers)."""
         trace = None
+        replay = list(replay)
         with np.errstate(all="ignore"):
-            for x, label, lr, note in replay:
+            for i, (x, label, lr, note) in enumerate(replay):
+                if i < len(replay) - 1:
+                    numbers = replay_step(self.net, x, int(label), lr)
+                    self._record(numbers)
+                    if after is not None:
+                        after(numbers)
+                    continue
                 trace = self.net.train_step(x, int(label), lr)
                 self._record(trace)
                 if note is not None:
@@ -230,8 +240,7 @@ class Session:
                                                               replace=False)
             X, y = X[chosen], y[chosen]
         with np.errstate(all="ignore"):
-            # Small chunks keep the im2col buffers in cache: several times faster than 500.
-            probs = self.net.predict(X, batch_size=50)
+            probs = self.net.predict(X)  # in chunks of the fastest size
         if full:
             return self.record_full_test(self.net.step, probs)
         accuracy, loss = _test_scores(probs, y)
