@@ -515,13 +515,19 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _offscreen_model(args):
+    """Data and network of a command that draws the window offscreen (screenshot, gif), the
+    output file checked first: before the data and the steps, not after them."""
+    check_writable(args.out)
+    data = _load_data(args.data, args.classes)
+    _check_budget(args.arch, data)
+    return data, _build_network(args.arch, data, args.seed)
+
+
 def cmd_screenshot(args) -> int:
     from visualcnn.app.launch import save_screenshot
 
-    check_writable(args.out)  # before the data and the steps, not after them
-    data = _load_data(args.data, args.classes)
-    _check_budget(args.arch, data)
-    net = _build_network(args.arch, data, args.seed)
+    data, net = _offscreen_model(args)
     path = save_screenshot(args.out, data, net, steps=args.steps, size=args.size,
                            lr=args.lr or DEFAULT_LR, seed=args.seed,
                            presenter=args.presenter, theme=args.theme)
@@ -530,10 +536,7 @@ def cmd_screenshot(args) -> int:
 
 
 def cmd_gif(args) -> int:
-    check_writable(args.out)  # before the data and the steps, not after them
-    data = _load_data(args.data, args.classes)
-    _check_budget(args.arch, data)
-    net = _build_network(args.arch, data, args.seed)
+    data, net = _offscreen_model(args)
     from visualcnn.app.recording import record_gif
 
     try:

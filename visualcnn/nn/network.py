@@ -136,16 +136,23 @@ class StepNumbers:
         return self._layers[name]
 
 
-def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
-    """``net.train_step`` without its trace, for training logged steps again (the rewind):
-    the same passes and the same update, so the weights and velocities come out bit for bit
-    the same; returns only the numbers the curves record."""
+def _trained(net: Network, x, y, lr: float):
+    """Forward, backward and one SGD update of ``net`` on one sample: (x, y, the step's
+    work), for ``train_step`` to make its trace of and ``replay_step`` its numbers."""
     x, y = net._as_sample(x), net._check_label(y)
     work = _Work(net, frozen_copies=False)
     with _quiet():
         for _ in net._passes(x, y, work):
             pass
         net._update(float(lr), work)
+    return x, y, work
+
+
+def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
+    """``net.train_step`` without its trace, for training logged steps again (the rewind):
+    the very same step, so the weights and velocities come out bit for bit the same; returns
+    only the numbers the curves record."""
+    _x, y, work = _trained(net, x, y, lr)
     return StepNumbers(net, y, lr, work)
 
 
@@ -333,12 +340,7 @@ class Network:
 
     def train_step(self, x, y, lr: float) -> StepTrace:
         """Forward, backward and one SGD update on one sample; returns that step's trace."""
-        x, y = self._as_sample(x), self._check_label(y)
-        work = _Work(self, frozen_copies=False)
-        with _quiet():
-            for _ in self._passes(x, y, work):
-                pass
-            self._update(float(lr), work)
+        x, y, work = _trained(self, x, y, lr)
         return self._trace(x, y, lr, True, work)
 
     def phases(self, x, y, lr: float, apply: bool = True) -> Iterator[PhaseEvent]:
