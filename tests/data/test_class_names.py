@@ -184,8 +184,8 @@ def test_classes_on_the_command_line_reach_the_data(tmp_path, capsys, monkeypatc
 
     load = data_package.load_dataset
 
-    def spy(spec, classes=None):
-        seen["data"] = load(spec, classes)
+    def spy(spec, classes=None, image_size=None):
+        seen["data"] = load(spec, classes, image_size)
         return seen["data"]
 
     monkeypatch.setattr(data_package, "load_dataset", spy)

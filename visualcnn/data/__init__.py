@@ -1,4 +1,5 @@
-"""Datasets for visualcnn: the bundled MNIST subset and the common MNIST-like file formats.
+"""Datasets for visualcnn: the bundled MNIST subset, the common MNIST-like file formats,
+CIFAR-10's binary version and folders of image files.
 
 ``load_dataset`` is the entry point; every loader returns a ``Dataset`` whose images read as
 float32 ``(N, C, H, W)`` in [0, 1] (8-bit images are kept as bytes, see ``Pixels``), with int64
@@ -13,9 +14,25 @@ from pathlib import Path
 
 from visualcnn.common.errors import DataError
 from visualcnn.data.bundled import bundled_path, load_bundled
+from visualcnn.data.cifar import (
+    BINARY_ARCHIVE,
+    cifar_folder_of,
+    is_cifar_folder,
+    load_cifar_folder,
+    pickled_cifar,
+    refuse_pickled,
+)
 from visualcnn.data.classes import CLASSES_FILE, check_count, names_beside, parse_names
 from visualcnn.data.dataset import Dataset
-from visualcnn.data.loaders import idx_folder_of, load_idx_folder, load_kaggle_csv, load_keras_npz
+from visualcnn.data.image_folder import is_image_folder, load_image_folder, parse_image_size
+from visualcnn.data.loaders import (
+    IDX_FILES,
+    idx_file_in,
+    idx_folder_of,
+    load_idx_folder,
+    load_kaggle_csv,
+    load_keras_npz,
+)
 from visualcnn.data.pixels import Pixels
 
 __all__ = [
@@ -24,28 +41,45 @@ __all__ = [
     "Pixels",
     "bundled_path",
     "idx_folder_of",
+    "load_cifar_folder",
+    "load_image_folder",
     "load_bundled",
     "load_dataset",
     "load_idx_folder",
     "load_kaggle_csv",
     "load_keras_npz",
+    "parse_image_size",
 ]
 
 
-def load_dataset(spec: str | os.PathLike, classes: str | None = None) -> Dataset:
+ACCEPTED = ("'bundled', a folder of MNIST's four IDX files (or one of them), a Keras-style "
+            ".npz, a Kaggle .csv/.csv.gz, a folder of CIFAR-10's binary version "
+            "(data_batch_*.bin and test_batch.bin), or an image folder with train/<class>/ and "
+            "test/<class>/ subfolders of .png/.jpg images")
+
+
+def load_dataset(spec: str | os.PathLike, classes: str | None = None,
+                 image_size: tuple[int, int] | None = None) -> Dataset:
     """Load the dataset ``spec`` names, with its class names.
 
     ``"bundled"`` is the bundled subset (write ``./bundled`` for a file of that name). Any other
     value is a path: a folder of IDX files or one of its four files (which stands for the
-    folder), a Keras-style ``.npz``, or a Kaggle ``.csv`` / ``.csv.gz``, told apart by the name.
+    folder), a Keras-style ``.npz``, a Kaggle ``.csv`` / ``.csv.gz``, a folder of CIFAR-10's
+    binary version or one of its files, or an image folder (``train/<class>/*.png`` and
+    ``test/<class>/*.png``), told apart by the names. CIFAR-10's pickled Python version is
+    refused, never unpickled.
 
     ``classes`` names the classes: names separated by commas, or a text file with one name per
-    line. Without it, a ``classes.txt`` beside the data does, else Fashion-MNIST's or KMNIST's
-    names when their files are recognised, else the digits (see ``visualcnn.data.classes``).
+    line. Without it, a ``classes.txt`` beside the data does, else the names the data carries
+    (CIFAR-10's batches.meta.txt, an image folder's class folders, Fashion-MNIST's or KMNIST's
+    when their files are recognised), else the numbers (see ``visualcnn.data.classes``).
     A wrong number of names is a DataError naming the source and both counts.
+
+    ``image_size`` (height, width) resizes an image folder's images; other data has one size
+    already, and giving one is refused.
     """
     given = parse_names(classes) if classes is not None else None
-    dataset = _load_images(spec)
+    dataset = _load_images(spec, image_size)
     path = None if spec == "bundled" else Path(spec)
     names = given or (names_beside(path) if path is not None else None)
     if names is None:
@@ -54,16 +88,27 @@ def load_dataset(spec: str | os.PathLike, classes: str | None = None) -> Dataset
     return dataclasses.replace(dataset, class_names=names.names, classes_from=names.source)
 
 
-def _load_images(spec: str | os.PathLike) -> Dataset:
+def _load_images(spec: str | os.PathLike, image_size: tuple[int, int] | None) -> Dataset:
     if spec == "bundled":
+        _no_resizing("the bundled data", image_size)
         return load_bundled()
     if not str(spec).strip():
-        raise DataError("empty dataset path: expected 'bundled', a folder of IDX files, a .npz "
-                        "file or a .csv/.csv.gz file")
+        raise DataError(f"empty dataset path: expected {ACCEPTED}")
     path = Path(spec)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
+    folder = path if path.is_dir() else cifar_folder_of(path)
+    if folder is not None and is_image_folder(folder):
+        return load_image_folder(folder, image_size)
+    _no_resizing(path, image_size)
+    if folder is not None and is_cifar_folder(folder):
+        return load_cifar_folder(folder)
+    pickled = pickled_cifar(path)
+    if pickled is not None:
+        raise refuse_pickled(pickled)
     if path.is_dir():
+        if not any(idx_file_in(path, name) for name in IDX_FILES):
+            raise DataError(f"{path}: no dataset in this folder; expected {ACCEPTED}")
         return load_idx_folder(path)
     folder = idx_folder_of(path)
     if folder is not None:
@@ -73,5 +118,13 @@ def _load_images(spec: str | os.PathLike) -> Dataset:
         return load_keras_npz(path)
     if name.endswith((".csv", ".csv.gz")):
         return load_kaggle_csv(path)
-    raise DataError(f"{path}: unknown dataset format; expected 'bundled', a folder of IDX files, "
-                    "a .npz file or a .csv/.csv.gz file")
+    if name == BINARY_ARCHIVE:
+        raise DataError(f"{path}: extract the archive first (tar xzf {path.name}) and give the "
+                        "folder cifar-10-batches-bin")
+    raise DataError(f"{path}: unknown dataset format; expected {ACCEPTED}")
+
+
+def _no_resizing(what, image_size) -> None:
+    if image_size is not None:
+        raise DataError(f"{what}: --image-size only resizes an image folder's images (train/"
+                        "<class>/*.png); this data has one size already")

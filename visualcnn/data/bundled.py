@@ -1,8 +1,8 @@
 """The small MNIST subset that ships with visualcnn, so the app works without a download.
 
 ``resources/mnist_5k.npz`` holds 4,000 training and 1,000 test images, 400 and 100 per digit;
-``resources/README.md`` says where they come from and how ``scripts/make_bundled_mnist.py``
-made the file.
+``resources/README.md`` says where they come from and how
+``resources/scripts/make_bundled_mnist.py`` made the file.
 """
 
 from __future__ import annotations

