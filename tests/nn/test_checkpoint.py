@@ -131,7 +131,8 @@ def valid_meta(net):
     return {"format": np.array(CHECKPOINT_FORMAT), "version": np.array(CHECKPOINT_VERSION),
             "arch": np.array(net.arch), "input_shape": np.array(net.input_shape),
             "classes": np.array(10), "seed": np.array(0), "momentum": np.array(0.0),
-            "step": np.array(0), "lr": np.array(np.nan)}
+            "step": np.array(0), "lr": np.array(np.nan), "optimizer": np.array("sgd"),
+            "weight_decay": np.array(0.0), "init": np.array("he")}
 
 
 class Bomb:
@@ -398,3 +399,54 @@ def test_the_small_checkpoint_loads_as_it_is(tmp_path):
     path = tmp_path / "net.npz"
     path.write_bytes(SMALL_CHECKPOINT)
     assert Network.load(path).step == 2
+
+
+# ------------------------------------------------------------ optimisers (version 2)
+def test_adam_checkpoint_round_trip_keeps_its_moments_and_carries_on_bit_for_bit(tmp_path):
+    net = trained(momentum=0.0, steps=5, optimizer="adam", weight_decay=1e-3, init="xavier")
+    path = tmp_path / "adam.npz"
+    net.save(path, lr=0.001)
+    with np.load(path, allow_pickle=False) as z:
+        assert int(z["version"]) == 2
+        assert (str(z["optimizer"]), float(z["weight_decay"]), str(z["init"])) == \
+            ("adam", 1e-3, "xavier")
+        assert "adam_m/conv1/W" in z.files and "adam_v/dense1/b" in z.files
+    back = Network.load(path)
+    assert (back.optimizer, back.weight_decay, back.init, back.step) == \
+        ("adam", 1e-3, "xavier", 5)
+    for key in net.adam_m:
+        np.testing.assert_array_equal(back.adam_m[key], net.adam_m[key])
+        np.testing.assert_array_equal(back.adam_v[key], net.adam_v[key])
+    rng = np.random.default_rng(3)
+    for _ in range(4):  # Adam's step count goes on from 5, as its moments do
+        x, y = rng.random(net.input_shape), int(rng.integers(10))
+        a, b = net.train_step(x, y, 0.001), back.train_step(x, y, 0.001)
+        assert a.loss == b.loss
+    for (_, _, p), (_, _, q) in zip(net.parameters(), back.parameters(), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_an_adam_checkpoint_without_its_moments_is_refused(tmp_path):
+    net = trained(momentum=0.0, optimizer="adam")
+    path = tmp_path / "adam.npz"
+    net.save(path)
+    with np.load(path, allow_pickle=False) as z:
+        fields = {k: z[k] for k in z.files if k != "adam_v/conv1/W"}
+    np.savez(path, **fields)
+    with pytest.raises(CheckpointError, match="adam_v/conv1/W is missing"):
+        Network.load(path)
+
+
+def test_a_version_1_checkpoint_still_loads_as_sgd_with_momentum(tmp_path):
+    net = trained(momentum=0.9, steps=3)
+    fields = {**valid_meta(net), "version": np.array(1), "momentum": np.array(0.9),
+              "step": np.array(3), "seed": np.array(7), **net.get_state()}
+    for key in ("optimizer", "weight_decay", "init"):
+        del fields[key]  # version 1 had none of these
+    path = tmp_path / "v1.npz"
+    np.savez(path, **fields)
+    back = Network.load(path)
+    assert (back.optimizer, back.momentum, back.weight_decay, back.init, back.step) == \
+        ("momentum", 0.9, 0.0, "he", 3)
+    x = np.random.default_rng(1).random(net.input_shape)
+    assert net.train_step(x, 3, 0.05).loss == back.train_step(x, 3, 0.05).loss

@@ -122,3 +122,44 @@ def test_new_dataset_in_the_session_forgets_the_predictions():
     dbg.attach(s2)
     seen = run_until_paused(s2, 30)  # first sightings again: no pause in the first epoch
     assert s2.pause_reason is None and len(seen) == 30
+
+
+def test_going_back_puts_each_samples_last_prediction_back():
+    s, dbg = attached(n=12, lr=0.5)
+    memories = {}
+    for _ in range(40):  # past three epochs: samples are seen several times
+        s.step()
+        memories[s.net.step] = dbg.predictions.last.copy()
+    for target in (39, 30, 17, 5, 0):
+        dbg.go_to(target)
+        expected = memories.get(target, np.full(12, -1, np.int8))
+        assert np.array_equal(dbg.predictions.last, expected), target
+    # Forward again along the same steps: the later predictions come back too.
+    dbg.go_to(33)
+    assert np.array_equal(dbg.predictions.last, memories[33])
+    # Step back and train the same step: the run past it stays reachable.
+    dbg.step_back()
+    s.step()
+    dbg.go_to(40)
+    assert np.array_equal(dbg.predictions.last, memories[40])
+
+
+def test_prediction_changed_after_step_back_compares_with_the_step_before():
+    s, dbg = attached(n=12, lr=0.5)
+    dbg.breakpoints = Breakpoints(prediction_changed=True)
+    hits = []
+    for _ in range(36):
+        s.step()
+        if s.pause_reason is not None:
+            hits.append((s.net.step, s.pause_reason))
+    assert hits, "the test needs a prediction that changed"
+    step, reason = hits[-1]
+    # Going back past the hit and training the same steps again hits it again, the same way:
+    # the memory came back with the weights.
+    dbg.go_to(step - 13)
+    again = []
+    while s.net.step < step:
+        s.step()
+        if s.pause_reason is not None:
+            again.append((s.net.step, s.pause_reason))
+    assert again and again[-1] == (step, reason)

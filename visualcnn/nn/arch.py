@@ -1,8 +1,24 @@
-"""Architecture strings: tokens joined by ``-``, e.g. ``conv8x3-relu-pool2-dense10``.
+"""Architecture strings: tokens joined by ``-``, e.g. ``conv8x3p1s2-relu-pool2-dense10``.
 
-``conv<F>x<K>`` F filters of K x K; ``relu``; ``pool<K>`` K x K max-pool, stride K; ``dense<N>``
-N units. Flatten is implied before the first dense; the last token is a dense layer with one
-unit per class.
+The grammar, token by token (numbers are ASCII digits, at most 5 of them):
+
+``conv<F>x<K>[p<P>][s<S>]``
+    F filters of K x K over every input channel, zero padding P (default 0, less than K) on
+    every side, stride S (default 1, at least 1); the suffixes in that order. The output is
+    floor((H + 2P - K) / S) + 1 high (PyTorch's rule), and as wide by the same rule; the
+    kernel must fit the padded input.
+``pool<K>`` (or ``maxpool<K>``)
+    K x K max-pool with stride K; ties go to the first maximum in row-major order.
+``avgpool<K>``
+    K x K average pool with stride K.
+``relu``, ``sigmoid``, ``tanh``, ``lrelu``
+    elementwise activations; ``lrelu`` is leaky ReLU with slope 0.01 below zero.
+``dense<N>``
+    N fully connected units.
+
+Flatten is implied before the first dense; the last token is a dense layer with one unit per
+class. A stride or pool that does not tile its input leaves its last rows or columns unread:
+that is allowed, and ``LayerSpec.unread`` and ``unread_note`` say how many.
 """
 
 from __future__ import annotations
@@ -20,11 +36,23 @@ PRESETS = {
     "deeper": DEEPER_ARCH,
     "article+relu": "conv8x3-relu-pool2-dense10",
     "mlp": "dense64-relu-dense10",
+    "colour": "conv16x3p1-relu-pool2-conv32x3p1-relu-pool2-dense10",
+    "sigmoid deep": ("conv8x3p1-sigmoid-conv8x3p1-sigmoid-conv8x3p1-sigmoid-pool2-dense32-"
+                     "sigmoid-dense10"),
 }
 
 # ASCII digits, at most 5 of them: int() of thousands of digits (or of other scripts' digits)
 # would fail or hang outside our error handling.
-_TOKEN = re.compile(r"conv([0-9]{1,5})x([0-9]{1,5})|relu|pool([0-9]{1,5})|dense([0-9]{1,5})")
+_TOKEN = re.compile(
+    r"conv(?P<filters>[0-9]{1,5})x(?P<kernel>[0-9]{1,5})"
+    r"(?:p(?P<padding>[0-9]{1,5}))?(?:s(?P<stride>[0-9]{1,5}))?"
+    r"|(?P<activation>relu|sigmoid|tanh|lrelu)"
+    r"|(?P<pool>maxpool|avgpool|pool)(?P<size>[0-9]{1,5})"
+    r"|dense(?P<units>[0-9]{1,5})")
+TOKENS_HELP = ("conv<F>x<K>[p<P>][s<S>], pool<K>, avgpool<K>, relu, sigmoid, tanh, lrelu, "
+               "dense<N>")
+# The kinds of layer without parameters that keep their input's shape.
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "lrelu")
 # Far above anything useful here (the presets have about 14 thousand), far below what would
 # exhaust memory: refused before any array is allocated.
 MAX_PARAMETERS = 50_000_000
@@ -32,7 +60,11 @@ MAX_PARAMETERS = 50_000_000
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer of a parsed architecture; ``shape_in``/``shape_out`` are per sample."""
+    """One layer of a parsed architecture; ``shape_in``/``shape_out`` are per sample.
+
+    ``padding`` and ``stride`` are a convolution's (a pool's stride is its ``kernel``).
+    ``unread`` is (rows, columns) of the input that no window reads: a stride or a pool that
+    does not tile the input drops its last ones (padding never counts)."""
 
     kind: str
     name: str
@@ -41,6 +73,9 @@ class LayerSpec:
     filters: int = 0
     kernel: int = 0
     units: int = 0
+    padding: int = 0
+    stride: int = 1
+    unread: tuple[int, int] = (0, 0)
 
 
 def _fmt(shape):
@@ -57,6 +92,69 @@ def _quote(text: str) -> str:
     if len(text) <= QUOTE_LIMIT:
         return repr(text)
     return f"{text[:QUOTE_LIMIT - 3]!r}..."
+
+
+def output_size(size: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    """Windows along one axis: floor((size + 2 padding - kernel) / stride) + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def unread_count(size: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    """How many of the ``size`` input rows (or columns) no window reads: those past the last
+    window, and with a stride larger than the kernel the gaps between windows."""
+    windows = output_size(size, kernel, padding, stride)
+    if kernel >= stride:  # windows touch or overlap: only the end can be left out
+        last_read = (windows - 1) * stride + kernel  # padded rows 0 .. last_read - 1
+        return max(0, padding + size - last_read)
+    read = 0
+    for start in range(0, windows * stride, stride):
+        # Rows of the real input (padded rows padding .. padding + size - 1) this window reads.
+        read += max(0, min(start + kernel, padding + size) - max(start, padding))
+    return size - read
+
+
+def parameter_count(specs) -> int:
+    """Parameters of parsed layers: weights and biases of every conv and dense layer."""
+    return sum(sp.filters * (sp.shape_in[0] * sp.kernel ** 2 + 1) if sp.kind == "conv" else
+               sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def unread_note(specs) -> list[str]:
+    """One line per layer that leaves input rows or columns unread, e.g. "conv1 leaves 1 row
+    and 1 column unread"."""
+    notes = []
+    for sp in specs:
+        rows, cols = sp.unread
+        parts = [_plural(n, word) for n, word in ((rows, "row"), (cols, "column")) if n]
+        if parts:
+            notes.append(f"{sp.name} leaves {' and '.join(parts)} of its "
+                         f"{_fmt(sp.shape_in[1:])} input unread")
+    return notes
+
+
+def _windowed(pos: int, tok: str, shape, what: str, k: int, p: int = 0, s: int = 1):
+    """(output height, output width, unread (rows, cols)) of K x K windows over ``shape``,
+    or an ArchError naming the token and the shapes."""
+    if len(shape) != 3:
+        raise ArchError(f"token {pos} {tok!r}: a {what} cannot follow a dense layer")
+    c, h, w = shape
+    if k < 1:
+        raise ArchError(f"token {pos} {tok!r}: the {what} size must be at least 1")
+    if p >= k:
+        raise ArchError(f"token {pos} {tok!r}: padding {p} must be less than the kernel size "
+                        f"{k} (a window of only padding reads nothing)")
+    if s < 1:
+        raise ArchError(f"token {pos} {tok!r}: the stride must be at least 1")
+    if k > h + 2 * p or k > w + 2 * p:
+        padded = f" (padded by {p} to {h + 2 * p}x{w + 2 * p})" if p else ""
+        raise ArchError(f"token {pos} {tok!r}: a {k}x{k} {what} does not fit a "
+                        f"{_fmt(shape)} input{padded}")
+    return (output_size(h, k, p, s), output_size(w, k, p, s),
+            (unread_count(h, k, p, s), unread_count(w, k, p, s)))
 
 
 def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[LayerSpec]:
@@ -83,38 +181,31 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
         m = _TOKEN.fullmatch(tok)
         if not m:
             raise ArchError(f"token {pos} {_quote(tok)} of {_quote(arch)} is not one of "
-                            "conv<F>x<K>, relu, pool<K>, dense<N> (numbers of at most 5 digits)")
-        if tok.startswith("conv"):
-            f, k = int(m.group(1)), int(m.group(2))
-            if len(shape) != 3:
-                raise ArchError(f"token {pos} {tok!r}: a convolution cannot follow a dense layer")
-            if f < 1 or k < 1:
-                raise ArchError(f"token {pos} {tok!r}: filters and kernel size must be at least 1")
-            c, h, w = shape
-            if k > h or k > w:
-                raise ArchError(f"token {pos} {tok!r}: a {k}x{k} kernel does not fit a "
-                                f"{_fmt(shape)} input")
-            shape = add("conv", (f, h - k + 1, w - k + 1), filters=f, kernel=k)
-        elif tok == "relu":
-            shape = add("relu", shape)
-        elif tok.startswith("pool"):
-            k = int(m.group(3))
-            if len(shape) != 3:
-                raise ArchError(f"token {pos} {tok!r}: a pool cannot follow a dense layer")
-            c, h, w = shape
-            if k < 1 or k > h or k > w:
-                raise ArchError(f"token {pos} {tok!r}: a {k}x{k} pool does not fit a "
-                                f"{_fmt(shape)} input")
-            shape = add("pool", (c, h // k, w // k), kernel=k)
+                            f"{TOKENS_HELP} (numbers of at most 5 digits)")
+        if m.group("filters") is not None:
+            f, k = int(m.group("filters")), int(m.group("kernel"))
+            p = int(m.group("padding") or 0)
+            s = int(m.group("stride") or 1)
+            if f < 1:
+                raise ArchError(f"token {pos} {tok!r}: a convolution needs at least 1 filter")
+            ho, wo, unread = _windowed(pos, tok, shape, "kernel", k, p, s)
+            shape = add("conv", (f, ho, wo), filters=f, kernel=k, padding=p, stride=s,
+                        unread=unread)
+        elif m.group("activation") is not None:
+            shape = add(m.group("activation"), shape)
+        elif m.group("pool") is not None:
+            k = int(m.group("size"))
+            kind = "avgpool" if m.group("pool") == "avgpool" else "pool"
+            ho, wo, unread = _windowed(pos, tok, shape, "pool", k, 0, max(k, 1))
+            shape = add(kind, (shape[0], ho, wo), kernel=k, unread=unread)
         else:
-            units = int(m.group(4))
+            units = int(m.group("units"))
             if units < 1:
                 raise ArchError(f"token {pos} {tok!r}: a dense layer needs at least 1 unit")
             if len(shape) != 1:
                 shape = add("flatten", (math.prod(shape),))
             shape = add("dense", (units,), units=units)
-    total = sum(sp.filters * (sp.shape_in[0] * sp.kernel ** 2 + 1) if sp.kind == "conv" else
-                sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
+    total = parameter_count(specs)
     if total > MAX_PARAMETERS:
         raise ArchError(f"{_quote(arch)} has {total:,} parameters; the limit is "
                         f"{MAX_PARAMETERS:,}")
@@ -130,3 +221,8 @@ def canonical_arch(arch: str) -> str:
     """The architecture string as stored: lower case, no surrounding space; presets resolved."""
     a = arch.strip().lower()
     return PRESETS.get(a, a)
+
+
+def arch_for_classes(arch: str, classes: int) -> str:
+    """``arch`` with its last dense layer resized to ``classes`` units (one per class)."""
+    return re.sub(r"dense[0-9]+$", f"dense{classes}", canonical_arch(arch))

@@ -28,29 +28,47 @@ def _check_unit(layer: str, names: tuple, index: tuple, shape: tuple) -> tuple[i
     """``index`` as ints when each is within ``shape`` (no NumPy wrap-around for a negative
     one), else a UserError in one line naming the layer, the unit and the ranges."""
     index = tuple(int(v) for v in index)
-    if all(0 <= v < n for v, n in zip(index, shape, strict=True)):
+    if len(index) == len(shape) and all(0 <= v < n for v, n in zip(index, shape, strict=True)):
         return index
     ranges = ", ".join(f"{name} 0 to {n - 1}" for name, n in zip(names, shape, strict=True))
     raise UserError(f"{layer}: unit ({', '.join(names)}) = {index} is out of range; "
                     f"{ranges}")
 
 
+def conv_geometry(lt: LayerTrace) -> tuple[int, int]:
+    """(padding, stride) of a convolution's trace: (0, 1) unless the layer recorded others."""
+    padding_stride = lt.extras.get("padding_stride")
+    if padding_stride is None:
+        return 0, 1
+    return int(padding_stride[0]), int(padding_stride[1])
+
+
+def _padded_input(lt: LayerTrace, padding: int) -> np.ndarray:
+    """The conv's input sample (C, H, W) inside its border of ``padding`` zeros."""
+    x = lt.x[0]
+    return np.pad(x, ((0, 0), (padding, padding), (padding, padding))) if padding else x
+
+
 @dataclass(frozen=True)
 class ConvUnit:
-    """out[f, i, j] = sum(patch * kernel) + bias, over the K x K window at (i, j) of every
-    input channel. ``rows``/``cols`` bound the receptive field on the layer's input."""
+    """out[f, i, j] = sum(patch * kernel) + bias, over the K x K window of every input channel
+    whose top-left corner sits at (i*S - P, j*S - P) on the layer's input. ``rows``/``cols``
+    bound the window there: with padding they reach past the input, where ``patch`` holds
+    the padding's zeros."""
 
     layer: str
     filter: int
     position: tuple[int, int]
-    rows: tuple[int, int]  # [start, stop) on the layer's input
+    rows: tuple[int, int]  # [start, stop) on the layer's input; start < 0 in the padding
     cols: tuple[int, int]
-    patch: np.ndarray  # (C, K, K) the input under the window
+    patch: np.ndarray  # (C, K, K) the (zero-padded) input under the window
     kernel: np.ndarray  # (C, K, K) the filter's weights (before this step's update)
     products: np.ndarray  # patch * kernel
     bias: float
     output: float  # the value the forward pass produced
     gradient: float | None  # dL/d(out[f, i, j]) once the backward pass has reached it
+    padding: int = 0
+    stride: int = 1
 
     @property
     def total(self) -> float:
@@ -62,17 +80,21 @@ def explain_conv_unit(trace: StepTrace, layer: str, f: int, i: int, j: int) -> C
     lt = _layer(trace, layer, "conv")
     W = lt.params["W"]
     k = W.shape[-1]
+    p, s = conv_geometry(lt)
     f, i, j = _check_unit(layer, ("f", "i", "j"), (f, i, j), lt.out.shape[1:])
-    patch = lt.x[0, :, i:i + k, j:j + k]
+    r, c = i * s, j * s  # the window's top-left on the padded input
+    patch = _padded_input(lt, p)[:, r:r + k, c:c + k]
     kernel = W[f]
-    return ConvUnit(layer, f, (i, j), (i, i + k), (j, j + k), np.array(patch), np.array(kernel),
-                    patch * kernel, float(lt.params["b"][f]), float(lt.out[0, f, i, j]),
-                    None if lt.dout is None else float(lt.dout[0, f, i, j]))
+    return ConvUnit(layer, f, (i, j), (r - p, r - p + k), (c - p, c - p + k), np.array(patch),
+                    np.array(kernel), patch * kernel, float(lt.params["b"][f]),
+                    float(lt.out[0, f, i, j]),
+                    None if lt.dout is None else float(lt.dout[0, f, i, j]), p, s)
 
 
 @dataclass(frozen=True)
 class KernelWeightGrad:
-    """dL/dW[f, c, a, b] = sum over output positions (p, q) of dL/dout[f, p, q] * x[c, p+a, q+b].
+    """dL/dW[f, c, a, b] = sum over output positions (p, q) of dL/dout[f, p, q] *
+    xp[c, p*S + a, q*S + b], xp being the input with its padding's zeros.
 
     ``terms`` holds every summand on the output grid; ``largest`` the biggest by magnitude,
     as ((p, q), dout, x, term)."""
@@ -97,13 +119,21 @@ def explain_kernel_weight(trace: StepTrace, layer: str, f: int, c: int, a: int, 
                              lt.params["W"].shape)
     dout = lt.dout[0, f]
     ho, wo = dout.shape
-    x = lt.x[0, c, a:a + ho, b:b + wo]
+    pad, s = conv_geometry(lt)
+    x = _padded_input(lt, pad)[c, a:a + (ho - 1) * s + 1:s, b:b + (wo - 1) * s + 1:s]
     terms = dout * x
     order = np.argsort(-np.abs(terms), axis=None)[:top]
     largest = tuple(((int(p), int(q)), float(dout[p, q]), float(x[p, q]), float(terms[p, q]))
                     for p, q in zip(*np.unravel_index(order, terms.shape), strict=True))
     return KernelWeightGrad(layer, (f, c, a, b), terms, float(lt.grads["W"][f, c, a, b]),
                             largest)
+
+
+def _pool_size(lt: LayerTrace) -> int:
+    """A pool's window size: its own record when the windows leave rows unread, else the
+    input's height over the output's."""
+    recorded = lt.extras.get("pool_size")
+    return int(recorded[0]) if recorded is not None else lt.x.shape[2] // lt.out.shape[2]
 
 
 @dataclass(frozen=True)
@@ -124,7 +154,7 @@ class PoolUnit:
 def explain_pool_unit(trace: StepTrace, layer: str, c: int, i: int, j: int) -> PoolUnit:
     lt = _layer(trace, layer, "pool")
     c, i, j = _check_unit(layer, ("c", "i", "j"), (c, i, j), lt.out.shape[1:])
-    k = lt.x.shape[2] // lt.out.shape[2]
+    k = _pool_size(lt)
     rows, cols = (i * k, i * k + k), (j * k, j * k + k)
     mask = lt.extras["argmax_mask"][0, c, rows[0]:rows[1], cols[0]:cols[1]]
     wi, wj = (int(v[0]) for v in np.nonzero(mask))
@@ -132,6 +162,42 @@ def explain_pool_unit(trace: StepTrace, layer: str, c: int, i: int, j: int) -> P
                     np.array(lt.x[0, c, rows[0]:rows[1], cols[0]:cols[1]]),
                     (rows[0] + wi, cols[0] + wj), float(lt.out[0, c, i, j]),
                     None if lt.dout is None else float(lt.dout[0, c, i, j]))
+
+
+@dataclass(frozen=True)
+class AvgPoolUnit:
+    """out[c, i, j] = the mean of its K x K window; each of the K^2 members gets dL/dout / K^2
+    of the gradient (``share``)."""
+
+    layer: str
+    channel: int
+    position: tuple[int, int]
+    rows: tuple[int, int]  # [start, stop) on the pool's input
+    cols: tuple[int, int]
+    window: np.ndarray  # (K, K)
+    output: float
+    gradient: float | None  # dL/dout[c, i, j]
+
+    @property
+    def total(self) -> float:
+        """The mean recomputed from the window: equal to ``output`` up to rounding."""
+        return float(self.window.sum() / self.window.size)
+
+    @property
+    def share(self) -> float | None:
+        """What each member of the window receives: dL/dout / K^2."""
+        return None if self.gradient is None else self.gradient / self.window.size
+
+
+def explain_avgpool_unit(trace: StepTrace, layer: str, c: int, i: int, j: int) -> AvgPoolUnit:
+    lt = _layer(trace, layer, "avgpool")
+    c, i, j = _check_unit(layer, ("c", "i", "j"), (c, i, j), lt.out.shape[1:])
+    k = _pool_size(lt)
+    rows, cols = (i * k, i * k + k), (j * k, j * k + k)
+    return AvgPoolUnit(layer, c, (i, j), rows, cols,
+                       np.array(lt.x[0, c, rows[0]:rows[1], cols[0]:cols[1]]),
+                       float(lt.out[0, c, i, j]),
+                       None if lt.dout is None else float(lt.dout[0, c, i, j]))
 
 
 @dataclass(frozen=True)
@@ -214,14 +280,51 @@ def explain_relu_unit(trace: StepTrace, layer: str, *index: int) -> ReluUnit:
                     None if lt.dx is None else float(lt.dx[at]))
 
 
+ACTIVATION_KINDS = ("relu", "sigmoid", "tanh", "lrelu")
+
+
+@dataclass(frozen=True)
+class ActivationUnit:
+    """out = act(x) for one unit of an elementwise activation; backward multiplies dL/dout by
+    the local derivative d(out)/dx: ``product`` = upstream x local_derivative, which the
+    backward pass stored as ``gradient``."""
+
+    layer: str
+    kind: str  # "relu", "sigmoid", "tanh" or "lrelu"
+    index: tuple[int, ...]  # (c, i, j) on a map, (d,) after a dense layer
+    input: float
+    output: float
+    local_derivative: float  # a ReLU's is its gate, 1 or 0
+    upstream: float | None  # dL/dout, once the backward pass has reached the layer
+    gradient: float | None  # dL/dx as the backward pass stored it
+
+    @property
+    def product(self) -> float | None:
+        return None if self.upstream is None else self.upstream * self.local_derivative
+
+
+def explain_activation_unit(trace: StepTrace, layer: str, *index: int) -> ActivationUnit:
+    lt = trace.layer(layer)
+    if lt.kind not in ACTIVATION_KINDS:
+        raise ValueError(f"{layer} is a {lt.kind} layer, not an activation")
+    names = ("c", "i", "j") if lt.x.ndim == 4 else ("d",)
+    index = _check_unit(layer, names, index, lt.x.shape[1:])
+    at = (0, *index)
+    local = (lt.extras["relu_mask"] if lt.kind == "relu" else lt.extras["local_derivative"])
+    return ActivationUnit(layer, lt.kind, index, float(lt.x[at]), float(lt.out[at]),
+                          float(local[at]), None if lt.dout is None else float(lt.dout[at]),
+                          None if lt.dx is None else float(lt.dx[at]))
+
+
 @dataclass(frozen=True)
 class InputPixel:
     """dL/d(pixel) = sum over every unit of the first layer that reads the pixel of
     dL/d(unit) x the weight through which it reads it.
 
     ``readers`` (n, 3) holds each reader's (f, p, q) on a convolution's output, or (m, -1, -1)
-    for a dense unit; ``offsets`` (n, 2) where in its kernel the pixel sits, (a, b) = (i - p,
-    j - q) (-1 for dense); ``weights``, ``douts`` and ``terms`` = douts x weights are (n,).
+    for a dense unit; ``offsets`` (n, 2) where in its kernel the pixel sits, (a, b) =
+    (i + P - p*S, j + P - q*S) for padding P and stride S (-1 for dense); ``weights``,
+    ``douts`` and ``terms`` = douts x weights are (n,).
     """
 
     layer: str  # the first layer with weights
@@ -248,22 +351,28 @@ class InputPixel:
 
 
 def explain_input_pixel(trace: StepTrace, c: int, i: int, j: int) -> InputPixel:
-    """Pixel (c, i, j) of the sample and the units of the first layer with weights that read it
-    (a convolution, or a dense layer after the flatten)."""
+    """Pixel (c, i, j) of the sample and the units of the first layer that read it: a
+    convolution (with its padding and stride), or a dense layer after the flatten. A network
+    that starts with another layer (a pool, an activation) is a one-line UserError."""
     c, i, j = _check_unit("input", ("c", "i", "j"), (c, i, j), trace.input.shape[1:])
-    lt = next(la for la in trace.layers if la.params)
+    lt = trace.layers[1] if trace.layers[0].kind == "flatten" else trace.layers[0]
+    if lt.kind not in ("conv", "dense"):
+        raise UserError(f"input pixel: the first layer, {lt.name}, is a {lt.kind} layer; only "
+                        "the readers of a first convolution or dense layer are listed")
     W = lt.params["W"]
     if lt.kind == "conv":
         k = W.shape[-1]
-        ho, wo = lt.out.shape[2:] if lt.out is not None else (trace.input.shape[2] - k + 1,
-                                                              trace.input.shape[3] - k + 1)
-        ps = np.arange(max(0, i - k + 1), min(i, ho - 1) + 1)
-        qs = np.arange(max(0, j - k + 1), min(j, wo - 1) + 1)
+        pad, s = conv_geometry(lt)
+        height, width = trace.input.shape[2:]
+        ho, wo = (height + 2 * pad - k) // s + 1, (width + 2 * pad - k) // s + 1
+        # Output row p reads padded rows p*S .. p*S + K - 1, i.e. input rows from p*S - P.
+        ps = np.arange(max(0, -(-(i + pad - k + 1) // s)), min((i + pad) // s, ho - 1) + 1)
+        qs = np.arange(max(0, -(-(j + pad - k + 1) // s)), min((j + pad) // s, wo - 1) + 1)
         f, p, q = (g.ravel() for g in np.meshgrid(np.arange(W.shape[0]), ps, qs,
                                                   indexing="ij"))
         readers = np.stack([f, p, q], axis=1)
-        offsets = np.stack([i - p, j - q], axis=1)
-        weights = W[f, c, i - p, j - q]
+        offsets = np.stack([i + pad - p * s, j + pad - q * s], axis=1)
+        weights = W[f, c, offsets[:, 0], offsets[:, 1]]
         douts = None if lt.dout is None else lt.dout[0, f, p, q]
     else:  # dense after the flatten: every unit reads every pixel
         d = int(np.ravel_multi_index((c, i, j), trace.input.shape[1:]))

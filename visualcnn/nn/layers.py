@@ -64,23 +64,38 @@ class Layer:
         """Forward for prediction only: same output, nothing kept for a backward pass."""
         return self.forward(x)
 
+    def switches(self) -> list[np.ndarray]:
+        """What the latest forward pass chose that the loss has a corner at: a max-pool's
+        winners, a ReLU's gate. A gradient check whose nudge changes one of them sits on a
+        corner, where a finite difference measures neither side's slope. None here."""
+        return []
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
 
 class Conv2D(Layer):
-    """2-D cross-correlation, stride 1, valid padding.
+    """2-D cross-correlation with zero padding P on every side and stride S (PyTorch's Conv2d).
 
-    x: (N, C, H, W), W: (F, C, K, K), b: (F,) -> out: (N, F, H-K+1, W-K+1)
+    x: (N, C, H, W), W: (F, C, K, K), b: (F,) -> out: (N, F, Ho, Wo) with
+    Ho = (H + 2P - K) // S + 1 and Wo likewise; with P = 0, S = 1: (N, F, H-K+1, W-K+1).
+    extras["padding_stride"]: [P, S], only when they are not 0 and 1.
     """
 
     kind = "conv"
 
     def __init__(self, name: str, input_shape: tuple[int, int, int], filters: int, kernel: int,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, padding: int = 0, stride: int = 1):
         super().__init__(name)
         self.input_shape = tuple(input_shape)
         self.filters, self.kernel = filters, kernel
+        self.padding, self.stride = int(padding), int(stride)
+        # The training step's fast path is the plain one; padding or a stride take another.
+        self._plain = self.padding == 0 and self.stride == 1
+        if not self._plain:
+            # In every trace of this layer, for whoever reads it (the inspector's window):
+            # where each output's window sits is not in the shapes alone.
+            self.extras = {"padding_stride": np.array([self.padding, self.stride])}
         c, h, w = self.input_shape
         fan_in = c * kernel * kernel
         # He initialisation keeps the activations' variance steady through ReLU layers.
@@ -88,13 +103,16 @@ class Conv2D(Layer):
         self.params["b"] = np.zeros(filters)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         # Gather indices (im2col) for a batch, computed once: row r = (c, i, j) of the kernel,
-        # column = output position; entry = flat index into one sample's C*H*W input.
-        ho, wo = h - kernel + 1, w - kernel + 1
+        # column = output position; entry = flat index into one sample's C*Hp*Wp padded input.
+        p, s = self.padding, self.stride
+        hp, wp = h + 2 * p, w + 2 * p
+        ho, wo = (hp - kernel) // s + 1, (wp - kernel) // s + 1
         ch, ki, kj = np.meshgrid(np.arange(c), np.arange(kernel), np.arange(kernel), indexing="ij")
-        oi, oj = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
-        self._cols_index = ((ch * h * w + ki * w + kj).reshape(-1, 1)
-                            + (oi * w + oj).reshape(1, -1))  # (C*K*K, Ho*Wo)
+        oi, oj = np.meshgrid(np.arange(ho) * s, np.arange(wo) * s, indexing="ij")
+        self._cols_index = ((ch * hp * wp + ki * wp + kj).reshape(-1, 1)
+                            + (oi * wp + oj).reshape(1, -1))  # (C*K*K, Ho*Wo)
         self._windows_shape = (c, kernel, kernel, ho, wo)
+        self._padded_shape = (c, hp, wp)
         self._new_scratch()
 
     def _new_scratch(self) -> None:
@@ -105,6 +123,9 @@ class Conv2D(Layer):
         self._one_sample_cols = np.ones((c * k * k + 1, math.prod(self._windows_shape[3:])))
         self._one_sample_windows = self._one_sample_cols[:-1].reshape(self._windows_shape)
         self._planes: tuple[np.ndarray, np.ndarray] | None = None
+        # With padding, one sample's padded input: its border stays zero, the inside is
+        # overwritten by each step's sample.
+        self._one_sample_padded = np.zeros((1, *self._padded_shape)) if self.padding else None
 
     def __deepcopy__(self, memo):
         # The scratch buffers are views of one another. Copied one by one, each view would
@@ -112,7 +133,7 @@ class Conv2D(Layer):
         # phase walk and gradient check work on copies): a copy gets fresh buffers instead.
         twin = copy.copy(self)
         memo[id(self)] = twin
-        scratch = {"_one_sample_cols", "_one_sample_windows", "_planes"}
+        scratch = {"_one_sample_cols", "_one_sample_windows", "_planes", "_one_sample_padded"}
         for key, value in vars(self).items():
             if key not in scratch:
                 setattr(twin, key, copy.deepcopy(value, memo))
@@ -125,19 +146,52 @@ class Conv2D(Layer):
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
-        k = self.kernel
-        return (self.filters, h - k + 1, w - k + 1)
+        k, p, s = self.kernel, self.padding, self.stride
+        return (self.filters, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
 
     def _windows_of(self, x: np.ndarray) -> np.ndarray:
-        """The (C, K, K, Ho, Wo) view of sample x (1, C, H, W) whose entry (c, a, b, i, j) is
-        x[0, c, i + a, j + b]: every window, without copying."""
+        """The (C, K, K, Ho, Wo) view of sample x (1, C, Hp, Wp), padded already, whose entry
+        (c, a, b, i, j) is x[0, c, i*S + a, j*S + b]: every window, without copying."""
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
         _, sc, sh, sw = x.strides
+        s = self.stride
         # The ndarray constructor: as_strided makes the same view at five times the cost.
-        return np.ndarray(self._windows_shape, x.dtype, x, 0, (sc, sh, sw, sh, sw))
+        return np.ndarray(self._windows_shape, x.dtype, x, 0, (sc, sh, sw, sh * s, sw * s))
+
+    def _padded(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C, H, W) with P zeros on every side, (N, C, Hp, Wp): one sample's in this
+        layer's own buffer, a batch's in a fresh array."""
+        p = self.padding
+        n, c, h, w = x.shape
+        if n == 1:
+            padded = self._one_sample_padded
+        else:
+            padded = np.zeros((n, *self._padded_shape))
+        padded[:, :, p:p + h, p:p + w] = x
+        return padded
+
+    def _forward_padded_or_strided(self, x):
+        """``forward`` with padding or a stride: the same products on the padded input's
+        windows, read S apart."""
+        n = x.shape[0]
+        f = self.filters
+        W, b = self.params["W"], self.params["b"]
+        xp = self._padded(x) if self.padding else x
+        if n == 1:
+            cols = self._one_sample_cols  # the last row is ones: see forward
+            np.copyto(self._one_sample_windows, self._windows_of(xp))
+            out = np.concatenate((W.reshape(f, -1), b[:, None]), axis=1) @ cols
+        else:
+            cols = xp.reshape(n, -1).take(self._cols_index, axis=1)  # (N, C*K*K, Ho*Wo)
+            out = W.reshape(f, -1) @ cols
+            out += b[:, None]
+        self._cache = (x.shape, cols)
+        return out.reshape(n, f, *self._windows_shape[3:])
 
     def forward(self, x):
+        if not self._plain:
+            return self._forward_padded_or_strided(x)
         n, c, h, w = x.shape
         k, f = self.kernel, self.filters
         W, b = self.params["W"], self.params["b"]
@@ -165,14 +219,21 @@ class Conv2D(Layer):
         # contiguous rows, and the product is one 2-D product. The outputs past the last
         # window (i >= Ho or j >= Wo) read the next rows or image; they are dropped. The
         # result is an (N, F, Ho, Wo) view of (F, N, H, W) memory; the next layers read any
-        # order.
+        # order. With zero padding the input is placed inside its border of zeros; with a
+        # stride the outputs between the strided ones are dropped too.
         n, c, h, w = x.shape
-        k, f = self.kernel, self.filters
+        k, f, p, s = self.kernel, self.filters, self.padding, self.stride
+        h, w = h + 2 * p, w + 2 * p
         ho, wo = h - k + 1, w - k + 1
         pixels = n * h * w
         padded = _scratch("conv padded input", (c, pixels + (k - 1) * (w + 1)))
-        padded[:, pixels:] = 0.0
-        padded[:, :pixels].reshape(c, n, h, w)[...] = x.transpose(1, 0, 2, 3)
+        if p:
+            padded[...] = 0.0
+            padded[:, :pixels].reshape(c, n, h, w)[:, :, p:h - p, p:w - p] = \
+                x.transpose(1, 0, 2, 3)
+        else:
+            padded[:, pixels:] = 0.0
+            padded[:, :pixels].reshape(c, n, h, w)[...] = x.transpose(1, 0, 2, 3)
         step = padded.strides[1]
         shifted = np.ndarray((c, k, k, pixels), padded.dtype, padded, 0,
                              (padded.strides[0], w * step, step, step))
@@ -180,7 +241,7 @@ class Conv2D(Layer):
         np.copyto(cols.reshape(shifted.shape), shifted)
         out = self.params["W"].reshape(f, -1) @ cols  # (F, N*H*W), this call's own array
         out += self.params["b"][:, None]
-        return out.reshape(f, n, h, w)[:, :, :ho, :wo].transpose(1, 0, 2, 3)
+        return out.reshape(f, n, h, w)[:, :, :ho:s, :wo:s].transpose(1, 0, 2, 3)
 
     def backward(self, dout):
         (n, c, h, w), cols = self._cache
@@ -202,26 +263,33 @@ class Conv2D(Layer):
         """dx (N, C, H, W): every window's share of dL/dx summed onto the pixels it read.
 
         Each kernel offset (a, b) writes its shares into its own zeroed plane of a buffer
-        (K, K, N, C, H, W), shifted by (a, b) through a strided view; summing the K*K planes
-        then adds the shares of every window a pixel belongs to: two NumPy calls in all. The
-        view writes the same places every time, so the rest of the buffer stays zero and the
-        one-sample buffer is kept from step to step (it never leaves this layer).
+        (K, K, N, C, Hp, Wp), shifted by (a, b) through a strided view (S apart with a
+        stride); summing the K*K planes then adds the shares of every window a pixel belongs
+        to: two NumPy calls in all. The view writes the same places every time, so the rest of
+        the buffer stays zero and the one-sample buffer is kept from step to step (it never
+        leaves this layer). With padding, the border's shares are cut off at the end: they
+        belong to zeros, not to the input.
         """
-        c, h, w = self.input_shape
-        k = self.kernel
-        ho, wo = h - k + 1, w - k + 1
+        c, hp, wp = self._padded_shape
+        k, (ho, wo) = self.kernel, self._windows_shape[3:]
         planes = self._planes if n == 1 else None
         if planes is None:
-            buffer = np.zeros((k, k, n, c, h, w))
-            s = buffer.strides
+            buffer = np.zeros((k, k, n, c, hp, wp))
+            st, sp = buffer.strides, self.stride
             view = as_strided(buffer, shape=(k, k, n, c, ho, wo),
-                              strides=(s[0] + s[4], s[1] + s[5], s[2], s[3], s[4], s[5]))
+                              strides=(st[0] + st[4], st[1] + st[5], st[2], st[3],
+                                       st[4] * sp, st[5] * sp))
             planes = (buffer, view)
             if n == 1:
                 self._planes = planes
         buffer, view = planes
         view[...] = dcols.reshape(n, c, k, k, ho, wo).transpose(2, 3, 0, 1, 4, 5)
-        return buffer.reshape(k * k, -1).sum(axis=0).reshape(n, c, h, w)
+        dx = buffer.reshape(k * k, -1).sum(axis=0).reshape(n, c, hp, wp)
+        p = self.padding
+        if p:
+            # Copied out of the border: a trace's arrays are contiguous, each its own block.
+            return dx[:, :, p:hp - p, p:wp - p].copy()
+        return dx
 
 
 class ReLU(Layer):
@@ -240,12 +308,17 @@ class ReLU(Layer):
     def backward(self, dout):
         return np.where(self.extras["relu_mask"], dout, 0.0)
 
+    def switches(self):
+        return [self.extras["relu_mask"]]
+
 
 class MaxPool2D(Layer):
     """K x K max pooling with stride K; rows and columns past the last full window are dropped.
 
     x: (N, C, H, W) -> out: (N, C, H // K, W // K). extras["argmax_mask"]: bool (N, C, H, W),
     True at the position that won each window; ties go to the first maximum in row-major order.
+    extras["pool_size"]: [K], only when the windows leave rows or columns unread (the
+    input's and output's sizes then do not tell K).
     """
 
     kind = "pool"
@@ -293,7 +366,7 @@ class MaxPool2D(Layer):
         mask = np.zeros(n * c * h * w, dtype=bool)
         mask[pos] = True  # an index assignment: half the instructions of put
         self._cache = (x.shape, pos)
-        self.extras = {"argmax_mask": mask.reshape(n, c, h, w)}
+        self.extras = {"argmax_mask": mask.reshape(n, c, h, w), **_pool_size(h, w, k)}
         return flat.take(pos).reshape(n, c, h // k, w // k)
 
     def infer(self, x):
@@ -317,6 +390,137 @@ class MaxPool2D(Layer):
         dx = np.zeros(math.prod(shape))  # math.prod: np.prod of a tuple costs ~4 us
         dx[pos] = dout.reshape(pos.shape)
         return dx.reshape(shape)
+
+    def switches(self):
+        return [self.extras["argmax_mask"]]
+
+
+def _pool_size(h: int, w: int, k: int) -> dict[str, np.ndarray]:
+    """A pool's extras entry for its window size, when its input's and output's sizes do not
+    tell it (the windows leave rows or columns unread), else nothing."""
+    return {"pool_size": np.array([k])} if h % k or w % k else {}
+
+
+class AvgPool2D(Layer):
+    """K x K average pooling with stride K; rows and columns past the last full window are
+    dropped (and get zero gradient).
+
+    x: (N, C, H, W) -> out: (N, C, H // K, W // K), out[n, c, i, j] = the mean of window (i, j).
+    dx: every member of a window gets dout / K^2 of it. extras["pool_size"]: [K], only when the
+    windows leave rows or columns unread.
+    """
+
+    kind = "avgpool"
+
+    def __init__(self, name: str, input_shape: tuple[int, int, int], kernel: int):
+        super().__init__(name)
+        self.input_shape = tuple(input_shape)
+        self.kernel = kernel
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        return (c, h // self.kernel, w // self.kernel)
+
+    def _mean_of_windows(self, x: np.ndarray) -> np.ndarray:
+        """(N, C, H // K, W // K): the sum of K*K strided views, one per position in the
+        window, over K^2. Reads x in any memory order (Conv2D.infer leaves (C, N) order)."""
+        n, c, h, w = x.shape
+        k = self.kernel
+        ho, wo = h // k, w // k
+        out = x[:, :, 0:ho * k:k, 0:wo * k:k].copy()  # its own memory
+        for a in range(k):
+            for b in range(k):
+                if a or b:
+                    out += x[:, :, a:ho * k:k, b:wo * k:k]
+        out /= k * k
+        return out
+
+    def forward(self, x):
+        self._cache = x.shape
+        self.extras = _pool_size(x.shape[2], x.shape[3], self.kernel)
+        return self._mean_of_windows(x)
+
+    def infer(self, x):
+        return self._mean_of_windows(x)
+
+    def backward(self, dout):
+        n, c, h, w = self._cache
+        k = self.kernel
+        ho, wo = dout.shape[2:]
+        dx = np.zeros((n, c, h, w))
+        share = np.broadcast_to((dout / (k * k))[:, :, :, None, :, None], (n, c, ho, k, wo, k))
+        dx[:, :, :ho * k, :wo * k] = share.reshape(n, c, ho * k, wo * k)
+        return dx
+
+
+class _Activation(Layer):
+    """An elementwise activation. x: any shape -> out: same shape.
+
+    extras["local_derivative"]: d(out)/d(x) at each entry, the factor backward multiplies
+    dL/d(out) by: dx = dout * local_derivative.
+    """
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def _out_and_derivative(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def forward(self, x):
+        out, local = self._out_and_derivative(x)
+        self.extras = {"local_derivative": local}
+        return out
+
+    def infer(self, x):
+        return self._out_and_derivative(x)[0]
+
+    def backward(self, dout):
+        return dout * self.extras["local_derivative"]
+
+
+class Sigmoid(_Activation):
+    """1 / (1 + exp(-x)); local derivative out * (1 - out), at most 1/4: each sigmoid layer
+    shrinks the gradient passing back through it at least fourfold."""
+
+    kind = "sigmoid"
+
+    def _out_and_derivative(self, x):
+        # exp of -|x| only, which cannot overflow: for x >= 0, 1 / (1 + e); for x < 0,
+        # e / (1 + e), the same value written without exp(-x).
+        e = np.exp(-np.abs(x))
+        denominator = 1.0 + e
+        out = np.where(x >= 0, 1.0, e) / denominator
+        # out * (1 - out) = e / (1 + e)^2 for either sign: no 1 - out that loses the digits
+        # of a saturated unit.
+        return out, e / (denominator * denominator)
+
+
+class Tanh(_Activation):
+    """tanh(x); local derivative 1 - out^2, at most 1 (at x = 0)."""
+
+    kind = "tanh"
+
+    def _out_and_derivative(self, x):
+        out = np.tanh(x)
+        return out, 1.0 - out * out
+
+
+class LeakyReLU(_Activation):
+    """x where x > 0, else slope * x (slope 0.01, PyTorch's default); local derivative 1 where
+    x > 0, else slope. At exactly x = 0 it is the slope, as PyTorch's test x > 0 gives."""
+
+    kind = "lrelu"
+
+    def __init__(self, name: str, slope: float = 0.01):
+        super().__init__(name)
+        self.slope = float(slope)
+
+    def _out_and_derivative(self, x):
+        local = np.where(x > 0, 1.0, self.slope)
+        return x * local, local
+
+    def switches(self):
+        return [self.extras["local_derivative"]]  # 1 or the slope: which side of the corner
 
 
 class Flatten(Layer):
@@ -370,6 +574,30 @@ class Dense(Layer):
         else:
             self.grads = {"W": dout.T @ x, "b": dout.sum(axis=0)}
         return dout @ self.params["W"]
+
+
+# The elementwise activations by their kind (an architecture token of the same name).
+ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh,
+                                       "lrelu": LeakyReLU}
+
+
+def build_layer(spec, rng: np.random.Generator) -> Layer:
+    """The layer a ``visualcnn.nn.arch.LayerSpec`` describes; conv and dense layers draw their
+    weights from ``rng``, in the order the network builds them."""
+    if spec.kind == "conv":
+        return Conv2D(spec.name, spec.shape_in, spec.filters, spec.kernel, rng,
+                      padding=spec.padding, stride=spec.stride)
+    if spec.kind in ACTIVATIONS:
+        return ACTIVATIONS[spec.kind](spec.name)
+    if spec.kind == "pool":
+        return MaxPool2D(spec.name, spec.shape_in, spec.kernel)
+    if spec.kind == "avgpool":
+        return AvgPool2D(spec.name, spec.shape_in, spec.kernel)
+    if spec.kind == "flatten":
+        return Flatten(spec.name)
+    if spec.kind == "dense":
+        return Dense(spec.name, spec.shape_in[0], spec.units, rng)
+    raise ValueError(f"{spec.name}: no layer of kind {spec.kind!r}")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

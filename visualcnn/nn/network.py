@@ -1,12 +1,16 @@
-"""The network: a stack of layers built from an architecture string, stepped one sample at a time.
+"""The network: a stack of layers built from an architecture string, stepped one sample (or
+one mini-batch) at a time.
 
     >>> net = Network.from_arch("conv8x3-pool2-dense10", seed=0)
     >>> trace = net.train_step(x, y=7, lr=0.01)   # x: (1, 28, 28) or (1, 1, 28, 28)
     >>> trace.loss, trace.layer("conv1").grads["W"].shape
+    >>> trace = net.train_step(xs, ys, lr=0.01)   # xs: (B, 1, 28, 28), ys: B ints
+    >>> trace.losses, trace.sample(3).input.shape   # (B,), (1, 1, 28, 28)
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import zipfile
 from collections.abc import Iterator
@@ -18,23 +22,27 @@ import numpy as np
 
 from visualcnn.common.errors import CheckpointError, UserError
 from visualcnn.common.files import atomic_write, brief, check_npz
+from visualcnn.nn import optimizers
 from visualcnn.nn.arch import DEFAULT_ARCH, canonical_arch, parse_arch
+from visualcnn.nn.init import DEFAULT_INIT, check_init, initialise
 from visualcnn.nn.layers import (
-    Conv2D,
-    Dense,
-    Flatten,
     Layer,
-    MaxPool2D,
-    ReLU,
+    build_layer,
     softmax,
     softmax_cross_entropy,
 )
 from visualcnn.nn.trace import LayerTrace, StepTrace, frozen_dict
 
 CHECKPOINT_FORMAT = "visualcnn-checkpoint"
-CHECKPOINT_VERSION = 1
+# Version 2 adds the optimiser, its weight decay and state (Adam's moments), and the
+# initialiser; version 1 files (SGD with optional momentum) still load.
+CHECKPOINT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # Seeds a checkpoint stores as a plain int64 (a larger Python int would need a pickled object).
 MAX_SEED = 2 ** 63 - 1
+# The most samples a step takes: a mini-batch of 64 is what courses use; more would only
+# make the per-sample records of a step (the trace keeps every activation) large.
+MAX_BATCH = 64
 
 
 _EMPTY = MappingProxyType({})
@@ -56,6 +64,7 @@ class _Work:
         self.douts: list = [None] * n
         self.grads: list = [_EMPTY] * n
         self.updates: list = [_EMPTY] * n
+        self.moments: list = [_EMPTY] * n  # Adam's, per parameter, after the update
         self.loss = float("nan")
         self.probs = None
         # Parameters before the update. Without an update, the live arrays stay live and
@@ -115,14 +124,17 @@ class _LayerNumbers:
 class StepNumbers:
     """What ``replay_step`` returns: the numbers of a step that the curves read,
     under a StepTrace's names (``step``, ``loss``, ``lr``, ``label``, ``prediction``,
-    ``correct``, ``dinput``, ``layer(name)``), without the activations and frozen copies a
-    full trace keeps."""
+    ``correct``, ``accuracy``, ``batch``, ``labels``, ``predictions``, ``dinput``,
+    ``layer(name)``), without the activations and frozen copies a full trace keeps."""
 
-    __slots__ = ("step", "label", "lr", "loss", "prediction", "dinput", "_layers")
+    __slots__ = ("step", "label", "lr", "loss", "prediction", "dinput", "_layers", "batch",
+                 "labels", "predictions")
 
-    def __init__(self, net: Network, y: int, lr: float, work: _Work):
-        self.step, self.label, self.lr, self.loss = net.step, y, float(lr), work.loss
-        self.prediction = -1 if work.probs is None else int(np.argmax(work.probs[0]))
+    def __init__(self, net: Network, labels: np.ndarray, lr: float, work: _Work):
+        self.step, self.lr, self.loss = net.step, float(lr), work.loss
+        self.batch, self.labels, self.label = len(labels), labels, int(labels[0])
+        self.predictions = work.probs.argmax(axis=1)
+        self.prediction = int(self.predictions[0])
         self.dinput = work.dxs[0]
         self._layers = {layer.name: _LayerNumbers(work.grads[i], work.updates[i],
                                                   work.before[i])
@@ -132,102 +144,229 @@ class StepNumbers:
     def correct(self) -> bool:
         return self.prediction == self.label
 
+    @property
+    def accuracy(self) -> float:
+        if self.batch == 1:
+            return 1.0 if self.correct else 0.0
+        return float(np.count_nonzero(self.predictions == self.labels)) / self.batch
+
     def layer(self, name: str) -> _LayerNumbers:
         return self._layers[name]
 
 
+def _change(net: Network, key: tuple[str, str], p, g, lr: float, t: int, moments: dict):
+    """The change ``net``'s optimiser makes to parameter ``p`` (``key``: layer, name) of
+    gradient ``g`` at step ``t``, keeping the optimiser's state (new arrays, never written
+    into); Adam's moments after the step go to ``moments[name]``."""
+    if net.optimizer == "sgd":
+        return optimizers.sgd_change(g, p, lr, net.weight_decay)
+    if net.optimizer == "momentum":
+        v = optimizers.momentum_change(g, p, net.velocity[key], lr, net.momentum,
+                                       net.weight_decay)
+        net.velocity[key] = v
+        return v.copy()  # the trace's own: the velocity goes on to the next step
+    u, m, v = optimizers.adam_change(g, p, net.adam_m[key], net.adam_v[key], t, lr,
+                                     net.weight_decay)
+    net.adam_m[key], net.adam_v[key] = _readonly(m), _readonly(v)
+    moments[key[1]] = optimizers.AdamMoments(m, v, t)
+    return u
+
+
+def _state_slots(optimizer: str) -> tuple[str, ...]:
+    """The optimiser's arrays in get_state: the velocity always (zeros but with momentum),
+    as version 1 checkpoints have it, and Adam's two moments."""
+    return ("velocity", *(s for s in optimizers.STATE_SLOTS[optimizer] if s != "velocity"))
+
+
 def _trained(net: Network, x, y, lr: float):
-    """Forward, backward and one SGD update of ``net`` on one sample: (x, y, the step's
-    work), for ``train_step`` to make its trace of and ``replay_step`` its numbers."""
-    x, y = net._as_sample(x), net._check_label(y)
+    """Forward, backward and one optimiser update of ``net`` on one sample or a batch:
+    (x, labels, the step's work), for ``train_step`` to make its trace of and
+    ``replay_step`` its numbers."""
+    x, labels = _inputs(net, x, y)
     work = _Work(net, frozen_copies=False)
     with _quiet():
-        for _ in net._passes(x, y, work):
+        for _ in net._passes(x, labels, work):
             pass
         net._update(float(lr), work)
-    return x, y, work
+    return x, labels, work
 
 
 def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
     """``net.train_step`` without its trace, for training logged steps again (the rewind):
-    the very same step, so the weights and velocities come out bit for bit the same; returns
-    only the numbers the curves record."""
-    _x, y, work = _trained(net, x, y, lr)
-    return StepNumbers(net, y, lr, work)
+    the very same step, so the weights and the optimiser's state come out bit for bit the
+    same; returns only the numbers the curves record."""
+    _x, labels, work = _trained(net, x, y, lr)
+    return StepNumbers(net, labels, lr, work)
+
+
+def _one_label(y, classes: int) -> int:
+    if isinstance(y, bool) or not (isinstance(y, (int, np.integer)) and 0 <= int(y) < classes):
+        raise UserError(f"label must be an int in 0..{classes - 1}, got {y!r}")
+    return int(y)
+
+
+def _inputs(net: Network, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """(x as (B, C, H, W) float64, its labels (B,)): one sample x (C, H, W) or (1, C, H, W)
+    with an int y, or a batch x (B, C, H, W) with a sequence of B ints y (1 <= B <=
+    MAX_BATCH). Raises UserError, in one line, for anything else."""
+    shape = net.input_shape
+    # One sample: the path every single step takes, kept lean (np.ndim(y) alone would
+    # cost as much as the rest of it).
+    if isinstance(y, (int, np.integer)) or not hasattr(y, "__len__"):
+        y = _one_label(y, net.classes)
+        x = np.array(x, dtype=np.float64, copy=True)
+        if x.shape == shape:
+            x = x[None]
+        if x.shape != (1, *shape):
+            raise UserError(f"a sample must have shape {shape} or {(1, *shape)}, got "
+                            f"{x.shape}")
+        return x, np.array([y])
+    labels = np.asarray(y)
+    if labels.ndim == 0:  # a string, a 0-d array: not a label, and not labels either
+        _one_label(y, net.classes)
+    if labels.ndim != 1 or not 1 <= len(labels) <= MAX_BATCH:
+        raise UserError(f"a batch takes 1 to {MAX_BATCH} labels in a flat sequence, got "
+                        f"shape {labels.shape}")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= net.classes:
+        raise UserError(f"labels must be ints in 0..{net.classes - 1}, got "
+                        f"{brief(labels.tolist())}")
+    x = np.array(x, dtype=np.float64, copy=True)
+    if x.shape != (len(labels), *shape):
+        raise UserError(f"a batch of {len(labels)} labels takes samples of shape "
+                        f"{(len(labels), *shape)}, got {x.shape}")
+    return x, labels.astype(np.int64)
+
+
+@functools.cache
+def _one_prediction(prediction: int) -> np.ndarray:
+    """The read-only array [prediction], one per class for every single-sample trace: made
+    once rather than on every step."""
+    return _readonly(np.array([prediction]))
+
+
+def _own_losses(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each sample's cross-entropy log(sum exp z) - z[label], z the logits shifted by their
+    row's maximum (as softmax_cross_entropy computes their mean)."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    return np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(labels)), labels]
+
+
+def _trace_of(net: Network, x, labels, lr, applied, work: _Work) -> StepTrace:
+    """The step's record. Arrays the step has not computed yet (phase stepping) are None.
+
+    Activations, gradients and extras are fresh arrays of this step that no layer writes
+    to again, so freezing them in place is as safe as copying them, and much cheaper.
+    """
+    layers = []
+    last = len(net.layers) - 1
+    outs, dxs, douts = work.outs, work.dxs, work.douts
+    for i, layer in enumerate(net.layers):
+        # Each array is frozen once: a layer's input is the previous layer's output, and
+        # its dL/d(output) the next layer's dL/d(input).
+        layers.append(_record(
+            LayerTrace, name=layer.name, kind=layer.kind,
+            x=_readonly(x) if i == 0 else outs[i - 1], out=_readonly(outs[i]),
+            dx=_readonly(dxs[i]), dout=_readonly(douts[i]) if i == last else douts[i],
+            params=work.before[i], grads=_readonly_dict(work.grads[i]),
+            updates=work.updates[i], moments=work.moments[i],
+            extras=_readonly_dict(layer.extras) if outs[i] is not None else _EMPTY))
+    all_probs = _readonly(work.probs)
+    probs = predictions = losses = None
+    prediction, batch = -1, len(labels)
+    if all_probs is not None:
+        probs = all_probs[0]
+        prediction = int(np.argmax(probs))
+        if batch == 1:
+            predictions, losses = _one_prediction(prediction), np.array([work.loss])
+        else:
+            predictions = all_probs.argmax(axis=1)
+            with _quiet():
+                losses = _own_losses(outs[-1], labels)
+        predictions.flags.writeable = losses.flags.writeable = False
+    labels.flags.writeable = False
+    return _record(StepTrace, step=net.step, applied=applied, label=int(labels[0]),
+                   probs=probs, logits=None if outs[-1] is None else outs[-1][0],
+                   loss=work.loss, lr=float(lr), layers=tuple(layers), batch=batch,
+                   labels=labels, predictions=predictions, losses=losses,
+                   batch_probs=all_probs, focus=0, prediction=prediction)
 
 
 class Network:
-    """A CNN for one-sample SGD with a full trace of every step.
-
-    Build with ``Network.from_arch``. ``layers`` holds the layers in forward order; ``step``
-    counts applied updates. Optional SGD momentum (``momentum`` > 0) keeps one velocity per
-    parameter; with the default 0 the update is exactly ``-lr * grad``.
-    """
+    """A CNN trained one sample (or mini-batch) at a time with a full trace of every step.
+    Build with ``Network.from_arch``; ``layers`` in forward order; ``step`` counts applied updates.
+    ``init``: the starting weights (nn.init). ``optimizer``: "sgd" (exactly ``-lr * grad``),
+    "momentum" or "adam" (nn.optimizers), None meaning "momentum" when ``momentum`` > 0;
+    ``velocity``, ``adam_m``, ``adam_v``: its state per (layer, key)."""
 
     # (loss, probs, dlogits) of a step; an instance may use other code (a student's own).
     loss_function = staticmethod(softmax_cross_entropy)
 
     def __init__(self, arch: str, input_shape=(1, 28, 28), classes: int = 10, seed: int = 0,
-                 momentum: float = 0.0):
+                 momentum: float = 0.0, *, init: str = DEFAULT_INIT,
+                 optimizer: str | None = None, weight_decay: float = 0.0):
         self.arch = canonical_arch(arch)
         self.input_shape = tuple(int(s) for s in input_shape)
         self.classes = int(classes)
         self.seed = _checked_seed(seed)
-        if not 0.0 <= momentum < 1.0:
-            raise UserError(f"momentum must be in [0, 1), got {momentum}")
-        self.momentum = float(momentum)
+        self.optimizer, self.momentum, self.weight_decay = optimizers.resolve(
+            optimizer, momentum, weight_decay)
+        self.init = check_init(init)
         self.specs = parse_arch(self.arch, self.input_shape, self.classes)
         self.reset()
 
     @classmethod
     def from_arch(cls, arch: str = DEFAULT_ARCH, input_shape=(1, 28, 28), classes: int = 10,
-                  seed: int = 0, momentum: float = 0.0) -> Network:
-        return cls(arch, input_shape, classes, seed, momentum)
+                  seed: int = 0, momentum: float = 0.0, *, init: str = DEFAULT_INIT,
+                  optimizer: str | None = None, weight_decay: float = 0.0) -> Network:
+        return cls(arch, input_shape, classes, seed, momentum, init=init, optimizer=optimizer,
+                   weight_decay=weight_decay)
+
+    @property
+    def plain_sgd(self) -> bool:
+        """True when each update is exactly ``-lr * grad`` (SGD without weight decay)."""
+        return self.optimizer == "sgd" and not self.weight_decay
+
+    def optimizer_text(self) -> str:
+        """The optimiser in a few words: "adam, weight decay 0.0001"."""
+        return optimizers.describe(self.optimizer, self.momentum, self.weight_decay)
+
+    def optimizer_arrays(self) -> dict[tuple[str, str, str], np.ndarray]:
+        """Every array the optimiser keeps, keyed (slot, layer, key): momentum's velocity,
+        Adam's m and v; none for SGD. The network's own arrays, which an update replaces and
+        never writes into (Adam's step count is ``step``)."""
+        return {(slot, name, k): a for slot in optimizers.STATE_SLOTS[self.optimizer]
+                for (name, k), a in self._slots[slot].items()}
+
+    def set_optimizer_arrays(self, arrays) -> None:
+        """Put back (copies of) what ``optimizer_arrays`` returned."""
+        for (slot, name, k), a in arrays.items():
+            self._slots[slot][(name, k)] = np.array(a, dtype=np.float64)
 
     def reset(self) -> None:
-        """Fresh weights from the seed, step 0, no momentum."""
+        """Fresh weights from the seed, step 0, the optimiser's state at zero."""
         rng = np.random.default_rng(self.seed)
-        layers: list[Layer] = []
-        for s in self.specs:
-            if s.kind == "conv":
-                layers.append(Conv2D(s.name, s.shape_in, s.filters, s.kernel, rng))
-            elif s.kind == "relu":
-                layers.append(ReLU(s.name))
-            elif s.kind == "pool":
-                layers.append(MaxPool2D(s.name, s.shape_in, s.kernel))
-            elif s.kind == "flatten":
-                layers.append(Flatten(s.name))
-            else:
-                layers.append(Dense(s.name, s.shape_in[0], s.units, rng))
-        # The output layer starts at zero: every class starts equally likely (loss ln 10), and
-        # the class templates the dense panel shows grow from the data rather than from noise.
-        # Measured on the bundled set, it also trains slightly better than random weights there.
-        out = layers[-1]
-        out.params["W"] = np.zeros_like(out.params["W"])
+        layers: list[Layer] = [build_layer(s, rng) for s in self.specs]
+        # He keeps the layers' own draw and starts the output layer at zero: every class
+        # starts equally likely (loss ln 10), and the class templates the dense panel shows
+        # grow from the data rather than from noise. Measured on the bundled set, it also
+        # trains slightly better than random weights there. The others draw afresh.
+        initialise(layers, self.init, np.random.default_rng([self.seed, 1]))
         self.layers = layers
         self.step = 0
-        self.velocity = {(lay.name, k): np.zeros_like(v)
-                         for lay in layers for k, v in lay.params.items()}
+
+        def zeros():
+            return {(lay.name, k): np.zeros_like(v) for lay in layers
+                    for k, v in lay.params.items()}
+
+        self.velocity = zeros()
+        adam = self.optimizer == "adam"
+        self.adam_m, self.adam_v = (zeros(), zeros()) if adam else ({}, {})
+        self._slots = {"velocity": self.velocity, "adam_m": self.adam_m, "adam_v": self.adam_v}
 
     def __repr__(self) -> str:
         return f"Network({self.arch!r}, input_shape={self.input_shape}, step={self.step})"
 
     # ----------------------------------------------------------------- forward / backward
-    def _as_sample(self, x) -> np.ndarray:
-        x = np.array(x, dtype=np.float64, copy=True)
-        if x.shape == self.input_shape:
-            x = x[None]
-        if x.shape != (1, *self.input_shape):
-            raise UserError(f"a sample must have shape {self.input_shape} or "
-                            f"{(1, *self.input_shape)}, got {x.shape}")
-        return x
-
-    def _check_label(self, y) -> int:
-        if isinstance(y, bool) or not (isinstance(y, (int, np.integer))
-                                       and 0 <= int(y) < self.classes):
-            raise UserError(f"label must be an int in 0..{self.classes - 1}, got {y!r}")
-        return int(y)
-
     def logits(self, x: np.ndarray) -> np.ndarray:
         """x: (N, C, H, W) -> logits (N, classes), without caching anything for backward."""
         for layer in self.layers:
@@ -261,7 +400,7 @@ class Network:
             loss = float(-np.log(p_true).mean())
         return float((probs.argmax(axis=1) == y).mean()), loss
 
-    def _passes(self, x, y, work: _Work) -> Iterator[tuple[str, int]]:
+    def _passes(self, x, labels, work: _Work) -> Iterator[tuple[str, int]]:
         """Forward layer by layer, the loss, backward layer by layer in reverse, filling
         ``work``; yields (phase, layer index) after each, so a caller may pause in between.
         Callers advance it inside ``_quiet()``: a ``with`` in here would stay in force in the
@@ -272,7 +411,7 @@ class Network:
             a = layer.forward(a)
             work.outs[i] = a
             yield "forward", i
-        work.loss, work.probs, d = self.loss_function(a, np.array([y]))
+        work.loss, work.probs, d = self.loss_function(a, labels)
         yield "loss", len(self.layers) - 1
         for i in range(len(self.layers) - 1, -1, -1):
             work.douts[i] = d
@@ -282,69 +421,50 @@ class Network:
             yield "backward", i
 
     def _update(self, lr: float, work: _Work) -> None:
-        """Apply the SGD step to every parameter, recording the old values and the changes."""
-        momentum = self.momentum
+        """Apply the optimiser's step to every parameter, recording the old values, the
+        changes and (Adam) the moments after it."""
+        t = self.step + 1  # Adam's step number
         for i, layer in enumerate(self.layers):
             params = layer.params
             if not params:
                 continue
-            grads, old, upd = work.grads[i], {}, {}
+            grads, old, upd, moments = work.grads[i], {}, {}, {}
             for k, p in params.items():
-                if momentum:
-                    v = momentum * self.velocity[(layer.name, k)] - lr * grads[k]
-                    self.velocity[(layer.name, k)] = v
-                    u = v.copy()
-                else:
-                    u = grads[k] * -lr
+                u = _change(self, (layer.name, k), p, grads[k], lr, t, moments)
                 # A new array rather than an in-place add: the old one now belongs to the trace.
                 params[k] = p + u
                 p.flags.writeable = u.flags.writeable = False
                 old[k], upd[k] = p, u
             work.before[i] = MappingProxyType(old)
             work.updates[i] = MappingProxyType(upd)
+            if moments:
+                work.moments[i] = MappingProxyType(moments)
         self.step += 1
 
-    def _trace(self, x, y, lr, applied, work: _Work) -> StepTrace:
-        """The step's record. Arrays the step has not computed yet (phase stepping) are None.
-
-        Activations, gradients and extras are fresh arrays of this step that no layer writes
-        to again, so freezing them in place is as safe as copying them, and much cheaper.
-        """
-        layers = []
-        last = len(self.layers) - 1
-        outs, dxs, douts = work.outs, work.dxs, work.douts
-        for i, layer in enumerate(self.layers):
-            # Each array is frozen once: a layer's input is the previous layer's output, and
-            # its dL/d(output) the next layer's dL/d(input).
-            layers.append(_record(
-                LayerTrace, name=layer.name, kind=layer.kind,
-                x=_readonly(x) if i == 0 else outs[i - 1], out=_readonly(outs[i]),
-                dx=_readonly(dxs[i]), dout=_readonly(douts[i]) if i == last else douts[i],
-                params=work.before[i], grads=_readonly_dict(work.grads[i]),
-                updates=work.updates[i],
-                extras=_readonly_dict(layer.extras) if outs[i] is not None else _EMPTY))
-        probs = None if work.probs is None else _readonly(work.probs[0])
-        logits = None if outs[-1] is None else outs[-1][0]
-        return _record(StepTrace, step=self.step, applied=applied, label=y, probs=probs,
-                       logits=logits, loss=work.loss, lr=float(lr), layers=tuple(layers),
-                       prediction=-1 if probs is None else int(np.argmax(probs)))
-
     def forward_backward(self, x, y, lr: float = 0.0) -> StepTrace:
-        """Forward and backward on one sample without changing the weights (a dry run)."""
-        x, y = self._as_sample(x), self._check_label(y)
+        """Forward and backward on one sample or a batch (as ``train_step`` takes them)
+        without changing the weights (a dry run)."""
+        x, labels = _inputs(self, x, y)
         work = _Work(self, frozen_copies=True)
         with _quiet():
-            for _ in self._passes(x, y, work):
+            for _ in self._passes(x, labels, work):
                 pass
-        return self._trace(x, y, lr, False, work)
+        return _trace_of(self, x, labels, lr, False, work)
 
     def train_step(self, x, y, lr: float) -> StepTrace:
-        """Forward, backward and one SGD update on one sample; returns that step's trace."""
-        x, y, work = _trained(self, x, y, lr)
-        return self._trace(x, y, lr, True, work)
+        """Forward, backward and one optimiser update; returns the step's trace.
+
+        One sample: x (C, H, W) or (1, C, H, W) with an int y. A mini-batch: x (B, C, H, W)
+        with a sequence of B ints y, 1 <= B <= MAX_BATCH: the loss is the batch's mean
+        cross-entropy, so the parameter gradients are the mean of the samples' own, and each
+        sample's dL/d(activation) in the trace is 1/B of its own (its share of the mean).
+        """
+        x, labels, work = _trained(self, x, y, lr)
+        return _trace_of(self, x, labels, lr, True, work)
 
     def phases(self, x, y, lr: float, apply: bool = True) -> Iterator[PhaseEvent]:
-        """Walk one step a phase at a time, as the app's "Step phase" does.
+        """Walk one step (one sample or a batch, as ``train_step`` takes them) a phase at a
+        time, as the app's "Step phase" does.
 
         Yields a ``PhaseEvent`` after each layer's forward pass, after the loss, after each
         layer's backward pass (last layer first) and, when ``apply``, after the update. Each
@@ -353,10 +473,10 @@ class Network:
         Nothing else may run on this network until the walk ends: the layers keep the
         forward pass's caches for the backward pass.
         """
-        x, y = self._as_sample(x), self._check_label(y)
+        x, labels = _inputs(self, x, y)
         lr = float(lr)
         work = _Work(self, frozen_copies=True)
-        passes = self._passes(x, y, work)
+        passes = self._passes(x, labels, work)
         while True:
             with _quiet():
                 done = next(passes, None)
@@ -364,12 +484,12 @@ class Network:
                 break
             phase, i = done
             yield PhaseEvent(phase, self.layers[i].name, i,
-                             self._trace(x, y, lr, False, work))
+                             _trace_of(self, x, labels, lr, False, work))
         if apply:
             work.before = [_EMPTY] * len(self.layers)
             with _quiet():
                 self._update(lr, work)
-            yield PhaseEvent("update", None, None, self._trace(x, y, lr, True, work))
+            yield PhaseEvent("update", None, None, _trace_of(self, x, labels, lr, True, work))
 
     # ------------------------------------------------------------------------ parameters
     def parameters(self):
@@ -379,24 +499,29 @@ class Network:
                 yield layer, k, v
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and velocity, keyed ``param/<layer>/<key>``."""
+        """Copies of every parameter and of the optimiser's state, keyed
+        ``param/<layer>/<key>``, ``velocity/<layer>/<key>`` and, for Adam, ``adam_m/...``
+        and ``adam_v/...`` (Adam's step count is the network's ``step``)."""
         state = {}
         for layer, k, v in self.parameters():
             state[f"param/{layer.name}/{k}"] = v.copy()
-            state[f"velocity/{layer.name}/{k}"] = self.velocity[(layer.name, k)].copy()
+            for slot in _state_slots(self.optimizer):
+                state[f"{slot}/{layer.name}/{k}"] = self._slots[slot][(layer.name, k)].copy()
         return state
 
     def set_state(self, state: dict[str, np.ndarray], step: int) -> None:
         """Put back what ``get_state`` returned (shapes must match this architecture)."""
         for layer, k, v in list(self.parameters()):
-            p = np.array(state[f"param/{layer.name}/{k}"], dtype=np.float64)
-            vel = np.array(state[f"velocity/{layer.name}/{k}"], dtype=np.float64)
-            for what, a in (("parameter", p), ("velocity", vel)):
+            arrays = {slot: np.array(state[f"{slot}/{layer.name}/{k}"], dtype=np.float64)
+                      for slot in ("param", *_state_slots(self.optimizer))}
+            for slot, a in arrays.items():
                 if a.shape != v.shape:
+                    what = "parameter" if slot == "param" else optimizers.SLOT_NAMES[slot]
                     raise UserError(f"{what} {layer.name}/{k} has shape {a.shape}, expected "
                                     f"{v.shape}")
-            layer.params[k] = p
-            self.velocity[(layer.name, k)] = vel
+            layer.params[k] = arrays.pop("param")
+            for slot, a in arrays.items():
+                self._slots[slot][(layer.name, k)] = a
         if int(step) < 0:
             raise UserError(f"step count {int(step)} is negative")
         self.step = int(step)
@@ -422,32 +547,41 @@ class Network:
         (None when it had none). Raises ``CheckpointError`` for anything else, NaN or infinite
         weights included. Each array's header is checked against the file's size first, and
         nothing is ever unpickled."""
-        path = Path(path)
-        data = _read_checkpoint(path)
-        try:
-            version = data.get("version")
-            if version is None or version.shape != () or int(version) != CHECKPOINT_VERSION:
-                raise CheckpointError(f"{path}: checkpoint version {brief(version)} is not "
-                                      f"supported (expected {CHECKPOINT_VERSION})")
-            net = cls(str(data["arch"]), tuple(int(s) for s in data["input_shape"]),
-                      int(data["classes"]), int(data["seed"]), float(data["momentum"]))
-            net.set_state(data, int(data["step"]))
-            lr = float(data["lr"]) if "lr" in data else float("nan")
-        except KeyError as e:
-            raise CheckpointError(f"{path}: damaged checkpoint, {e.args[0]} is missing") from None
-        except CheckpointError:
-            raise
-        except UserError as e:
-            raise CheckpointError(f"{path}: damaged checkpoint, {brief(e)}") from None
-        except (ValueError, TypeError, OverflowError) as e:  # a value of the wrong type or shape
-            raise CheckpointError(f"{path}: damaged checkpoint ({brief(e)})") from None
-        bad = _first_not_finite(net.get_state())
-        if bad is not None:
-            raise CheckpointError(f"{path}: {bad} holds NaN or infinite values")
-        if math.isinf(lr):  # NaN stands for "no learning rate stored"
-            raise CheckpointError(f"{path}: damaged checkpoint, the learning rate is {lr}")
-        net.saved_lr = None if math.isnan(lr) else lr
-        return net
+        return _loaded(cls, Path(path))
+
+
+def _loaded(cls, path: Path) -> Network:
+    """``Network.load``: a network of class ``cls`` from the checkpoint at ``path``."""
+    data = _read_checkpoint(path)
+    try:
+        version = data.get("version")
+        if version is None or version.shape != () or int(version) not in READABLE_VERSIONS:
+            raise CheckpointError(f"{path}: checkpoint version {brief(version)} is not "
+                                  f"supported (expected {CHECKPOINT_VERSION} or 1)")
+        # Version 1 knew SGD with optional momentum and He weights only.
+        extras = {} if int(version) == 1 else {
+            "optimizer": str(data["optimizer"]), "init": str(data["init"]),
+            "weight_decay": float(data["weight_decay"])}
+        net = cls(str(data["arch"]), tuple(int(s) for s in data["input_shape"]),
+                  int(data["classes"]), int(data["seed"]), float(data["momentum"]),
+                  **extras)
+        net.set_state(data, int(data["step"]))
+        lr = float(data["lr"]) if "lr" in data else float("nan")
+    except KeyError as e:
+        raise CheckpointError(f"{path}: damaged checkpoint, {e.args[0]} is missing") from None
+    except CheckpointError:
+        raise
+    except UserError as e:
+        raise CheckpointError(f"{path}: damaged checkpoint, {brief(e)}") from None
+    except (ValueError, TypeError, OverflowError) as e:  # a value of the wrong type or shape
+        raise CheckpointError(f"{path}: damaged checkpoint ({brief(e)})") from None
+    bad = _first_not_finite(net.get_state())
+    if bad is not None:
+        raise CheckpointError(f"{path}: {bad} holds NaN or infinite values")
+    if math.isinf(lr):  # NaN stands for "no learning rate stored"
+        raise CheckpointError(f"{path}: damaged checkpoint, the learning rate is {lr}")
+    net.saved_lr = None if math.isnan(lr) else lr
+    return net
 
 
 def _checkpoint_fields(net: Network, path: Path, lr: float | None) -> dict[str, np.ndarray]:
@@ -470,6 +604,9 @@ def _checkpoint_fields(net: Network, path: Path, lr: float | None) -> dict[str, 
         "classes": np.array(net.classes, dtype=np.int64),
         "seed": np.array(seed, dtype=np.int64),
         "momentum": np.array(net.momentum, dtype=np.float64),
+        "optimizer": np.array(net.optimizer),
+        "weight_decay": np.array(net.weight_decay, dtype=np.float64),
+        "init": np.array(net.init),
         "step": np.array(net.step, dtype=np.int64),
         "lr": np.array(np.nan if lr is None else float(lr), dtype=np.float64),
         **state,
@@ -503,9 +640,11 @@ def _read_checkpoint(path: Path) -> dict[str, np.ndarray]:
 
 def _first_not_finite(state: dict[str, np.ndarray]) -> str | None:
     """The name of the first tensor of ``get_state()`` output holding a NaN or an infinity:
-    ``conv1/W`` for a parameter, ``velocity of conv1/W`` for its momentum; None if none."""
+    ``conv1/W`` for a parameter, ``velocity of conv1/W`` for its momentum, ``Adam's m of
+    conv1/W``; None if none."""
     for key, value in state.items():
         if not np.isfinite(value).all():
             kind, name = key.split("/", 1)
-            return name if kind == "param" else f"{kind} of {name}"
+            slot = optimizers.SLOT_NAMES.get(kind, kind)
+            return name if kind == "param" else f"{slot} of {name}"
     return None

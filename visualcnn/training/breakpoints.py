@@ -60,13 +60,20 @@ class Breakpoints:
         norms (the session computes both for the curves), passes them to save a pass over
         every array. ``sample``: the step's index in the training split (None for a sample
         from elsewhere); ``previous_prediction``: what ``PredictionMemory.record`` returned
-        for it (None the first time it is seen)."""
+        for it (None the first time it is seen).
+
+        A mini-batch passes the tuple of its indices and a list of previous predictions:
+        a condition on a sample (its index, label, prediction or changed prediction) fires
+        when any sample of the batch meets it, and the message names that sample; "loss
+        above" compares the batch's mean loss."""
         where = f"step {trace.step}"
         if not (trace.is_finite() if finite is None else finite):
             return (f"non-finite value at {where} (loss {trace.loss:g}): lower the learning "
                     "rate")
         if self.at_step is not None and trace.step == self.at_step:
             return f"reached step {self.at_step}"
+        if trace.batch > 1 and trace.predictions is not None:
+            return self._check_batch(trace, where, sample, previous_prediction, grad_norms)
         if self.sample_is is not None and sample is not None and sample == self.sample_is:
             return f"sample #{sample} at {where}"
         if (self.prediction_changed and previous_prediction is not None
@@ -80,6 +87,41 @@ class Breakpoints:
             return f"loss {trace.loss:.4g} above {self.loss_above:g} at {where}"
         if self.label_is is not None and trace.label == self.label_is:
             return f"sample with label {self.label_is} at {where}"
+        return self._check_norms(trace, where, grad_norms)
+
+    def _check_batch(self, trace: StepTrace, where: str, samples, previous,
+                     grad_norms) -> str | None:
+        """``check``'s conditions on a batch of ``trace.batch`` samples (see there)."""
+        b = trace.batch
+        samples = tuple(samples) if samples is not None else (None,) * b
+        previous = list(previous) if isinstance(previous, (list, tuple)) else [None] * b
+        labels, predictions = trace.labels.tolist(), trace.predictions.tolist()
+
+        def name(i: int) -> str:
+            index = samples[i]
+            own = f"#{index}, " if index is not None else ""
+            return f"sample {own}{i + 1} of the batch of {b}"
+
+        if self.sample_is is not None and self.sample_is in samples:
+            return f"{name(samples.index(self.sample_is))} at {where}"
+        if self.prediction_changed:
+            for i, before in enumerate(previous):
+                if before is not None and before != predictions[i]:
+                    return (f"prediction of {name(i)} changed from {before} to "
+                            f"{predictions[i]} at {where}")
+        if self.wrong_prediction:
+            wrong = [i for i in range(b) if predictions[i] != labels[i]]
+            if wrong:
+                i = wrong[0]
+                return (f"wrong prediction at {where}: {len(wrong)} of the batch of {b} wrong, "
+                        f"the first {name(i)}: predicted {predictions[i]}, label {labels[i]}")
+        if self.loss_above is not None and trace.loss > self.loss_above:
+            return (f"batch mean loss {trace.loss:.4g} above {self.loss_above:g} at {where}")
+        if self.label_is is not None and self.label_is in labels:
+            return f"{name(labels.index(self.label_is))} has label {self.label_is} at {where}"
+        return self._check_norms(trace, where, grad_norms)
+
+    def _check_norms(self, trace: StepTrace, where: str, grad_norms) -> str | None:
         if self.grad_norm_above or self.grad_norm_below:
             norms = layer_grad_norms(trace) if grad_norms is None else grad_norms
             for name, limit in self.grad_norm_above.items():
@@ -94,21 +136,91 @@ class Breakpoints:
 class PredictionMemory:
     """The last prediction of every training sample, one small integer each (-1: not seen
     yet), so that a run over all of MNIST's 60,000 costs 60 KB. Starts over for another
-    dataset."""
+    dataset.
+
+    Each recorded step also logs what it changed (8 bytes a sample it trained on: a batch
+    logs each of its samples), so that going back to a step of the run (``go_to``) puts every
+    sample's last prediction back as it stood after that step, and going forward again along
+    the same steps puts the later ones back.
+    """
 
     def __init__(self):
         self.dataset = None
         self.last: np.ndarray | None = None
+        self._new_log(0)
 
-    def record(self, dataset, index: int | None, prediction: int) -> int | None:
+    def _new_log(self, capacity: int) -> None:
+        self._steps = np.zeros(capacity, np.int64)
+        self._samples = np.zeros(capacity, np.int32)
+        self._before = np.zeros(capacity, np.int16)
+        self._after = np.zeros(capacity, np.int16)
+        self._size = 0  # entries logged
+        self._applied = 0  # of them, the first ones, whose change ``last`` holds
+
+    def nbytes(self) -> int:
+        """Bytes held: the per-sample memory and the change log."""
+        last = 0 if self.last is None else self.last.nbytes
+        return last + sum(a.nbytes for a in (self._steps, self._samples, self._before,
+                                             self._after))
+
+    def new_run(self) -> None:
+        """A new run starts (a reset, a checkpoint opened): its steps cannot go back to the
+        old run's, so the change log starts empty; the predictions seen are kept."""
+        self._new_log(0)
+
+    def record(self, dataset, index: int | None, prediction: int,
+               step: int | None = None) -> int | None:
         """Remember ``prediction`` for training sample ``index`` of ``dataset``; return the
-        one it had before (None the first time, or for a sample from elsewhere)."""
+        one it had before (None the first time, or for a sample from elsewhere). ``step``,
+        the step that made it, logs the change for ``go_to``."""
         if index is None:
             return None
         if dataset is not self.dataset or self.last is None:
             size = len(dataset.y_train)
             dtype = np.int8 if dataset.classes <= np.iinfo(np.int8).max else np.int16
             self.dataset, self.last = dataset, np.full(size, -1, dtype=dtype)
+            self._new_log(0)
         previous = int(self.last[index])
         self.last[index] = prediction
+        if step is not None:
+            self._log(int(step), int(index), previous, int(prediction))
         return None if previous < 0 else previous
+
+    def _log(self, step: int, index: int, previous: int, prediction: int) -> None:
+        i = self._applied
+        if (i < self._size and self._steps[i] == step and self._samples[i] == index
+                and self._after[i] == prediction):
+            self._applied += 1  # the logged step trained again: later ones stay reachable
+            return
+        # Steps gone back over are forgotten once another step is trained in their place.
+        self._size = self._applied
+        # (A batch logs each of its samples under the same step, one after another.)
+        if self._size and self._steps[self._size - 1] > step:
+            self._new_log(0)  # the step count went back without go_to: another run
+        if self._size == len(self._steps):
+            grown = max(1024, 2 * self._size)
+            for name in ("_steps", "_samples", "_before", "_after"):
+                old = getattr(self, name)
+                bigger = np.zeros(grown, old.dtype)
+                bigger[:self._size] = old[:self._size]
+                setattr(self, name, bigger)
+        i = self._size
+        self._steps[i], self._samples[i] = step, index
+        self._before[i], self._after[i] = previous, prediction
+        self._size = self._applied = i + 1
+
+    def go_to(self, step: int) -> None:
+        """Every sample's last prediction as it stood after step ``step``: the changes of
+        later steps undone, those of logged steps up to ``step`` done again."""
+        if self.last is None:
+            return
+        cut = int(np.searchsorted(self._steps[:self._size], step, side="right"))
+        if cut < self._applied:  # undo: each sample gets what it had before its first change
+            samples = self._samples[cut:self._applied]
+            changed, first = np.unique(samples, return_index=True)
+            self.last[changed] = self._before[cut:self._applied][first]
+        elif cut > self._applied:  # redo: each sample gets what its last change gave it
+            samples = self._samples[self._applied:cut][::-1]
+            changed, last = np.unique(samples, return_index=True)
+            self.last[changed] = self._after[self._applied:cut][::-1][last]
+        self._applied = cut

@@ -33,18 +33,28 @@ from visualcnn.training.rewind import RunRewind
 
 @dataclass
 class _Walk:
-    """A sample walked phase by phase, on a private copy of the network (nothing else can
-    disturb the layers' caches between phases); the last phase is a real step."""
+    """A sample (or batch) walked phase by phase, on a private copy of the network (nothing
+    else can disturb the layers' caches between phases); the last phase is a real step."""
 
     events: object  # the generator of PhaseEvents
     net: object  # the session's network it copied
     first: np.ndarray  # the network's first parameter array then: replaced by any update
     step: int
-    sample: int
+    samples: tuple[int, ...]
 
 
 def _first_param(net) -> np.ndarray | None:
     return next((v for _, _, v in net.parameters()), None)
+
+
+def _what(session, trace, index) -> str:
+    """What a step trained on, for a breakpoint's message: "sample #12", "batch of 8 from
+    sample #12", or the note of a drawn digit or a test image."""
+    if index is None:
+        return session.note_for(trace)
+    if isinstance(index, (int, np.integer)):
+        return f"sample #{index}"
+    return f"batch of {len(index)} from sample #{index[0]}"
 
 
 class Debugger:
@@ -60,8 +70,10 @@ class Debugger:
         # callables (session, trace) -> a reason, or None; asked after the built-in ones.
         self.extra_breakpoints: list = []
         self.predictions = PredictionMemory()  # for "this sample's prediction changed"
+        self.rewind.also_held = self.predictions.nbytes
         self._walk: _Walk | None = None
-        self._dry: tuple[StepTrace, int] | None = None  # the last dry run and its sample
+        # The last dry run and its samples (one index, or a batch's tuple).
+        self._dry: tuple[StepTrace, tuple[int, ...]] | None = None
         self._committing = False
         self._expect = None
         self.attach(session)
@@ -89,6 +101,7 @@ class Debugger:
         if not self._continuous():
             # A reset, a checkpoint or an unrecorded step came between: a new run.
             self.rewind.start(session)
+            self.predictions.new_run()
             self.hits = {}
         return None
 
@@ -99,15 +112,19 @@ class Debugger:
         self._remember()
         bp = self.breakpoints
         session.pause_reason = None
-        previous = self.predictions.record(session.dataset, index, trace.prediction)
+        if index is None or isinstance(index, (int, np.integer)):
+            previous = self.predictions.record(session.dataset, index, trace.prediction,
+                                               trace.step)
+        else:  # a batch: each sample's own prediction, in the batch's order
+            previous = [self.predictions.record(session.dataset, i, int(p), trace.step)
+                        for i, p in zip(index, trace.predictions, strict=True)]
         if bp.any_ticked:
             norms = dict(zip(session.history.layer_names, session.history.grad_norm[-1],
                              strict=True))
             reason = bp.check(trace, finite=session.last_step_finite, grad_norms=norms,
                               sample=index, previous_prediction=previous)
             if reason is not None:
-                what = f"sample #{index}" if index is not None else session.note_for(trace)
-                session.pause_reason = f"{reason} ({what})"
+                session.pause_reason = f"{reason} ({_what(session, trace, index)})"
                 self.hits[trace.step] = session.pause_reason
         for extra in self.extra_breakpoints:
             if session.pause_reason is not None:
@@ -155,8 +172,9 @@ class Debugger:
         return self.session.net.step - self.rewind.first_step if self._continuous() else 0
 
     def history_nbytes(self) -> int:
-        """Bytes the rewind history holds: the snapshots' arrays (parameters, velocities
-        with momentum, the curves' marks) with an allowance for their objects, and the log."""
+        """Bytes the rewind history holds: the snapshots' arrays (parameters, the
+        optimiser's state, the curves' marks) with an allowance for their objects, the log,
+        and the memory of each sample's last prediction with its log."""
         return self.rewind.nbytes()
 
     def run_history(self):
@@ -173,9 +191,18 @@ class Debugger:
             raise ValueError("no run to go back in: no step was recorded since the last "
                              "reset or checkpoint")
         trace = self.rewind.go_to(self.session, step)
+        self.predictions.go_to(step)
         self._dry = None
         self._remember()
         return trace
+
+    def weights_at(self, step: int) -> dict[str, np.ndarray]:
+        """Copies of the parameters after step ``step`` of the run ("layer/key" -> array),
+        without moving the session. Raises ValueError outside ``first_step`` .. ``last_step``."""
+        if not self._continuous():
+            raise ValueError("no run to look back in: no step was recorded since the last "
+                             "reset or checkpoint")
+        return self.rewind.weights_at(self.session, step)
 
     def step_back(self) -> StepTrace | None:
         """Undo the last update. Returns the trace of the step before it, recomputed bit for
@@ -186,36 +213,43 @@ class Debugger:
         return self.go_to(self.session.net.step - 1)
 
     # ----------------------------------------------------------------- replay, dry run
-    def shown_sample(self, trace: StepTrace | None) -> int:
-        """The dataset index of ``trace``: the sample of a dry run, the one the session
-        trained, else (a preview) the next one."""
+    def shown_batch(self, trace: StepTrace | None) -> tuple[int, ...]:
+        """The dataset indices of ``trace``'s samples: those of a dry run, those the session
+        trained, else (a preview) the next ones."""
         s = self.session
         if trace is not None and self._dry is not None and self._dry[0] is trace:
             return self._dry[1]
-        if trace is not None and trace.applied and s.sample_index is not None:
-            return s.sample_index
-        return s.next_sample_index
+        if trace is not None and trace.applied and s.batch_indices:
+            return s.batch_indices
+        return s.next_batch_indices
 
-    def replay(self, sample: int | None = None) -> StepTrace:
-        """Train on ``sample`` (default: the last one trained) again with the current weights.
-        A real step (the curves count it, Step back undoes it); the position does not move."""
+    def shown_sample(self, trace: StepTrace | None) -> int:
+        """The dataset index of ``trace`` (of its first sample for a batch): see
+        ``shown_batch``."""
+        return self.shown_batch(trace)[0]
+
+    def replay(self, sample=None) -> StepTrace:
+        """Train on ``sample`` (an index, or a sequence of them for a batch; default: the
+        last step's samples) again with the current weights. A real step (the curves count
+        it, Step back undoes it); the position does not move."""
         self.end_walk()
         s = self.session
         if sample is None:
-            sample = s.sample_index if s.sample_index is not None else s.next_sample_index
+            sample = s.batch_indices or s.next_batch_indices
         trace = s.replay(sample)
         self._remember()
         return trace
 
-    def dry_run(self, sample: int | None = None) -> StepTrace:
-        """Forward and backward on ``sample`` (default: the next one) without an update."""
+    def dry_run(self, sample=None) -> StepTrace:
+        """Forward and backward on ``sample`` (an index, or a sequence of them for a batch;
+        default: the next step's samples) without an update."""
         self.end_walk()
         s = self.session
-        sample = s.next_sample_index if sample is None else int(sample)
+        chosen = s.next_batch_indices if sample is None else \
+            tuple(int(i) for i in np.asarray(sample, dtype=np.int64).reshape(-1))
         with np.errstate(all="ignore"):
-            trace = s.net.forward_backward(s.dataset.x_train[sample],
-                                           int(s.dataset.y_train[sample]), s.lr)
-        self._dry = (trace, sample)
+            trace = s.net.forward_backward(*s.batch_inputs(chosen), s.lr)
+        self._dry = (trace, chosen)
         return trace
 
     # ---------------------------------------------------------------------- phase walk
@@ -226,18 +260,18 @@ class Debugger:
     def _walk_valid(self) -> bool:
         w, s = self._walk, self.session
         return (w is not None and s.net is w.net and s.net.step == w.step
-                and _first_param(s.net) is w.first and s.next_sample_index == w.sample)
+                and _first_param(s.net) is w.first and s.next_batch_indices == w.samples)
 
     def step_phase(self) -> PhaseEvent:
-        """The next phase of the next sample: forward layer by layer, the loss, backward layer
-        by layer in reverse, then the update, which is the session's real step."""
+        """The next phase of the next sample (batch): forward layer by layer, the loss,
+        backward layer by layer in reverse, then the update, which is the session's real
+        step."""
         s = self.session
         if not self.walking:
-            sample = s.next_sample_index
+            samples = s.next_batch_indices
             twin = copy.deepcopy(s.net)
-            events = twin.phases(s.dataset.x_train[sample], int(s.dataset.y_train[sample]),
-                                 s.lr, apply=False)
-            self._walk = _Walk(events, s.net, _first_param(s.net), s.net.step, sample)
+            events = twin.phases(*s.batch_inputs(samples), s.lr, apply=False)
+            self._walk = _Walk(events, s.net, _first_param(s.net), s.net.step, samples)
         with np.errstate(all="ignore"):
             event = next(self._walk.events, None)
         if event is None:

@@ -26,9 +26,10 @@ SCALAR_SERIES = ("loss", "correct", "loss_avg", "accuracy_avg")
 class History:
     """Per-step numbers for the curves, in a fixed amount of memory.
 
-    Per step: ``steps``, ``loss``, ``correct`` (1.0 or 0.0), their moving averages
-    ``loss_avg`` and ``accuracy_avg``, and per parameter layer (``layer_names``) the gradient
-    norm ``grad_norm[:, j]`` and the ratio ``update_ratio[:, j]`` = |update| / |weights|.
+    Per step: ``steps``, ``loss``, ``correct`` (1.0 or 0.0; for a batch its accuracy), their
+    moving averages ``loss_avg`` and ``accuracy_avg``, and per parameter layer
+    (``layer_names``) the gradient norm ``grad_norm[:, j]`` and the ratio
+    ``update_ratio[:, j]`` = |update| / |weights|.
     These properties are views (``steps`` a copy) of the recent steps kept at full
     resolution (every step of a run shorter than ``capacity / 2``); ``series`` gives any of
     them over any range of the whole run at a chosen number of points. Test evaluations go
@@ -93,13 +94,15 @@ class History:
                 + self._test_numbers.nbytes)
 
     # ----------------------------------------------------------------------- recording
-    def record(self, step: int, loss: float, correct: bool, grad_norm, update_ratio) -> None:
+    def record(self, step: int, loss: float, correct: float, grad_norm, update_ratio) -> None:
+        """One step: its (batch mean) loss, whether it was right (for a batch, the fraction
+        of its samples that was), and per layer the gradient norm and update ratio."""
         i = self._size
         if i == self._capacity:
             self._fold()
             i = self._size
         d = self._decay
-        c = 1.0 if correct else 0.0
+        c = float(correct)
         self._loss_sum = loss_sum = self._loss_sum * d + loss
         self._correct_sum = correct_sum = self._correct_sum * d + c
         self._weight = weight = self._weight * d + 1.0

@@ -1,7 +1,8 @@
 """What the rewind history costs, worked out from an architecture before any array exists.
 
 One rewind point (a snapshot of the run, ``visualcnn.training.rewind``) keeps the parameters
-and, with momentum, the velocities, plus a few small objects. The history has a byte budget
+and the optimiser's state (with momentum the velocities, with Adam its two moments), plus a
+few small objects. The history has a byte budget
 and thins its oldest snapshots to stay within it (every step stays reachable, far ones by a
 longer replay); a network is refused when the budget cannot hold two of its points, before it
 is built:
@@ -19,7 +20,11 @@ import zipfile
 import numpy as np
 
 from visualcnn.common.errors import ArchError
-from visualcnn.nn.arch import canonical_arch, parse_arch
+
+# parameter_count: only conv and dense layers have parameters; pools, activations and
+# flatten none (one count for the parser, the Model and data dock and the budget here).
+from visualcnn.nn.arch import canonical_arch, parameter_count, parse_arch
+from visualcnn.nn.optimizers import STATE_SLOTS
 
 MB = 1_000_000
 DEFAULT_BUDGET_MB = 100
@@ -35,24 +40,21 @@ ENTRY_BYTES = 512
 ARRAY_BYTES = 256
 
 
-def parameter_count(specs) -> int:
-    """Parameters of parsed layers (``visualcnn.nn.arch.parse_arch``)."""
-    return sum(sp.filters * (sp.shape_in[0] * sp.kernel ** 2 + 1) if sp.kind == "conv" else
-               sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
-
-
 def held_nbytes(arrays) -> int:
     """Bytes a rewind point holding ``arrays`` costs: their data and the objects around."""
     arrays = list(arrays)
     return sum(a.nbytes for a in arrays) + ARRAY_BYTES * len(arrays) + ENTRY_BYTES
 
 
-def rewind_point_nbytes(specs, momentum: bool = False) -> int:
+def rewind_point_nbytes(specs, momentum: bool = False, optimizer: str | None = None) -> int:
     """Bytes of one rewind point of the network ``specs`` describes: its parameters before
-    the update (weight and bias of each layer), the velocities too with momentum, and the
-    curves' running sums (``History.mark``)."""
+    the update (weight and bias of each layer), the optimiser's arrays of the same shapes
+    (``optimizer`` "momentum": the velocities, "adam": m and v; None: "momentum" when
+    ``momentum`` is true, else "sgd"), and the curves' running sums (``History.mark``)."""
     layers = sum(sp.kind in ("conv", "dense") for sp in specs)
-    copies = 2 if momentum else 1
+    if optimizer is None:
+        optimizer = "momentum" if momentum else "sgd"
+    copies = 1 + len(STATE_SLOTS[optimizer])
     return (copies * (FLOAT_BYTES * parameter_count(specs) + ARRAY_BYTES * 2 * layers)
             + FLOAT_BYTES * (MARK_SUMS + layers) + ARRAY_BYTES + ENTRY_BYTES)
 
@@ -68,12 +70,15 @@ def needed_mb(point: int) -> int:
 
 
 def check_arch_budget(arch: str, input_shape, classes: int,
-                      budget_mb: int = DEFAULT_BUDGET_MB, momentum: float = 0.0) -> int:
+                      budget_mb: int = DEFAULT_BUDGET_MB, momentum: float = 0.0,
+                      optimizer: str | None = None) -> int:
     """Raise ArchError, naming the setting, when a budget of ``budget_mb`` MB cannot hold two
-    rewind points of ``arch`` on inputs of ``input_shape`` with ``classes`` classes. Returns
-    the bytes of one point. Nothing is allocated: call it before building the network."""
+    rewind points of ``arch`` on inputs of ``input_shape`` with ``classes`` classes and
+    ``optimizer`` (see ``rewind_point_nbytes``). Returns the bytes of one point. Nothing is
+    allocated: call it before building the network."""
     arch = canonical_arch(arch)
-    point = rewind_point_nbytes(parse_arch(arch, input_shape, classes), momentum > 0)
+    point = rewind_point_nbytes(parse_arch(arch, input_shape, classes), momentum > 0,
+                                optimizer)
     _refuse_beyond(arch, point, budget_mb)
     return point
 
@@ -95,9 +100,12 @@ def check_checkpoint_budget(path, budget_mb: int = DEFAULT_BUDGET_MB) -> None:
             arch, shape = str(z["arch"]), tuple(int(s) for s in z["input_shape"])
             specs = parse_arch(arch, shape, int(z["classes"]))
             momentum = float(z["momentum"]) > 0
+            optimizer = str(z["optimizer"]) if "optimizer" in z.files else None
+            if optimizer not in (None, *STATE_SLOTS):
+                return  # opening it says what is wrong
     except Exception:  # damaged, missing or foreign: Session.open reports it in its words
         return
     try:
-        _refuse_beyond(arch, rewind_point_nbytes(specs, momentum), budget_mb)
+        _refuse_beyond(arch, rewind_point_nbytes(specs, momentum, optimizer), budget_mb)
     except ArchError as e:
         raise ArchError(f"{path}: {e}") from None

@@ -1,13 +1,16 @@
 """Rewind the whole run: snapshots every few steps and a log of what each step depends on.
 Qt-free.
 
-A step depends on the weights and the momentum velocity before it, on its sample and on the
-learning rate. The sample is a training index (its place in the order follows from the seed
-and the epoch) or, for a drawn digit or a test image, the image itself, which the log keeps.
-The architecture, the momentum and the data belong to the session's network and dataset: a new
-one starts a new run. So the state after any step ``n`` comes back bit for bit by restoring
-the nearest snapshot at or before step ``n - 1`` and training the logged steps up to ``n``
-again; the last of them is step ``n``'s trace.
+A step depends on the weights and the optimiser's state before it (momentum's velocity,
+Adam's moments; Adam's step count is the network's), on its sample (or mini-batch) and on
+the learning rate. The sample is a training index (its place in the order follows from the
+seed and the epoch), a batch the indices of its samples (a batch taken in the order: its
+position and size; the batch size setting itself is not needed, the log has what each step
+took), or, for a drawn digit or a test image, the image itself, which the log keeps. The
+architecture, the optimiser and its settings, and the data belong to the session's network
+and dataset: a new one starts a new run. So the state after any step ``n`` comes back bit for
+bit by restoring the nearest snapshot at or before step ``n - 1`` and training the logged
+steps up to ``n`` again; the last of them is step ``n``'s trace.
 
     >>> rewind = RunRewind(budget_bytes=100 * MB)
     >>> rewind.start(session)                # before the run's first recorded step
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.nn.network import replay_step
 from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB, held_nbytes
 from visualcnn.training.step_log import StepLog
 
@@ -43,11 +47,11 @@ CACHE_REPLAYED = 8
 @dataclass(frozen=True)
 class Snapshot:
     """The state after ``step`` steps. Arrays are the network's own: an update replaces its
-    parameters and velocities with new arrays and never writes into the old ones."""
+    parameters and the optimiser's arrays with new ones and never writes into the old ones."""
 
     step: int
     params: dict  # (layer, key) -> array
-    velocity: dict | None  # with momentum only
+    optimizer: dict  # (slot, layer, key) -> array: Network.optimizer_arrays(), {} for SGD
     position: tuple  # (epoch, index_in_epoch, sample_index)
     mark: tuple  # History.mark()
     nbytes: int
@@ -62,12 +66,11 @@ def take_snapshot(session, position: tuple, nbytes: int | None = None) -> Snapsh
     run: the shapes do not change)."""
     net = session.net
     params = {(layer.name, k): v for layer in net.layers for k, v in layer.params.items()}
-    velocity = dict(net.velocity) if net.momentum else None
+    state = net.optimizer_arrays()
     mark = session.history.mark()
     if nbytes is None:
-        nbytes = held_nbytes([*params.values(), *(velocity.values() if velocity else ()),
-                              *_mark_arrays(mark)])
-    return Snapshot(net.step, params, velocity, position, mark, nbytes)
+        nbytes = held_nbytes([*params.values(), *state.values(), *_mark_arrays(mark)])
+    return Snapshot(net.step, params, state, position, mark, nbytes)
 
 
 class RunRewind:
@@ -85,6 +88,9 @@ class RunRewind:
         self._head_history = None  # the run's curves while the session shows an older step
         self._failure: tuple[int, str] | None = None  # (first step, message)
         self._point_nbytes = 0  # one snapshot of this run
+        # Bytes of what others keep per step of the run (the debugger's log of predictions),
+        # counted in the budget with the snapshots: a callable, or None.
+        self.also_held = None
 
     # --------------------------------------------------------------------------- facts
     @property
@@ -101,7 +107,8 @@ class RunRewind:
 
     def nbytes(self) -> int:
         """Bytes held: the snapshots' arrays with an allowance for their objects, the log."""
-        return self._nbytes + (self.log.nbytes() if self.log is not None else 0)
+        others = self.also_held() if self.also_held is not None else 0
+        return self._nbytes + others + (self.log.nbytes() if self.log is not None else 0)
 
     def checkpoint_steps(self) -> list[int]:
         return [c.step for c in self._checkpoints]
@@ -133,7 +140,7 @@ class RunRewind:
     # ------------------------------------------------------------------------- keeping
     def start(self, session) -> None:
         """A new run from the session's present state (its first step is the next one)."""
-        self.log = StepLog(session.net.step)
+        self.log = StepLog(session.net.step, order=session.epoch_order)
         self._checkpoints, self._cache, self._nbytes = [], OrderedDict(), 0
         self._head_history = None
         self._failure = (session.net.step, session.failure) if session.failure else None
@@ -142,9 +149,10 @@ class RunRewind:
         self._point_nbytes = base.nbytes
         self._add_checkpoint(base)
 
-    def record(self, session, trace, index: int | None, note: str | None = None) -> None:
-        """After step ``trace.step``: ``index`` its training sample, or None for a drawn
-        digit or a test image (``trace.input``, with ``note`` saying what it was)."""
+    def record(self, session, trace, index, note: str | None = None) -> None:
+        """After step ``trace.step``: ``index`` its training sample (a batch: a sequence of
+        indices), or None for a drawn digit or a test image (``trace.input``, with ``note``
+        saying what it was)."""
         n = trace.step
         position = (session.epoch, session.index_in_epoch, session.sample_index)
         if n <= self.last_step:
@@ -217,9 +225,10 @@ class RunRewind:
 
     # -------------------------------------------------------------------------- jumping
     def go_to(self, session, step: int):
-        """Put ``session`` at step ``step`` of the run: weights, velocity, position, learning
-        rate, failure and curves as they were after it. Returns its trace, trained again bit
-        for bit, or None at the start of the run (no step made it)."""
+        """Put ``session`` at step ``step`` of the run: weights, the optimiser's state
+        (velocity, Adam's moments), position, learning rate, failure and curves as they were
+        after it. Returns its trace, trained again bit for bit, or None at the start of the
+        run (no step made it)."""
         step = int(step)
         if not self.first_step <= step <= self.last_step:
             raise ValueError(f"step {step} is not in the run ({self.first_step} to "
@@ -239,6 +248,9 @@ class RunRewind:
         position = snap.position if step == snap.step else self.log.position(step)
         trace = session.seek(*position, replay=steps,
                              after=lambda t: self._cache_replayed(session, t, step))
+        if steps and not steps[-1][4]:
+            # A drawn digit or a test image: the training samples shown stay the last ones.
+            session.batch_indices = self._last_samples(step, position[2])
         if not pending:
             session.lr = self.log.lr_in_force(step, session.lr)
         failure = self._failure
@@ -248,14 +260,39 @@ class RunRewind:
         self._trim()
         return trace
 
+    def weights_at(self, session, step: int) -> dict[str, np.ndarray]:
+        """The parameters after step ``step`` of the run, keyed "layer/key", worked out on a
+        copy of the session's network: the session, its network and its curves stay as they
+        are. Bit for bit the weights ``go_to(session, step)`` would give."""
+        step = int(step)
+        if not self.first_step <= step <= self.last_step:
+            raise ValueError(f"step {step} is not in the run ({self.first_step} to "
+                             f"{self.last_step})")
+        snap = self.nearest(step)
+        net = copy.deepcopy(session.net)
+        self._restore(net, snap)
+        with np.errstate(all="ignore"):
+            for k in range(snap.step + 1, step + 1):
+                x, label, lr, _note, _indices = self.log.inputs(k, session.dataset)
+                replay_step(net, x, int(label) if np.ndim(label) == 0 else label, lr)
+        return {f"{layer.name}/{key}": np.array(value, copy=True)
+                for layer, key, value in net.parameters()}
+
+    def _last_samples(self, step: int, shown: int | None) -> tuple[int, ...]:
+        """The training samples of the last step up to ``step`` that trained on some."""
+        for k in range(step, self.first_step, -1):
+            samples = self.log.samples(k)
+            if samples is not None:
+                return samples if samples[0] == shown else (shown,)
+        return () if shown is None else (shown,)
+
     def _restore(self, net, snap: Snapshot) -> None:
         # Copies: the snapshot's arrays stay as they are whatever is done to the network.
         for layer in net.layers:
             for k in layer.params:
                 layer.params[k] = np.array(snap.params[(layer.name, k)])
-                if snap.velocity is not None:
-                    net.velocity[(layer.name, k)] = np.array(snap.velocity[(layer.name, k)])
-        net.step = snap.step
+        net.set_optimizer_arrays(snap.optimizer)
+        net.step = snap.step  # Adam's step count with it
 
     def _cache_replayed(self, session, trace, target: int) -> None:
         step = trace.step

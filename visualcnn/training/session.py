@@ -1,11 +1,13 @@
-"""A training session: one network stepping through one dataset, one sample at a time.
+"""A training session: one network stepping through one dataset, one sample (or one
+mini-batch) at a time.
 
 The session is the engine side of the app and never imports Qt. It owns the order of the
 samples (one epoch is a permutation of the training set drawn from the seed), the learning
-rate, the history the curves are drawn from, test evaluation and checkpoints.
+rate, the batch size, the history the curves are drawn from, test evaluation and checkpoints.
 
     >>> session = Session(load_dataset("bundled"), Network.from_arch("conv8x3-pool2-dense10"))
     >>> trace = session.step()          # the next sample: forward, backward, update
+    >>> session.batch = 8               # from the next step on, 8 samples a step
     >>> session.failure                 # a message once a step went infinite or NaN
     >>> session.divergence              # a Divergence when the step looks like a blow-up
 """
@@ -18,12 +20,22 @@ import numpy as np
 
 from visualcnn.common.errors import ArchError, UserError
 from visualcnn.nn import Network, StepTrace
-from visualcnn.nn.network import replay_step
+from visualcnn.nn.network import MAX_BATCH, replay_step
 from visualcnn.training.divergence import Divergence, DivergenceWatch
 from visualcnn.training.history import History
 
 LR_MIN, LR_MAX = 1e-5, 1.0
 PERIODIC_EVAL_SIZE = 1000  # test images evaluated every ``eval_every`` steps while training
+BATCH_MIN, BATCH_MAX = 1, MAX_BATCH
+
+
+def checked_batch(size) -> int:
+    """``size`` as a batch size; UserError outside 1 .. MAX_BATCH."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
+            or not BATCH_MIN <= size <= BATCH_MAX:
+        raise UserError(f"batch size must be a whole number from {BATCH_MIN} to {BATCH_MAX}, "
+                        f"got {size!r}")
+    return int(size)
 
 
 def _test_scores(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -40,10 +52,14 @@ def _norm(arrays) -> float:
 
 
 class Session:
-    """Trains ``net`` on ``dataset`` one sample per ``step()``, in a seeded order.
+    """Trains ``net`` on ``dataset`` one sample (``batch`` samples) per ``step()``, in a
+    seeded order.
 
-    ``epoch`` (from 0) and ``index_in_epoch`` (samples done in it) give the position;
-    ``sample_index`` is the dataset index of the last step's sample (None before any).
+    ``epoch`` (from 0) and ``index_in_epoch`` (samples done in it) give the position. A step
+    takes the next ``batch`` samples of the epoch's order (the last step of an epoch takes
+    what is left); ``batch`` may change between steps. ``batch_indices`` are the dataset
+    indices of the last step's samples (a tuple, empty before any), ``sample_index`` the
+    first of them (None before any).
     The test split is evaluated every ``eval_every`` steps and by ``evaluate_test()``.
     ``failure`` holds a one-line message from the first step that went infinite or NaN
     until ``reset()`` or ``open()``. ``divergence`` is the first sign of a blow-up that
@@ -56,15 +72,25 @@ class Session:
     pause_reason: str | None = None
 
     def __init__(self, dataset, net: Network, lr: float = 0.01, seed: int = 0,
-                 eval_every: int = 500):
+                 eval_every: int = 500, batch: int = 1):
         self.dataset = dataset
         self.seed = int(seed)
         self.eval_every = int(eval_every)
         self.lr = self._checked_lr(lr)
+        self.batch = batch
         self._check_fits(net)
         self.net = net
         self.watch = DivergenceWatch()
         self._restart_at(net.step)
+
+    @property
+    def batch(self) -> int:
+        """Samples per step, 1 to MAX_BATCH: in effect from the next step."""
+        return self._batch
+
+    @batch.setter
+    def batch(self, size: int) -> None:
+        self._batch = checked_batch(size)
 
     # ------------------------------------------------------------------------ set-up
     def _check_fits(self, net: Network) -> None:
@@ -89,6 +115,7 @@ class Session:
         self.epoch, self.index_in_epoch = divmod(int(step), n)
         self._order = self.epoch_order(self.epoch)
         self.sample_index: int | None = None
+        self.batch_indices: tuple[int, ...] = ()
         self.last_trace: StepTrace | None = None
         self.failure: str | None = None
         self.divergence: Divergence | None = None
@@ -111,52 +138,74 @@ class Session:
     # ---------------------------------------------------------------------- stepping
     @property
     def next_sample_index(self) -> int:
-        """Dataset index of the sample the next step will train on."""
+        """Dataset index of the (first) sample the next step will train on."""
         if self.index_in_epoch == self.train_size:
             return int(self.epoch_order(self.epoch + 1)[0])
         return int(self._order[self.index_in_epoch])
 
+    @property
+    def next_batch_indices(self) -> tuple[int, ...]:
+        """Dataset indices of the samples the next step will train on."""
+        order, start = self._order, self.index_in_epoch
+        if start == self.train_size:
+            order, start = self.epoch_order(self.epoch + 1), 0
+        return tuple(int(i) for i in order[start:start + self._batch])
+
+    def batch_inputs(self, indices) -> tuple[np.ndarray, object]:
+        """(x, y) of training samples ``indices`` as ``Network.train_step`` takes them: one
+        index (an int or a sequence of one) gives one sample and an int label, more a batch."""
+        if len(indices) == 1:
+            index = int(indices[0])
+            return self.dataset.x_train[index], int(self.dataset.y_train[index])
+        chosen = np.asarray(indices, dtype=np.int64)
+        return self.dataset.x_train[chosen], np.asarray(self.dataset.y_train[chosen])
+
     def preview(self) -> StepTrace:
-        """Forward and backward on the next sample without an update or a move: what the
-        network would do with it now (shown before the first step and after a reset)."""
-        index = self.next_sample_index
+        """Forward and backward on the next sample (batch) without an update or a move: what
+        the network would do with it now (shown before the first step and after a reset)."""
         with np.errstate(all="ignore"):
-            return self.net.forward_backward(self.dataset.x_train[index],
-                                             int(self.dataset.y_train[index]), self.lr)
+            return self.net.forward_backward(*self.batch_inputs(self.next_batch_indices),
+                                             self.lr)
 
     def set_lr(self, lr: float) -> None:
         """The learning rate of the next step on; raises UserError outside [1e-5, 1]."""
         self.lr = self._checked_lr(lr)
 
     def step(self) -> StepTrace:
-        """Train on the next sample with the current learning rate and return its trace."""
+        """Train on the next sample (the next ``batch`` samples) with the current learning
+        rate and return its trace."""
         return self._train(None)
 
-    def replay(self, index: int) -> StepTrace:
-        """Train on training sample ``index`` (again) with the current weights: a real step,
-        recorded in the history and seen by the step hook like any other, but the position
-        in the epoch does not move. ``sample_index`` becomes ``index``."""
-        return self._train(int(index))
+    def replay(self, index) -> StepTrace:
+        """Train on training sample ``index`` (or the samples of a sequence of indices, a
+        batch) again with the current weights: a real step, recorded in the history and seen
+        by the step hook like any other, but the position in the epoch does not move.
+        ``sample_index`` becomes ``index`` (the first of them)."""
+        chosen = tuple(int(i) for i in np.asarray(index, dtype=np.int64).reshape(-1))
+        checked_batch(len(chosen))
+        return self._train(chosen)
 
-    def _train(self, index: int | None) -> StepTrace:
-        """One step on training sample ``index``, or on the next one in the order (None)."""
+    def _train(self, chosen: tuple[int, ...] | None) -> StepTrace:
+        """One step on training samples ``chosen``, or on the next ones in the order (None)."""
         hook = self.step_hook
         before = hook.before_step(self) if hook is not None else None
-        advance = index is None
+        advance = chosen is None
         if advance:
             if self.index_in_epoch == self.train_size:
                 self.epoch += 1
                 self.index_in_epoch = 0
                 self._order = self.epoch_order(self.epoch)
-            index = int(self._order[self.index_in_epoch])
+            start = self.index_in_epoch
+            chosen = ((int(self._order[start]),) if self._batch == 1 else
+                      tuple(int(i) for i in self._order[start:start + self._batch]))
+        index = chosen[0]
         # A diverging run overflows on purpose; is_finite() below reports it in words.
         with np.errstate(all="ignore"):
-            trace = self.net.train_step(self.dataset.x_train[index],
-                                        int(self.dataset.y_train[index]), self.lr)
-            self._record(trace)
+            trace = self.net.train_step(*self.batch_inputs(chosen), self.lr)
+            _record(self, trace)
         if advance:
-            self.index_in_epoch += 1
-        self.sample_index = index
+            self.index_in_epoch += len(chosen)
+        self.sample_index, self.batch_indices = index, chosen
         self.last_trace = trace
         if self.failure is None and not self.last_step_finite:
             what = "loss" if not np.isfinite(trace.loss) else "gradients or weights"
@@ -165,30 +214,34 @@ class Session:
         if self.eval_every and trace.step % self.eval_every == 0:
             self.evaluate_test(subset=True)
         if hook is not None:
-            hook.after_step(self, trace, index, before)
+            # The hook gets the sample's index, or for a batch the tuple of them.
+            hook.after_step(self, trace, index if len(chosen) == 1 else chosen, before)
         return trace
 
     def seek(self, epoch: int, index_in_epoch: int, sample_index: int | None,
              replay=(), after=None) -> StepTrace | None:
         """Go back to a position the session had (the debugger's rewind), training on the way
-        the steps of ``replay`` again, each ``(x, label, lr, note)`` (note None for a sample
-        of the training split): recorded in the history, but seen by no hook, evaluated on
-        no test image, and the position is the one given. ``after(trace)`` runs after each.
+        the steps of ``replay`` again, each ``(x, label, lr, note[, indices])`` (note None for
+        samples of the training split, ``indices`` their dataset indices, () for others; a
+        batch's x (B, C, H, W) and labels (B,)): recorded in the history, but seen by no
+        hook, evaluated on no test image, and the position is the one given (``batch_indices``
+        those of the last step replayed). ``after(trace)`` runs after each.
         Returns the last trace, None when ``replay`` is empty; it is the one shown now.
         Only the last step builds a full trace: the others give ``after`` and the history
         the StepNumbers of ``network.replay_step`` (the same weights, the same numbers)."""
         trace = None
         replay = list(replay)
         with np.errstate(all="ignore"):
-            for i, (x, label, lr, note) in enumerate(replay):
+            for i, (x, label, lr, note, *_indices) in enumerate(replay):
+                label = int(label) if np.ndim(label) == 0 else label
                 if i < len(replay) - 1:
-                    numbers = replay_step(self.net, x, int(label), lr)
-                    self._record(numbers)
+                    numbers = replay_step(self.net, x, label, lr)
+                    _record(self, numbers)
                     if after is not None:
                         after(numbers)
                     continue
-                trace = self.net.train_step(x, int(label), lr)
-                self._record(trace)
+                trace = self.net.train_step(x, label, lr)
+                _record(self, trace)
                 if note is not None:
                     self._noted = (trace, note)
                 if after is not None:
@@ -196,35 +249,14 @@ class Session:
         if epoch != self.epoch:
             self._order = self.epoch_order(epoch)
         self.epoch, self.index_in_epoch, self.sample_index = epoch, index_in_epoch, sample_index
+        # A drawn digit or a test image leaves the training samples shown as they were.
+        shown = tuple(replay[-1][4]) if replay and len(replay[-1]) > 4 else ()
+        self.batch_indices = shown or (() if sample_index is None else (sample_index,))
         self.last_trace = trace
         self.divergence = self.pause_reason = None
         # The test split was evaluated for other weights (a step later, or another branch).
         self.fully_tested_at = None
         return trace
-
-    def _record(self, trace: StepTrace) -> None:
-        grad_norm, update_ratio = [], []
-        total = trace.loss + float(trace.dinput.sum())
-        for layer in self._param_layers:
-            lt = trace.layer(layer.name)
-            grad_norm.append(_norm(lt.grads.values()))
-            # Plain SGD's update is -lr x grad: its norm needs no pass of its own.
-            update = (trace.lr * grad_norm[-1] if not self.net.momentum
-                      else _norm(lt.updates.values()))
-            weight = _norm(lt.params.values())
-            total += grad_norm[-1] + update + weight
-            # Zero weights (a zero-initialised layer at step 1) have no ratio: NaN, not inf.
-            update_ratio.append(update / weight if weight > 0 else math.nan)
-        # A norm is inf or NaN exactly when an entry is (or the squares overflow, which is as
-        # good as divergence), so the curves' norms check the step for free: no second pass
-        # over every array as StepTrace.is_finite would make.
-        self.last_step_finite = math.isfinite(total)
-        # A non-finite step is the failure's to report; the watch reads the levels before
-        # this step is added to them.
-        self.divergence = self.watch.check(
-            trace.step, trace.loss, grad_norm, update_ratio, self.history.layer_names,
-            self.history.level(), self.net.classes, trace.lr) if self.last_step_finite else None
-        self.history.record(trace.step, trace.loss, trace.correct, grad_norm, update_ratio)
 
     def evaluate_test(self, subset: bool = False) -> tuple[float, float]:
         """Accuracy and mean loss on the test split, recorded at the current step.
@@ -277,7 +309,7 @@ class Session:
         before = hook.before_step(self) if hook is not None else None
         with np.errstate(all="ignore"):
             trace = self.net.train_step(x, int(label), self.lr)
-            self._record(trace)
+            _record(self, trace)
         self.last_trace = trace
         if self.failure is None and not self.last_step_finite:
             self.failure = (f"the loss, gradients or weights became infinite or NaN at step "
@@ -315,3 +347,32 @@ class Session:
             raise type(e)(f"{path}: the checkpoint's {e}") from None
         self.net, self.lr = net, lr
         self._restart_at(net.step)
+
+
+def _record(session: Session, trace) -> None:
+    """Add step ``trace`` (a StepTrace or replay_step's StepNumbers) to the curves of
+    ``session``, and note whether it stayed finite and whether it looks like divergence."""
+    grad_norm, update_ratio = [], []
+    total = trace.loss + float(trace.dinput.sum())
+    for layer in session._param_layers:
+        lt = trace.layer(layer.name)
+        grad_norm.append(_norm(lt.grads.values()))
+        # Plain SGD's update is -lr x grad: its norm needs no pass of its own.
+        update = (trace.lr * grad_norm[-1] if session.net.plain_sgd
+                  else _norm(lt.updates.values()))
+        weight = _norm(lt.params.values())
+        total += grad_norm[-1] + update + weight
+        # Zero weights (a zero-initialised layer at step 1) have no ratio: NaN, not inf.
+        update_ratio.append(update / weight if weight > 0 else math.nan)
+    # A norm is inf or NaN exactly when an entry is (or the squares overflow, which is as
+    # good as divergence), so the curves' norms check the step for free: no second pass
+    # over every array as StepTrace.is_finite would make.
+    session.last_step_finite = math.isfinite(total)
+    # A non-finite step is the failure's to report; the watch reads the levels before
+    # this step is added to them.
+    history = session.history
+    session.divergence = session.watch.check(
+        trace.step, trace.loss, grad_norm, update_ratio, history.layer_names, history.level(),
+        session.net.classes, trace.lr) if session.last_step_finite else None
+    # A batch's mean loss and its fraction predicted right (0 or 1 for one sample).
+    session.history.record(trace.step, trace.loss, trace.accuracy, grad_norm, update_ratio)

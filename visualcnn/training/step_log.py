@@ -1,8 +1,10 @@
 """The log of a run: per step, what it trained on and with which learning rate, and where the
 session stood after it. Qt-free; ``visualcnn.training.rewind`` replays steps from it.
 
-40 bytes a step in NumPy columns that double when full, plus the image of each step that
-trained on a drawn digit or a test image (not on the training split).
+42 bytes a step in NumPy columns that double when full, plus the image of each step that
+trained on a drawn digit or a test image (not on the training split). A mini-batch taken in
+the epoch's order is its first sample and its size: the rest follows from the position and
+the seeded order. A batch from elsewhere (Replay of a batch) keeps its indices, 4 bytes each.
 """
 
 from __future__ import annotations
@@ -11,25 +13,51 @@ import numpy as np
 
 FOREIGN = -1  # the sample column's value for a drawn digit or a test image
 NONE = -1  # the sample_index column's value for None (before any training sample)
-ROW_BYTES = 5 * 8  # the five columns
+ROW_BYTES = 5 * 8 + 2  # the five 8-byte columns and the batch size's
 IMAGE_BYTES = 256  # the objects around a logged image
+BATCH_BYTES = 128  # the objects around the logged indices of a batch out of order
+
+
+def _as_indices(index) -> tuple[int, ...] | None:
+    """A step's training samples as a tuple (one int for one sample), None for others."""
+    if index is None:
+        return None
+    if isinstance(index, (int, np.integer)):
+        return (int(index),)
+    return tuple(int(i) for i in index)
 
 
 class StepLog:
-    """Steps ``first_step + 1`` to ``last_step`` of a run."""
+    """Steps ``first_step + 1`` to ``last_step`` of a run. ``order(epoch)``: the training
+    indices of an epoch in the session's order (for the batches taken from it)."""
 
-    def __init__(self, first_step: int, capacity: int = 1024):
+    def __init__(self, first_step: int, capacity: int = 1024, order=None):
         self.first_step = int(first_step)
         self._size = 0
         self._cols = self._allocate(capacity)
         self._foreign: dict[int, tuple[np.ndarray, int, str | None]] = {}
         self._foreign_nbytes = 0
+        self._order_of = order
+        self._order: tuple[int, np.ndarray] | None = None  # (epoch, its order), the last used
+        self._batches: dict[int, np.ndarray] = {}  # step -> indices of a batch out of order
+        self._batches_nbytes = 0
 
     @staticmethod
     def _allocate(capacity: int) -> dict[str, np.ndarray]:
         return {"sample": np.zeros(capacity, np.int64), "lr": np.zeros(capacity),
                 "epoch": np.zeros(capacity, np.int64), "index": np.zeros(capacity, np.int64),
-                "shown": np.zeros(capacity, np.int64)}
+                "shown": np.zeros(capacity, np.int64), "count": np.zeros(capacity, np.int16)}
+
+    def _epoch_order(self, epoch: int) -> np.ndarray:
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, self._order_of(epoch))
+        return self._order[1]
+
+    def _in_order(self, indices: tuple[int, ...], epoch: int, in_epoch: int) -> bool:
+        """True when ``indices`` are the samples just before ``in_epoch`` in the order."""
+        n = len(indices)
+        return (self._order_of is not None and in_epoch >= n
+                and self._epoch_order(epoch)[in_epoch - n:in_epoch].tolist() == list(indices))
 
     @property
     def last_step(self) -> int:
@@ -39,17 +67,17 @@ class StepLog:
         return self._size
 
     def nbytes(self) -> int:
-        return ROW_BYTES * len(self._cols["lr"]) + self._foreign_nbytes
+        return ROW_BYTES * len(self._cols["lr"]) + self._foreign_nbytes + self._batches_nbytes
 
     def _row(self, step: int) -> int:
         if not self.first_step < step <= self.last_step:
             raise IndexError(f"step {step} is not logged")
         return step - self.first_step - 1
 
-    def append(self, step: int, index: int | None, trace, position, note) -> None:
-        """Step ``step`` (the next one) trained on training sample ``index``, or on
-        ``trace.input`` (None: a drawn digit or a test image), leaving the session at
-        ``position`` (epoch, index_in_epoch, sample_index)."""
+    def append(self, step: int, index, trace, position, note) -> None:
+        """Step ``step`` (the next one) trained on training sample ``index`` (a sequence of
+        indices for a batch), or on ``trace.input`` (None: a drawn digit or a test image),
+        leaving the session at ``position`` (epoch, index_in_epoch, sample_index)."""
         if step != self.last_step + 1:
             raise ValueError(f"step {step} does not follow step {self.last_step}")
         if self._size == len(self._cols["lr"]):
@@ -59,7 +87,13 @@ class StepLog:
             self._cols = bigger
         i, c = self._size, self._cols
         epoch, in_epoch, shown = position
-        c["sample"][i] = FOREIGN if index is None else int(index)
+        indices = _as_indices(index)
+        c["sample"][i] = FOREIGN if indices is None else indices[0]
+        c["count"][i] = 1 if indices is None else len(indices)
+        if indices is not None and len(indices) > 1 and not self._in_order(indices, epoch,
+                                                                            in_epoch):
+            kept = self._batches[step] = np.array(indices, dtype=np.int32)
+            self._batches_nbytes += kept.nbytes + BATCH_BYTES
         c["lr"][i] = trace.lr
         c["epoch"][i], c["index"][i] = epoch, in_epoch
         c["shown"][i] = NONE if shown is None else shown
@@ -74,15 +108,17 @@ class StepLog:
         self._size = max(0, min(self._size, int(step) - self.first_step))
         for s in [s for s in self._foreign if s > step]:
             self._foreign_nbytes -= self._foreign.pop(s)[0].nbytes + IMAGE_BYTES
+        for s in [s for s in self._batches if s > step]:
+            self._batches_nbytes -= self._batches.pop(s).nbytes + BATCH_BYTES
 
     def same(self, step: int, index: int | None, trace, position) -> bool:
-        """True when step ``step`` as just trained is the logged one: the same sample, the
+        """True when step ``step`` as just trained is the logged one: the same samples, the
         same learning rate, the same position after it."""
         i, c = self._row(step), self._cols
         if c["lr"][i] != trace.lr or self.position(step) != tuple(position):
             return False
         if index is not None:
-            return int(c["sample"][i]) == int(index)
+            return self.samples(step) == _as_indices(index)
         logged = self._foreign.get(step)
         return (logged is not None and logged[1] == trace.label
                 and np.array_equal(logged[0], trace.input[0]))
@@ -93,19 +129,41 @@ class StepLog:
         return int(c["epoch"][i]), int(c["index"][i]), None if shown == NONE else shown
 
     def sample(self, step: int) -> int | None:
-        """The training index step ``step`` trained on, None for a foreign image."""
+        """The training index step ``step`` trained on (the first of a batch), None for a
+        foreign image."""
         index = int(self._cols["sample"][self._row(step)])
         return None if index == FOREIGN else index
 
-    def inputs(self, step: int, dataset) -> tuple[np.ndarray, int, float, str | None]:
-        """What step ``step`` trained on: (x, label, lr, note); note None for the split."""
+    def samples(self, step: int) -> tuple[int, ...] | None:
+        """The training indices step ``step`` trained on, None for a foreign image."""
+        i, c = self._row(step), self._cols
+        first, count = int(c["sample"][i]), int(c["count"][i])
+        if first == FOREIGN:
+            return None
+        if count == 1:
+            return (first,)
+        kept = self._batches.get(step)
+        if kept is not None:
+            return tuple(kept.tolist())
+        in_epoch = int(c["index"][i])
+        order = self._epoch_order(int(c["epoch"][i]))
+        return tuple(order[in_epoch - count:in_epoch].tolist())
+
+    def inputs(self, step: int, dataset) -> tuple[np.ndarray, object, float, str | None,
+                                                  tuple[int, ...]]:
+        """What step ``step`` trained on: (x, label, lr, note, indices); note None for the
+        split, indices () for a foreign image; a batch's x (B, C, H, W) and labels (B,)."""
         i = self._row(step)
         lr = float(self._cols["lr"][i])
-        index = int(self._cols["sample"][i])
-        if index == FOREIGN:
+        indices = self.samples(step)
+        if indices is None:
             x, label, note = self._foreign[step]
-            return x, label, lr, note
-        return dataset.x_train[index], int(dataset.y_train[index]), lr, None
+            return x, label, lr, note, ()
+        if len(indices) == 1:
+            index = indices[0]
+            return dataset.x_train[index], int(dataset.y_train[index]), lr, None, indices
+        chosen = np.array(indices)
+        return dataset.x_train[chosen], np.asarray(dataset.y_train[chosen]), lr, None, indices
 
     def lr_in_force(self, step: int, default: float) -> float:
         """The learning rate step ``step`` trained with (at the start of the run, the one the

@@ -1,7 +1,10 @@
 """The contract a student's layer file follows: which functions, their arguments, what they return.
 
 A plain Python file may define any of the functions in ``FUNCTIONS``. Arrays are float64 NumPy
-arrays in the engine's layouts, with the batch axis always present. A forward function may
+arrays in the engine's layouts, with the batch axis always present. A convolution with
+padding or a stride calls ``conv_forward(x, W, b, pad=P, stride=S)`` and
+``conv_backward(dout, x, W, pad=P, stride=S)``; with neither, the keywords are left out, so a
+file written for the plain convolution keeps working there. A forward function may
 return a tuple whose first item is ``out``; a function that raises ``NotImplementedError``
 counts as not written yet.
 """
@@ -46,12 +49,15 @@ class ContractError(Exception):
     function and what was expected."""
 
 
-def expected_shapes(name: str, args: tuple) -> tuple[tuple[int, ...], ...]:
-    """The shape of each output of ``name`` called with ``args`` (a loss is shape ())."""
+def expected_shapes(name: str, args: tuple, keywords=None) -> tuple[tuple[int, ...], ...]:
+    """The shape of each output of ``name`` called with ``args`` and ``keywords`` (a padded
+    or strided conv's ``pad`` and ``stride``; a loss is shape ())."""
     if name == "conv_forward":
         x, W, _ = args
         k = W.shape[2]
-        return ((x.shape[0], W.shape[0], x.shape[2] - k + 1, x.shape[3] - k + 1),)
+        pad, stride = (keywords or {}).get("pad", 0), (keywords or {}).get("stride", 1)
+        return ((x.shape[0], W.shape[0], (x.shape[2] + 2 * pad - k) // stride + 1,
+                 (x.shape[3] + 2 * pad - k) // stride + 1),)
     if name in ("conv_backward", "dense_backward"):
         _, x, W = args
         return (x.shape, W.shape, (W.shape[0],))
@@ -109,10 +115,11 @@ def as_arrays(name: str, returned) -> tuple[np.ndarray, ...]:
     return tuple(arrays)
 
 
-def check_shapes(name: str, args: tuple, outputs: tuple[np.ndarray, ...]) -> None:
+def check_shapes(name: str, args: tuple, outputs: tuple[np.ndarray, ...],
+                 keywords=None) -> None:
     """Raise ContractError naming the function, the output and the shape expected."""
-    for output, got, want in zip(FUNCTIONS[name].outputs, outputs, expected_shapes(name, args),
-                                 strict=True):
+    for output, got, want in zip(FUNCTIONS[name].outputs, outputs,
+                                 expected_shapes(name, args, keywords), strict=True):
         if got.shape != want and not (want == () and got.size == 1):
             raise ContractError(f"{name} returned {output} of shape {got.shape}, expected "
                                 f"{want}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -49,7 +50,8 @@ class NotWritten(Exception):
 class CallFailed(Exception):
     """A call did not give a result that fits the contract.
 
-    ``kind`` is "raised", "timeout", "crashed" or "contract"; ``str(error)`` is one line;
+    ``kind`` is "raised", "timeout", "crashed", "contract" or "unsupported" (the function
+    does not take the keyword arguments it was called with); ``str(error)`` is one line;
     ``details`` the traceback trimmed to the student's frames (for "raised"); ``outputs`` the
     arrays returned when only their shapes were wrong (a hint may still recognise them).
     """
@@ -142,9 +144,20 @@ def serve(path: str) -> None:
             request = requests.recv()
         except EOFError:
             return
-        name, args = request
+        name, args, keywords = request
+        function = getattr(module, name)
+        if keywords:
+            # Keywords (a padded conv's pad=, stride=) that an older file does not take are
+            # said so by name, not as the TypeError of a call.
+            try:
+                inspect.signature(function).bind(*args, **keywords)
+            except TypeError:
+                conn.send(("unsupported", sorted(keywords)))
+                continue
+            except ValueError:
+                pass  # no signature to read: the call itself will tell
         try:
-            returned = getattr(module, name)(*args)
+            returned = function(*args, **keywords)
         except NotImplementedError:
             conn.send(("not_written",))
             continue
@@ -244,9 +257,10 @@ class Sandbox:
             return CallFailed("crashed", f"{doing} ended the worker process (exit code "
                                          f"{code})")
 
-    def call(self, name: str, *args) -> tuple:
-        """Call the student's ``name`` with ``args``: one float64 array per output of the
-        contract (a loss as shape ()). Raises NotWritten, or CallFailed with the reason."""
+    def call(self, name: str, *args, **keywords) -> tuple:
+        """Call the student's ``name`` with ``args`` (and ``keywords``): one float64 array per
+        output of the contract (a loss as shape ()). Raises NotWritten, or CallFailed with
+        the reason."""
         if name not in self.defined:
             raise KeyError(f"{self.path.name} does not define {name}")
         try:
@@ -255,7 +269,7 @@ class Sandbox:
             raise CallFailed("crashed", f"{name}: the file could not be loaded again: "
                                         f"{e}") from None
         try:
-            self._requests.send((name, args))
+            self._requests.send((name, args, keywords))
         except (OSError, ValueError):
             self.close()
             raise CallFailed("crashed", f"{name}: the worker process is gone") from None
@@ -268,9 +282,11 @@ class Sandbox:
             raise CallFailed("raised", f"{name} raised {reply[1]}", details=reply[2])
         if reply[0] == "contract":
             raise CallFailed("contract", reply[1])
+        if reply[0] == "unsupported":
+            raise CallFailed("unsupported", f"{name} does not take {', '.join(reply[1])}")
         outputs = reply[1]
         try:
-            check_shapes(name, args, outputs)
+            check_shapes(name, args, outputs, keywords)
         except ContractError as e:
             raise CallFailed("contract", str(e), outputs=outputs) from None
         if FUNCTIONS[name].outputs[0] == "loss":

@@ -11,7 +11,9 @@ engine's own code too, on the very same input, so every layer can show "yours vs
 the student's result is what flows on, wherever their function is written and returned a
 result. Where it is not written, or raised, hung or returned the wrong shape, the engine's
 result flows on instead and the comparison records why. Prediction (``infer``) always runs on
-the engine.
+the engine. A convolution with padding or a stride calls the student's functions with
+``pad=`` and ``stride=``; a file whose functions do not take them gets the engine's result
+for that layer, and the comparison says so in one line.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from visualcnn.yours.engine import TOLERANCE, relative_error
 from visualcnn.yours.sandbox import CALL_TIMEOUT, CallFailed, LoadError, NotWritten, Sandbox
 
 LOSS_LAYER = "loss"
+# A convolution's keyword arguments beyond the plain contract, with the values that leave
+# them out.
+DEFAULT_KEYWORDS = {"pad": 0, "stride": 1}
 # The kinds of layer a student's functions replace: kind -> (forward, backward) function.
 REPLACED = {"conv": ("conv_forward", "conv_backward"), "relu": ("relu_forward", "relu_backward"),
             "pool": ("maxpool_forward", "maxpool_backward"),
@@ -94,9 +99,12 @@ class YourLayers:
         """The functions the file defines that have not (yet) said NotImplementedError."""
         return tuple(f for f in self.box.defined if self._skipped.get(f) != "not written")
 
-    def run(self, layer: str, function: str, args: tuple, engine: tuple) -> tuple | None:
-        """The student's outputs of ``function`` on ``args``, or None when the engine's
-        (``engine``) should flow on; either way the call is recorded in ``comparisons``."""
+    def run(self, layer: str, function: str, args: tuple, engine: tuple,
+            keywords: dict | None = None) -> tuple | None:
+        """The student's outputs of ``function`` on ``args`` (and ``keywords``), or None when
+        the engine's (``engine``) should flow on; either way the call is recorded in
+        ``comparisons``."""
+        keywords = keywords or {}
         names = FUNCTIONS[function].outputs
         if function not in self.box.defined or self._skipped.get(function) == "not written":
             return None
@@ -106,16 +114,23 @@ class YourLayers:
                 failure=f"not called again until the file is reloaded: {self._skipped[function]}"))
             return None
         try:
-            yours = self.box.call(function, *args)
+            yours = self.box.call(function, *args, **keywords)
         except NotWritten:
             self._skipped[function] = "not written"
             return None
         except CallFailed as e:
             if e.kind in ("timeout", "crashed"):
                 self._skipped[function] = str(e)
+            failure = str(e)
+            if e.kind == "unsupported":
+                given = ", ".join(f"{k}={v}" for k, v in keywords.items())
+                wanted = ", ".join(f"{k}={DEFAULT_KEYWORDS[k]}" for k in keywords)
+                failure = (f"{layer} needs {function}(..., {given}), and yours does not take "
+                           f"{', '.join(keywords)} (add {wanted}): the engine's result is "
+                           "used for this layer")
             self.comparisons.append(Comparison(layer, function, dict(zip(names, engine,
                                                                           strict=True)),
-                                               failure=str(e)))
+                                               failure=failure))
             return None
         self.comparisons.append(_compared(layer, function, yours, engine))
         return yours
@@ -203,6 +218,9 @@ class YourLayer(Layer):
     def output_shape(self, input_shape):
         return self.engine.output_shape(input_shape)
 
+    def switches(self):
+        return self.engine.switches()
+
     def infer(self, x):
         return self.engine.infer(x)
 
@@ -210,6 +228,14 @@ class YourLayer(Layer):
         if self.kind in ("conv", "dense"):
             return x, self.params["W"], self.params["b"]
         return (x,) if self.kind == "relu" else (x, self.engine.kernel)
+
+    def _keywords(self) -> dict:
+        """pad= and stride= for a convolution that has them, else nothing: a file written
+        for the plain convolution is called just as before."""
+        if self.kind != "conv":
+            return {}
+        given = {"pad": self.engine.padding, "stride": self.engine.stride}
+        return {k: v for k, v in given.items() if v != DEFAULT_KEYWORDS[k]}
 
     def _backward_args(self, dout) -> tuple:
         x = self._x
@@ -223,14 +249,16 @@ class YourLayer(Layer):
         out = self.engine.forward(x)
         self.extras = self.engine.extras
         self._x = x
-        yours = self.yours.run(self.name, self.forward_name, self._forward_args(x), (out,))
+        yours = self.yours.run(self.name, self.forward_name, self._forward_args(x), (out,),
+                               self._keywords())
         return out if yours is None else yours[0]
 
     def backward(self, dout):
         dx = self.engine.backward(dout)
         grads = dict(self.engine.grads)
         engine = (dx, grads["W"], grads["b"]) if grads else (dx,)
-        yours = self.yours.run(self.name, self.backward_name, self._backward_args(dout), engine)
+        yours = self.yours.run(self.name, self.backward_name, self._backward_args(dout), engine,
+                               self._keywords())
         if yours is not None:
             dx = yours[0]
             if grads:
