@@ -158,6 +158,9 @@ OUT_OF_RANGE = [
     ("train", "--seed", ["-1", str(MAX_SEED + 1), "18446744073709551616"]),
     ("train", "--lr", ["1e-6", "2", "nan"]),
     ("train", "--epochs", ["0", "-3", "1001", "1e9", "nan", "9" * 5000]),
+    (None, "--batch", ["0", "65", "2.5"]),
+    ("train", "--batch", ["0", "-1", "65", "x"]),
+    ("screenshot", "--batch", ["0", "65"]),
     ("gradcheck", "--seed", ["-1", str(MAX_SEED + 1)]),
     ("bench", "--seconds", ["-1", "0", "0.4", "601", "nan", "inf", "-inf", "x", "9" * 5000]),
     ("bench", "--long", ["0", "0.5", "86401", "nan", "inf", "x"]),
@@ -171,6 +174,10 @@ OUT_OF_RANGE = [
     ("gif", "--lr", ["0", "nan"]),
     ("gif", "--steps", ["0", "-1", "100001", "2.5"]),
     ("gif", "--size", ["319x240", "7681x4320"]),
+    *[(command, "--weight-decay", ["-1e-4", "1.5", "nan", "x"])
+      for command in (None, "train", "gradcheck", "screenshot", "gif")],
+    *[(command, "--momentum", ["-0.1", "1", "inf"])
+      for command in (None, "train", "gradcheck", "screenshot", "gif")],
 ]
 REQUIRED = {"screenshot": ["--out", "x.png"], "bench": ["--gui"],
             "gif": ["--out", "x.gif", "--steps", "1"]}

@@ -23,7 +23,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "visualcnn"
 QT = ("PyQt6", "pyqtgraph", "PySide6", "PyQt5", "PySide2")
 QT_FREE = ("visualcnn.common", "visualcnn.nn", "visualcnn.data", "visualcnn.training",
-           "visualcnn.bench.engine", "visualcnn.yours")
+           "visualcnn.bench.engine", "visualcnn.yours", "visualcnn.lessons")
 # What each layer may import of visualcnn, besides itself and the top package's face.
 MAY_IMPORT = {
     "visualcnn.common": set(),
@@ -31,10 +31,13 @@ MAY_IMPORT = {
     "visualcnn.data": {"visualcnn.common"},
     "visualcnn.training": {"visualcnn.common", "visualcnn.nn", "visualcnn.data"},
     "visualcnn.yours": {"visualcnn.common", "visualcnn.nn"},
+    "visualcnn.lessons": {"visualcnn.common", "visualcnn.nn", "visualcnn.data",
+                          "visualcnn.training"},
     "visualcnn.app": {"visualcnn.common", "visualcnn.nn", "visualcnn.data",
-                      "visualcnn.training", "visualcnn.yours"},
+                      "visualcnn.training", "visualcnn.yours", "visualcnn.lessons"},
     "visualcnn.bench": {"visualcnn.common", "visualcnn.nn", "visualcnn.data",
-                        "visualcnn.training", "visualcnn.yours", "visualcnn.app"},
+                        "visualcnn.training", "visualcnn.yours", "visualcnn.lessons",
+                        "visualcnn.app"},
 }
 
 

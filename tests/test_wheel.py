@@ -68,3 +68,13 @@ def test_wheel_trains_on_bundled_data_outside_the_source_tree(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["ok"] is True
+
+    # The lessons ship too: `lesson --list` reads them from the wheel.
+    run = subprocess.run([env_dir / "bin" / "visualcnn", "lesson", "--list"], cwd=work,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert len(run.stdout.splitlines()) == 8
+    found = subprocess.run([py, "-c", "from visualcnn.lessons import lessons_folder; "
+                            "print(lessons_folder())"], cwd=work, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert str(env_dir) in found.stdout, found.stdout + found.stderr

@@ -19,7 +19,7 @@ from visualcnn.common.errors import UserError
 from visualcnn.common.files import check_writable
 from visualcnn.nn.arch import DEFAULT_ARCH, PRESETS, canonical_arch, parse_arch
 from visualcnn.nn.network import MAX_SEED
-from visualcnn.training.session import LR_MAX, LR_MIN
+from visualcnn.training.session import BATCH_MAX, BATCH_MIN, LR_MAX, LR_MIN
 
 DEFAULT_LR = 0.01
 GRADCHECK_STEPS = 20
@@ -35,7 +35,8 @@ SCREENSHOT_STEPS = (0, 100_000)
 REWIND_STEPS = (1, 10_000_000)
 WINDOW_SIZE = ((320, 240), (7680, 4320))
 # Options of the app (no command): given before a command, they would be ignored.
-APP_OPTIONS = ("data", "classes", "arch", "seed", "lr", "checkpoint", "layers")
+APP_OPTIONS = ("data", "classes", "image_size", "arch", "seed", "lr", "init", "optimizer",
+               "weight_decay", "momentum", "batch", "checkpoint", "layers")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,6 +88,9 @@ def _real_number(low: float, high: float, what: str):
 _learning_rate = _real_number(LR_MIN, LR_MAX, "learning rate")
 # What a checkpoint stores as a plain integer.
 _seed = _whole_number(0, MAX_SEED, "seed")
+_weight_decay = _real_number(0.0, 1.0, "weight decay")
+_momentum = _real_number(0.0, 0.999, "momentum")
+_batch = _whole_number(BATCH_MIN, BATCH_MAX, "the batch size")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -145,6 +149,15 @@ def _add_classes_option(p: argparse.ArgumentParser, dest: str) -> None:
                         "KMNIST when their files are recognised, else the digits")
 
 
+def _image_size(text: str) -> tuple[int, int]:
+    from visualcnn.data.image_folder import parse_image_size
+
+    try:
+        return parse_image_size(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _add_model_options(p: argparse.ArgumentParser, with_lr=True, app=False):
     """--data, --arch, --seed (and --lr) for a command, or with ``app`` for the app itself,
     whose values land in ``app_data`` and so on, None when not given."""
@@ -152,8 +165,12 @@ def _add_model_options(p: argparse.ArgumentParser, with_lr=True, app=False):
     p.add_argument("--data", dest=dest("data"), type=_not_empty("dataset path"),
                    default=None if app else "bundled", metavar="bundled|PATH",
                    help="'bundled' (default), an IDX folder or one of its files, a Keras "
-                        "mnist.npz or a Kaggle CSV")
+                        "mnist.npz, a Kaggle CSV, CIFAR-10's binary version (its folder), or "
+                        "an image folder: DIR/train/<class>/*.png|jpg and DIR/test/<class>/*")
     _add_classes_option(p, dest("classes"))
+    p.add_argument("--image-size", dest=dest("image_size"), type=_image_size, default=None,
+                   metavar="HxW", help="resize an image folder's images to H x W pixels; "
+                                       "default: their own size, when they all have one")
     p.add_argument("--arch", dest=dest("arch"), type=_architecture, default=None, metavar="A",
                    help=f"architecture string or preset ({', '.join(PRESETS)}); "
                         f"default {DEFAULT_ARCH}")
@@ -164,6 +181,34 @@ def _add_model_options(p: argparse.ArgumentParser, with_lr=True, app=False):
         p.add_argument("--lr", dest=dest("lr"), type=_learning_rate, default=None,
                        metavar="RATE", help=f"learning rate, {_learning_rate.range_text}; "
                                             f"default {DEFAULT_LR}")
+    _add_training_options(p, dest)
+
+
+def _add_training_options(p: argparse.ArgumentParser, dest) -> None:
+    """--init, --optimizer, --weight-decay and --momentum: how the network starts and learns."""
+    from visualcnn.nn.init import INIT_HELP, INITIALISERS
+    from visualcnn.nn.optimizers import OPTIMIZERS
+
+    p.add_argument("--init", dest=dest("init"), choices=INITIALISERS, default=None,
+                   help="starting weights; default he. " + "; ".join(
+                       f"{name}: {text}" for name, text in INIT_HELP.items()))
+    p.add_argument("--optimizer", dest=dest("optimizer"), choices=OPTIMIZERS, default=None,
+                   help="sgd (default), momentum (SGD with momentum, 0.9 unless --momentum) "
+                        "or adam (beta1 0.9, beta2 0.999, eps 1e-8, PyTorch's formula; it moves "
+                        "each weight about lr a step: try --lr 0.001)")
+    p.add_argument("--weight-decay", dest=dest("weight_decay"), type=_weight_decay,
+                   default=None, metavar="W",
+                   help=f"L2 weight decay added to every gradient as W x weight (as PyTorch's "
+                        f"weight_decay), {_weight_decay.range_text}; default 0")
+    p.add_argument("--momentum", dest=dest("momentum"), type=_momentum, default=None,
+                   metavar="M", help=f"SGD momentum, {_momentum.range_text}; implies "
+                                     "--optimizer momentum; default 0 (0.9 with it)")
+
+
+def _add_batch_option(p: argparse.ArgumentParser, dest: str, default_text: str) -> None:
+    p.add_argument("--batch", dest=dest, type=_batch, default=None, metavar="B",
+                   help=f"samples per step (a mini-batch: the mean loss and gradient of B "
+                        f"samples), {_batch.range_text}; default {default_text}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Watch backpropagation in a small CNN, one training sample at a time. With no "
         "command, opens the app; the options below are the app's."))
     _add_model_options(parser, app=True)
+    _add_batch_option(parser, "app_batch", "the last one used in the app, else 1")
     parser.add_argument("--checkpoint", dest="app_checkpoint", type=_not_empty("file name"),
                         metavar="FILE", help="open this checkpoint in the app (--arch and "
                                              "--seed, if given, must be the checkpoint's)")
@@ -179,8 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
                                              "(see `visualcnn template` and `check`)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("train", help="train one sample per step and report test accuracy")
+    p = sub.add_parser("train", help="train one sample (or mini-batch) per step and report "
+                                     "test accuracy")
     _add_model_options(p)
+    _add_batch_option(p, "batch", "1")
     epochs = _whole_number(*EPOCHS, "the number of epochs")
     p.add_argument("--epochs", type=epochs, default=3, metavar="N",
                    help=f"passes over the training set, {epochs.range_text}; default 3")
@@ -193,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="bundled", metavar="bundled|PATH",
                    type=_not_empty("dataset path"))
     _add_classes_option(p, "classes")
+    p.add_argument("--image-size", type=_image_size, default=None, metavar="HxW",
+                   help="resize an image folder's images to H x W pixels")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("gradcheck", help="finite differences against backprop on one sample")
@@ -241,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="presenter mode: large fonts, secondary controls hidden")
     p.add_argument("--theme", choices=("light", "dark"), default="light",
                    help="the window's colours; default light")
+    _add_batch_option(p, "batch", "1")
 
     p = sub.add_parser("gif", help="train N steps offscreen and record the window as a GIF")
     _add_model_options(p)
@@ -263,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE.py", type=_not_empty("file name"),
                    help="a Python file defining any of the functions `template` writes")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    p = sub.add_parser("lesson", help="open the app on a lesson (--list: the lessons)")
+    p.add_argument("lesson", nargs="?", metavar="NAME|FILE.json",
+                   type=_not_empty("lesson name"), help="a lesson's name or a lesson file")
+    p.add_argument("--list", action="store_true", help="print each lesson's name and title")
     return parser
 
 
@@ -270,7 +326,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     """Parse and check the command line; every refusal is a one-line UserError."""
     args = build_parser().parse_args(argv)
     if args.command is not None:
-        given = [f"--{name}" for name in APP_OPTIONS if getattr(args, f"app_{name}") is not None]
+        given = [f"--{name.replace('_', '-')}" for name in APP_OPTIONS
+                 if getattr(args, f"app_{name}") is not None]
         if given:
             raise UserError(f"{' '.join(given)} before the command {args.command!r} would be "
                             f"ignored: give the options of {args.command!r} after it (see "
@@ -288,18 +345,53 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _load_data(spec, classes=None):
+def _load_data(spec, classes=None, image_size=None):
     from visualcnn.data import load_dataset
 
-    return load_dataset(spec, classes)
+    data = load_dataset(spec, classes, image_size)
+    if data.note:
+        print(f"visualcnn: {data.name}: {data.note}", file=sys.stderr)
+    return data
 
 
-def _build_network(arch, data, seed):
+def _training(args, app: bool = False) -> dict:
+    """The initialiser and optimiser the options ask for, as ``Network`` keywords, checked
+    (an adam with --momentum is refused) before any data is loaded."""
+    from visualcnn.nn.init import DEFAULT_INIT
+    from visualcnn.nn.optimizers import resolve
+
+    given = {name: getattr(args, f"app_{name}" if app else name)
+             for name in ("init", "optimizer", "weight_decay", "momentum")}
+    optimizer, momentum, weight_decay = resolve(given["optimizer"], given["momentum"] or 0.0,
+                                                given["weight_decay"] or 0.0)
+    return {"init": given["init"] or DEFAULT_INIT, "optimizer": optimizer,
+            "momentum": momentum, "weight_decay": weight_decay}
+
+
+def _build_network(arch, data, seed, training=None):
     from visualcnn.nn import Network
 
     arch = canonical_arch(arch or DEFAULT_ARCH)
     parse_arch(arch, data.input_shape, data.classes)  # a bad string fails before any work
-    return Network.from_arch(arch, input_shape=data.input_shape, classes=data.classes, seed=seed)
+    return Network.from_arch(arch, input_shape=data.input_shape, classes=data.classes, seed=seed,
+                             **(training or {}))
+
+
+def _arch_for_data(arch, data):
+    """The default architecture or a preset with its last dense layer resized to the data's
+    classes, saying so when it changes: dense10 -> dense3 for 3 classes. A string typed out
+    is the user's own: it must already end with one unit per class (parse_arch says so)."""
+    from visualcnn.nn.arch import arch_for_classes
+
+    given = canonical_arch(arch or DEFAULT_ARCH)
+    if given not in PRESETS.values():
+        return given
+    resized = arch_for_classes(given, data.classes)
+    if resized != given:
+        last = given.rsplit("-", 1)[-1]
+        print(f"visualcnn: {last} -> dense{data.classes} for {data.classes} classes: "
+              f"{resized}", file=sys.stderr)
+    return resized
 
 
 def _load_checkpoint(path, data):
@@ -312,12 +404,13 @@ def _load_network(path):
     return Network.load(path)
 
 
-def _check_budget(arch, data):
-    """The window's rewind history (at its default budget) must hold two steps of ``arch``:
-    refused before any array is allocated."""
+def _check_budget(arch, data, optimizer=None):
+    """The window's rewind history (at its default budget) must hold two steps of ``arch``
+    trained by ``optimizer``: refused before any array is allocated."""
     from visualcnn.training.memory import check_arch_budget
 
-    check_arch_budget(canonical_arch(arch or DEFAULT_ARCH), data.input_shape, data.classes)
+    check_arch_budget(canonical_arch(arch or DEFAULT_ARCH), data.input_shape, data.classes,
+                      optimizer=optimizer)
 
 
 def _check_fits(path, net, data):
@@ -332,14 +425,14 @@ class _Progress:
     """Progress of ``train`` on stderr. On a terminal, a tqdm bar redrawn in place; on a pipe
     or in a log, nothing until one summary line at the end, however many epochs run."""
 
-    def __init__(self, total: int, epochs: int):
+    def __init__(self, total: int, epochs: int, batch: int = 1):
         from tqdm import tqdm
 
         self.tty = sys.stderr.isatty()
-        self.epochs = epochs
+        self.epochs, self.batch = epochs, batch
         self.done, self.epoch, self.loss, self.acc = 0, 0, math.nan, math.nan
-        self.bar = tqdm(total=total, unit="step", file=sys.stderr, disable=not self.tty,
-                        mininterval=0.1, dynamic_ncols=True)
+        self.bar = tqdm(total=total, unit="step" if batch == 1 else "sample", file=sys.stderr,
+                        disable=not self.tty, mininterval=0.1, dynamic_ncols=True)
 
     def update(self, done, epoch, loss, acc):
         self.done, self.epoch, self.loss, self.acc = done, epoch, loss, acc
@@ -353,7 +446,8 @@ class _Progress:
         (an error is about to be the one line)."""
         self.bar.close()
         if summary and not self.tty:
-            print(f"trained {self.done} steps in {self.epoch} epoch"
+            what = "steps" if self.batch == 1 else f"samples in batches of {self.batch}"
+            print(f"trained {self.done} {what} in {self.epoch} epoch"
                   f"{'' if self.epoch == 1 else 's'}: running loss {self.loss:.3f}, "
                   f"accuracy {self.acc:.3f}", file=sys.stderr)
 
@@ -362,27 +456,35 @@ class _Progress:
 def cmd_train(args) -> int:
     if args.save:  # before the data and the training, not after them
         check_writable(args.save)
-    data = _load_data(args.data, args.classes)
-    net = _build_network(args.arch, data, args.seed)
+    training = _training(args)
+    data = _load_data(args.data, args.classes, args.image_size)
+    net = _build_network(_arch_for_data(args.arch, data), data, args.seed, training)
     lr = args.lr or DEFAULT_LR
+    batch = args.batch or 1
     rng = np.random.default_rng(args.seed)
     n = len(data.y_train)
-    progress = _Progress(n * args.epochs, args.epochs)
+    progress = _Progress(n * args.epochs, args.epochs, batch)
     # Running figures over the last 1,000 steps, as an exponential moving average.
     avg_loss, avg_acc, alpha = math.log(data.classes), 1.0 / data.classes, 1e-3 * 2
     train_seconds = 0.0
     for epoch in range(1, args.epochs + 1):
         order = rng.permutation(n)
         start = time.perf_counter()
-        for i, idx in enumerate(order):
-            trace = net.train_step(data.x_train[idx], int(data.y_train[idx]), lr)
+        # Batches of the epoch's order, the last one what is left.
+        for i in range(0, n, batch):
+            if batch == 1:
+                idx = order[i]
+                trace = net.train_step(data.x_train[idx], int(data.y_train[idx]), lr)
+            else:
+                chosen = order[i:i + batch]
+                trace = net.train_step(data.x_train[chosen], data.y_train[chosen], lr)
             if not math.isfinite(trace.loss):
                 progress.close(summary=False)
                 raise UserError(f"the loss became {trace.loss} at step {net.step} with learning "
                                 f"rate {lr:g}: lower the learning rate (--lr)")
             avg_loss += alpha * (trace.loss - avg_loss)
-            avg_acc += alpha * (trace.correct - avg_acc)
-            if i % 64 == 0:
+            avg_acc += alpha * (trace.accuracy - avg_acc)
+            if i // batch % 64 == 0:
                 progress.update((epoch - 1) * n + i + 1, epoch, avg_loss, avg_acc)
         train_seconds += time.perf_counter() - start
         progress.update(epoch * n, epoch, avg_loss, avg_acc)
@@ -391,18 +493,23 @@ def cmd_train(args) -> int:
     if args.save:
         net.save(args.save, lr=lr)
     result = {"arch": net.arch, "data": data.name, "epochs": args.epochs, "lr": lr,
-              "seed": args.seed, "steps": net.step, "seconds": round(train_seconds, 3),
-              "test_accuracy": test_accuracy, "test_loss": test_loss}
+              "seed": args.seed, "init": net.init, "optimizer": net.optimizer,
+              "momentum": net.momentum, "weight_decay": net.weight_decay, "batch": batch,
+              "steps": net.step,
+              "seconds": round(train_seconds, 3), "test_accuracy": test_accuracy,
+              "test_loss": test_loss}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{net.arch}: test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} "
-              f"after {net.step} steps in {train_seconds:.1f} s")
+        per_step = f", batches of {batch}" if batch > 1 else ""
+        print(f"{net.arch} ({net.optimizer_text()}, init {net.init}{per_step}): test accuracy "
+              f"{test_accuracy:.4f}, test loss {test_loss:.4f} after {net.step} steps in "
+              f"{train_seconds:.1f} s")
     return 0
 
 
 def cmd_eval(args) -> int:
-    data = _load_data(args.data, args.classes)
+    data = _load_data(args.data, args.classes, args.image_size)
     net = _load_checkpoint(args.checkpoint, data)
     accuracy, loss = net.evaluate(data.x_test, data.y_test)
     result = {"arch": net.arch, "data": data.name, "steps": net.step,
@@ -418,8 +525,9 @@ def cmd_eval(args) -> int:
 def cmd_gradcheck(args) -> int:
     from visualcnn.nn.gradcheck import TOLERANCE, gradcheck, gradcheck_all
 
-    data = _load_data(args.data, args.classes)
-    net = _build_network(args.arch, data, args.seed)
+    training = _training(args)
+    data = _load_data(args.data, args.classes, args.image_size)
+    net = _build_network(_arch_for_data(args.arch, data), data, args.seed, training)
     rng = np.random.default_rng(args.seed)
     idx = int(rng.integers(len(data.y_train)))
     with np.errstate(all="ignore"):  # a diverging step shows as a failed check, not warnings
@@ -519,9 +627,11 @@ def _offscreen_model(args):
     """Data and network of a command that draws the window offscreen (screenshot, gif), the
     output file checked first: before the data and the steps, not after them."""
     check_writable(args.out)
-    data = _load_data(args.data, args.classes)
-    _check_budget(args.arch, data)
-    return data, _build_network(args.arch, data, args.seed)
+    training = _training(args)
+    data = _load_data(args.data, args.classes, args.image_size)
+    arch = _arch_for_data(args.arch, data)
+    _check_budget(arch, data, training["optimizer"])
+    return data, _build_network(arch, data, args.seed, training)
 
 
 def cmd_screenshot(args) -> int:
@@ -530,7 +640,7 @@ def cmd_screenshot(args) -> int:
     data, net = _offscreen_model(args)
     path = save_screenshot(args.out, data, net, steps=args.steps, size=args.size,
                            lr=args.lr or DEFAULT_LR, seed=args.seed,
-                           presenter=args.presenter, theme=args.theme)
+                           presenter=args.presenter, theme=args.theme, batch=args.batch or 1)
     print(path)
     return 0
 
@@ -548,8 +658,20 @@ def cmd_gif(args) -> int:
     return 0
 
 
+def _check_checkpoint_training(path, net, args) -> None:
+    """The checkpoint holds its initialiser and optimiser: options may only repeat them."""
+    wanted = _training(args, app=True)
+    for name, option in (("init", "--init"), ("optimizer", "--optimizer"),
+                         ("weight_decay", "--weight-decay"), ("momentum", "--momentum")):
+        if getattr(args, f"app_{name}") is not None and wanted[name] != getattr(net, name):
+            raise UserError(f"{path} was trained with {name.replace('_', ' ')} "
+                            f"{getattr(net, name)}, not {option} {wanted[name]}: leave "
+                            f"{option} out to open the checkpoint")
+
+
 def cmd_app(args) -> int:
     lr, seed = args.app_lr, args.app_seed
+    training = _training(args, app=True)  # checked before any data is loaded
     if args.app_checkpoint:
         path = args.app_checkpoint
         from visualcnn.app.rewind_budget import check_checkpoint
@@ -563,7 +685,8 @@ def cmd_app(args) -> int:
         if seed is not None and seed != net.seed:
             raise UserError(f"{path} was built with seed {net.seed}, not --seed {seed}: "
                             "leave --seed out to open the checkpoint")
-        data = _load_data(args.app_data or "bundled", args.app_classes)
+        _check_checkpoint_training(path, net, args)
+        data = _load_data(args.app_data or "bundled", args.app_classes, args.app_image_size)
         _check_fits(path, net, data)
         saved = getattr(net, "saved_lr", None)
         if lr is None and saved is not None and not LR_MIN <= saved <= LR_MAX:
@@ -572,14 +695,15 @@ def cmd_app(args) -> int:
         lr = lr or saved
         seed = net.seed
     else:
-        data = _load_data(args.app_data or "bundled", args.app_classes)
+        data = _load_data(args.app_data or "bundled", args.app_classes, args.app_image_size)
         seed = seed or 0
+        arch = _arch_for_data(args.app_arch, data)
         from visualcnn.app.rewind_budget import check_history_budget
 
         # Refused before any array exists when the rewind history cannot hold two steps.
-        check_history_budget(canonical_arch(args.app_arch or DEFAULT_ARCH), data.input_shape,
-                             data.classes)
-        net = _build_network(args.app_arch, data, seed)
+        check_history_budget(arch, data.input_shape, data.classes,
+                             optimizer=training["optimizer"])
+        net = _build_network(arch, data, seed, training)
     if args.app_layers:
         from visualcnn.yours.sandbox import LoadError
         from visualcnn.yours.stepping import YourLayers
@@ -591,7 +715,9 @@ def cmd_app(args) -> int:
     # Qt is imported only now, after every argument has been checked.
     from visualcnn.app.launch import run_app
 
-    return run_app(data, net, lr=lr, seed=seed, layers=args.app_layers)
+    # --batch only when given: without it the app takes the last batch size it kept.
+    given = {} if args.app_batch is None else {"batch": args.app_batch}
+    return run_app(data, net, lr=lr, seed=seed, layers=args.app_layers, **given)
 
 
 def cmd_template(args) -> int:
@@ -625,9 +751,27 @@ def cmd_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_lesson(args) -> int:
+    from visualcnn.lessons import find_lesson, list_lessons, text
+
+    if args.list:
+        for lesson in list_lessons():
+            print(f"{lesson.name}\t{text(lesson, 'title')}")
+        return 0
+    if args.lesson is None:
+        raise UserError("lesson: give a lesson's name or file, or --list to see them")
+    lesson = find_lesson(args.lesson)  # a bad file is refused before any window opens
+    session = lesson.build_session()
+    from visualcnn.app.launch import run_app
+
+    return run_app(session.dataset, session.net, lr=session.lr, seed=session.seed,
+                   lesson=lesson)
+
+
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck,
             "bench": cmd_bench, "screenshot": cmd_screenshot, "gif": cmd_gif,
-            "template": cmd_template, "check": cmd_check, None: cmd_app}
+            "template": cmd_template, "check": cmd_check, "lesson": cmd_lesson,
+            None: cmd_app}
 
 
 def main(argv=None) -> int:

@@ -30,7 +30,8 @@ class ActionSpec:
 
 
 ACTION_SPECS = (
-    ActionSpec("step", "&Step", "Train on the next sample: forward, backward, update",
+    ActionSpec("step", "&Step", "Train on the next sample (or mini-batch): forward, backward, "
+               "update",
                "Right", SP.SP_MediaSkipForward),
     ActionSpec("run", "&Run", "Run or pause training", "Space", SP.SP_MediaPlay,
                checkable=True),
@@ -42,6 +43,10 @@ ACTION_SPECS = (
                SP.SP_DialogOpenButton, short="Open"),
     ActionSpec("quit", "&Quit", "Close the window", "Ctrl+Q", SP.SP_DialogCloseButton),
     ActionSpec("evaluate", "&Evaluate test split", "Evaluate the test split now", "Ctrl+E"),
+    ActionSpec("batch_previous", "Previous sample of the &batch", "Show the previous sample "
+               "of the step's mini-batch in every panel", "["),
+    ActionSpec("batch_next", "Next sample of the b&atch", "Show the next sample of the step's "
+               "mini-batch in every panel", "]"),
     # The debugger: app/debug connects these and puts them in the Debug menu.
     ActionSpec("step_phase", "Step &phase", "Advance one phase of the sample: each layer's "
                "forward pass, the loss, each layer's backward pass, the update", ("Down", "."),
@@ -58,10 +63,14 @@ ACTION_SPECS = (
     ActionSpec("draw_try", "Run the &drawing", "Forward and backward on the drawn digit with "
                "its target label, without an update", "Ctrl+D"),
     ActionSpec("draw_train", "&Train on the drawing", "One training step on the drawn digit "
-               "with its target label", "Ctrl+Shift+D"),
+               "alone (whatever the batch size) with its target label", "Ctrl+Shift+D"),
     ActionSpec("open_dataset", "Open &dataset...", "Open an IDX folder (pick one of its files), "
-               "a Keras .npz or a Kaggle .csv; the network is rebuilt for it", "Ctrl+Shift+O",
+               "a Keras .npz, a Kaggle .csv or a CIFAR-10 batch (.bin); the network is rebuilt "
+               "for it", "Ctrl+Shift+O",
                SP.SP_DirOpenIcon),
+    ActionSpec("open_dataset_folder", "Open dataset &folder...", "Open a folder: CIFAR-10's "
+               "binary version (data_batch_*.bin, test_batch.bin), an image folder "
+               "(train/<class>/, test/<class>/) or an IDX folder; the network is rebuilt for it"),
     ActionSpec("bundled_dataset", "Use the &bundled dataset", "Switch to the bundled MNIST "
                "subset; the network is rebuilt for it"),
     ActionSpec("save_window_png", "Save &window as PNG...", "Save a picture of the whole window",

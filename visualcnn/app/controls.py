@@ -1,6 +1,6 @@
 """The controls: a toolbar of actions (Step, Run, Reset, Open and Save, and those the features
-add) and one of settings (the learning rate as a log slider and a number field, the speed, the
-colour scale mode), kept within the window's width by ``ToolbarFit``."""
+add) and one of settings (the learning rate as a log slider and a number field, the batch
+size, the speed, the colour scale mode), kept within the window's width by ``ToolbarFit``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import math
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QDoubleValidator
-from PyQt6.QtWidgets import QComboBox, QLabel, QLineEdit, QSlider, QToolBar
+from PyQt6.QtWidgets import QComboBox, QLabel, QLineEdit, QSlider, QSpinBox, QToolBar
 
 from visualcnn.app.run_loop import MAX_SPEED
 from visualcnn.app.toolbar_fit import ToolbarFit
 from visualcnn.app.views.colormaps import SCALE_MODES
 from visualcnn.common.errors import UserError
+from visualcnn.nn.network import MAX_BATCH
 from visualcnn.training.session import LR_MAX, LR_MIN
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, MAX_SPEED)
@@ -48,7 +49,8 @@ def toolbar(title: str, name: str, window) -> QToolBar:
 class Controls:
     """Builds the toolbars of ``window`` (``bar``: the actions, ``settings_bar``) and keeps
     their widgets in step with the session: the learning rate goes to ``window.set_lr``, the
-    speed to the run loop, the scale mode to ``window.set_scale_mode``."""
+    speed to the run loop, the scale mode to ``window.set_scale_mode``, the batch size to
+    the session (from its next step)."""
 
     def __init__(self, window):
         self.window = window
@@ -74,6 +76,14 @@ class Controls:
         self.lr_field.setToolTip("Learning rate, 1e-5 to 1; in effect from the next step")
         bar.addWidget(self.lr_slider)
         bar.addWidget(self.lr_field)
+        self.batch_label = QLabel()
+        bar.addWidget(self.batch_label)
+        self.batch_box = QSpinBox(minimum=1, maximum=MAX_BATCH, value=1)
+        self.batch_box.setObjectName("batch_box")
+        self.batch_box.setToolTip(f"Samples per step (a mini-batch), 1 to {MAX_BATCH}; in "
+                                  "effect from the next step. The update is the batch's "
+                                  "mean gradient.")
+        bar.addWidget(self.batch_box)
         bar.addSeparator()
         bar.addWidget(QLabel(" speed "))
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
@@ -94,6 +104,7 @@ class Controls:
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
         self.lr_field.editingFinished.connect(self._on_lr_field)
         self.speed_slider.valueChanged.connect(self._on_speed_slider)
+        self.batch_box.valueChanged.connect(self._on_batch_box)
         self.scale_box.currentIndexChanged.connect(
             lambda i: window.set_scale_mode(self.scale_box.itemData(i)))
         self.shorten(False)
@@ -102,6 +113,7 @@ class Controls:
     def shorten(self, short: bool) -> None:
         """Shorter sliders and label for a narrow window (the tooltips say the rest)."""
         self.lr_label.setText(" rate " if short else " learning rate ")
+        self.batch_label.setText(" B " if short else " batch ")
         self.lr_slider.setFixedWidth(90 if short else 130)
         self.lr_field.setFixedWidth(56 if short else 70)
         self.speed_slider.setFixedWidth(80 if short else 110)
@@ -115,6 +127,13 @@ class Controls:
         self.lr_field.setText(f"{lr:g}")
         for widget in (self.lr_slider, self.lr_field):
             widget.blockSignals(False)
+
+    def show_batch(self, batch: int) -> None:
+        """Show ``batch`` in the box without setting it again."""
+        if self.batch_box.value() != batch:
+            self.batch_box.blockSignals(True)
+            self.batch_box.setValue(batch)
+            self.batch_box.blockSignals(False)
 
     def set_speed(self, speed: int) -> None:
         """Move the speed slider to ``speed`` (an unknown one: the default) and apply it."""
@@ -136,6 +155,16 @@ class Controls:
         except (ValueError, UserError):
             w.statusBar().showMessage("learning rate must be a number from 1e-5 to 1", 5000)
             self.show_lr(w.session.lr)
+
+    def _on_batch_box(self, batch: int) -> None:
+        w = self.window
+        try:
+            w.session.batch = batch
+        except UserError as e:
+            w.statusBar().showMessage(str(e), 5000)
+            self.show_batch(w.session.batch)
+            return
+        w.statusBar().showMessage(f"{batch} sample(s) a step from the next step on", 4000)
 
     def _on_speed_slider(self, position: int) -> None:
         speed = SPEEDS[position]

@@ -1,10 +1,24 @@
 """Helpers for the window's docks that every feature uses: bring one to the front of its group
-of tabs, show a hidden one again where it belongs."""
+of tabs, show a hidden one again where it belongs, let a dock's controls scroll."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QDockWidget, QMainWindow, QTabBar
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar, QWidget
+
+
+def scrolled(controls: QWidget) -> QScrollArea:
+    """``controls`` in a scroll area that scrolls up and down only: a side dock's column of
+    controls then sets no minimum height on the window (on a short screen, or a small
+    recording, the dock scrolls instead), and keeps the width they need."""
+    scroll = QScrollArea()
+    scroll.setWidget(controls)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    needed = max(controls.minimumWidth(), controls.minimumSizeHint().width())
+    scroll.setMinimumWidth(needed + scroll.verticalScrollBar().sizeHint().width())
+    return scroll
 
 
 def bring_to_front(window: QMainWindow, dock: QDockWidget) -> None:

@@ -31,18 +31,20 @@ def application(offscreen: bool = False):
     return app
 
 
-def open_window(dataset, net, lr: float, seed: int, settings=None):
+def open_window(dataset, net, lr: float, seed: int, settings=None, batch: int = 1):
     from visualcnn.app.main_window import MainWindow
     from visualcnn.training.session import Session
 
-    return MainWindow(Session(dataset, net, lr=lr, seed=seed), settings)
+    return MainWindow(Session(dataset, net, lr=lr, seed=seed, batch=batch), settings)
 
 
-def run_app(dataset, net, lr: float | None = None, seed: int = 0, layers=None) -> int:
+def run_app(dataset, net, lr: float | None = None, seed: int = 0, layers=None,
+            lesson=None, batch: int | None = None) -> int:
     """Open the main window on ``dataset`` and ``net``; returns the Qt exit code.
 
-    ``lr`` None takes the last learning rate from the settings, else 0.01; ``layers`` is a
-    file of the student's own layer functions to step with. Raises UserError,
+    ``lr`` None takes the last learning rate from the settings, else 0.01, and ``batch`` None
+    the last batch size, else 1; ``layers`` is a file of the student's own layer functions
+    to step with. Raises UserError,
     before Qt is loaded, when Qt could not open a window here (no display, or a system library
     of its xcb plugin missing): Qt itself would abort the process with a misleading message.
     """
@@ -58,10 +60,16 @@ def run_app(dataset, net, lr: float | None = None, seed: int = 0, layers=None) -
         lr = QSettings().value("training/learning_rate", DEFAULT_LR, type=float)
         if not LR_MIN <= lr <= LR_MAX:
             lr = DEFAULT_LR
-    window = open_window(dataset, net, lr, seed)
+    if batch is None:
+        from visualcnn.app.settings import saved_batch
+
+        batch = saved_batch(QSettings())
+    window = open_window(dataset, net, lr, seed, batch=batch)
     window.show()
     if layers is not None:
         window.my_layers.use(layers)  # a student's own functions (--layers)
+    if lesson is not None:
+        window.lessons.open_lesson(lesson)  # `visualcnn lesson NAME`
     from visualcnn.app.welcome import show_welcome_once
 
     show_welcome_once(window)  # where to click first, until dismissed once
@@ -77,13 +85,14 @@ def scratch_settings(folder: str):
 
 
 def save_screenshot(out_path, dataset, net, steps: int, size=(1366, 768), lr: float = 0.01,
-                    seed: int = 0, presenter: bool = False, theme: str = "light") -> Path:
+                    seed: int = 0, presenter: bool = False, theme: str = "light",
+                    batch: int = 1) -> Path:
     """Train ``steps`` steps, draw the window at ``size`` offscreen (in presenter mode, in
     ``theme``, when asked) and write it as a PNG."""
     app = application(offscreen=True)
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory() as folder:
-        window = open_window(dataset, net, lr, seed, scratch_settings(folder))
+        window = open_window(dataset, net, lr, seed, scratch_settings(folder), batch)
         window.resize(*size)
         window.show()
         app.processEvents()

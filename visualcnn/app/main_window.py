@@ -16,11 +16,13 @@ import visualcnn
 from visualcnn.app import help_dialogs, settings
 from visualcnn.app.actions import create_actions
 from visualcnn.app.banner import Banner
+from visualcnn.app.batch.controller import BatchView
 from visualcnn.app.classroom.controller import Classroom
 from visualcnn.app.controls import Controls
 from visualcnn.app.debug.controller import DebuggerView
 from visualcnn.app.docks import reveal
 from visualcnn.app.layouts import Layouts
+from visualcnn.app.lessons.controller import Lessons
 from visualcnn.app.panel_docks import PanelDocks
 from visualcnn.app.rewind_budget import check_checkpoint
 from visualcnn.app.run_loop import RunLoop
@@ -79,10 +81,12 @@ class MainWindow(QMainWindow):
         self.controls.show_lr(session.lr)
         self.panel_docks = PanelDocks(self)
         self._build_panels()
+        self.batch = BatchView(self)  # the strip of a mini-batch; before the first trace
         self.show_trace(self.session.preview())
         self.classroom = Classroom(self)
         self.debugger = DebuggerView(self)
         self.my_layers = MyLayers(self)
+        self.lessons = Lessons(self)
         self.layouts.start()  # once, every feature's docks there: earlier leaves stray tabs
 
     # ------------------------------------------------------------------- construction
@@ -200,8 +204,8 @@ class MainWindow(QMainWindow):
     def show_trace(self, trace) -> None:
         """Draw ``trace`` in every panel; the curves at most every CURVE_REFRESH_S while
         running, always otherwise."""
-        self.last_trace = trace
-        index = self.session.sample_index if trace.applied else self.session.next_sample_index
+        self.last_trace = trace = self.batch.focused(trace)  # a batch: its sample in focus
+        index = self.batch.sample_index(trace)
         index = self.session.note_for(trace) or index  # a drawn digit or a test image
         for panel in self.panels:
             panel.show_trace(trace, index)
@@ -315,7 +319,7 @@ class MainWindow(QMainWindow):
     def open_checkpoint(self, path) -> bool:
         """Continue from ``path``; on a bad file say so in the banner and keep the model."""
         self.loop.stop()
-        old_arch = self.session.net.arch
+        old_net = self.session.net
         try:
             # Refused before its arrays are read when the rewind history cannot hold it.
             check_checkpoint(path, self.settings)
@@ -324,7 +328,9 @@ class MainWindow(QMainWindow):
             self.show_banner(f"Could not open the checkpoint, the current model is kept: {e}")
             return False
         self.hide_banner()
-        if self.session.net.arch != old_arch:
+        # The panels and docks follow the architecture and the optimiser (Adam's moments).
+        net = self.session.net
+        if (net.arch, net.optimizer, net.init) != (old_net.arch, old_net.optimizer, old_net.init):
             self._show_title()
             self._build_panels()
         self.controls.show_lr(self.session.lr)

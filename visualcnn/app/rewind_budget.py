@@ -40,12 +40,12 @@ def store_budget_mb(store: QSettings, mb: int) -> None:
 
 
 def check_history_budget(arch: str, input_shape, classes: int, momentum: float = 0.0,
-                         store: QSettings | None = None) -> int:
+                         store: QSettings | None = None, optimizer: str | None = None) -> int:
     """Raise ArchError (one line naming Debug > Rewind history budget) when the budget in
     ``store`` (default: the user's settings) cannot hold two rewind points of ``arch``.
     Nothing is allocated. Returns the bytes of one rewind point."""
     mb = budget_mb(store if store is not None else user_settings())
-    return check_arch_budget(arch, input_shape, classes, mb, momentum)
+    return check_arch_budget(arch, input_shape, classes, mb, momentum, optimizer)
 
 
 def check_checkpoint(path, store: QSettings | None = None) -> None:

@@ -1,6 +1,7 @@
 """What the window keeps between runs, in QSettings with path keys and a version key:
 ``window/geometry``, the dock layouts (``layout/...``, see ``layouts``),
-``training/learning_rate``, ``training/speed``,
+``training/learning_rate``, ``training/batch`` (samples a step; ``launch`` reads it),
+``training/speed``,
 ``view/scale_mode``, ``debug/divergence_factor`` (0: off) and ``debug/history_budget_mb``
 (``rewind_budget``). Features keep their own keys (``view/theme``)."""
 
@@ -10,6 +11,7 @@ from PyQt6.QtCore import QSettings, QSize
 
 from visualcnn.app.controls import DEFAULT_SPEED
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE, SCALE_MODES
+from visualcnn.nn.network import MAX_BATCH
 from visualcnn.training.divergence import DEFAULT_FACTOR
 
 SETTINGS_VERSION = 1
@@ -61,6 +63,13 @@ def read_into(window) -> None:
     mode = s.value("view/scale_mode", DEFAULT_SCALE_MODE, type=str)
     window.scale_mode = mode if mode in SCALE_MODES else DEFAULT_SCALE_MODE
     window.controls.show_scale_mode(window.scale_mode)
+    window.controls.show_batch(window.session.batch)
+
+
+def saved_batch(settings: QSettings) -> int:
+    """The batch size of the last run (1 when none was kept, or one out of range)."""
+    batch = settings.value("training/batch", 1, type=int)
+    return batch if 1 <= batch <= MAX_BATCH else 1
 
 
 def divergence_factor(settings: QSettings) -> float | None:
@@ -79,6 +88,7 @@ def write_from(window) -> None:
     s.setValue("window/geometry", window.saveGeometry())
     window.layouts.write()
     s.setValue("training/learning_rate", window.session.lr)
+    s.setValue("training/batch", window.session.batch)
     s.setValue("training/speed", window.loop.speed)
     s.setValue("view/scale_mode", window.scale_mode)
     s.sync()

@@ -92,3 +92,26 @@ def test_diff_follows_step_back_to_the_pinned_step(window, qtbot):
     assert window.session.net.step == 2
     assert all(d.norm == 0 for d in view.diffs)
     assert "Step 2 − pinned step 2" in view.caption.text()
+
+
+def test_compare_two_kept_steps_without_leaving_the_shown_one(window, qtbot):
+    view = open_diff(window)
+    kept = {}
+    for _ in range(10):
+        window.actions["step"].trigger()
+        kept[window.session.net.step] = named_params(window.session.net)
+    assert view.step_a.maximum() == 10 and view.step_b.minimum() == 0
+    trace_before = window.session.last_trace
+    view.step_a.setValue(3)
+    view.step_b.setValue(8)
+    qtbot.mouseClick(view.compare, Qt.MouseButton.LeftButton)
+    assert window.session.net.step == 10 and window.session.last_trace is trace_before
+    diffs = {d.name: d for d in view.diffs}
+    for name, d in diffs.items():
+        np.testing.assert_array_equal(d.delta, kept[8][name] - kept[3][name])
+    assert "Step 8 − step 3 (picked)" in view.caption.text()
+    # The pair stays while the window moves on; pinning goes back to following the shown step.
+    window.actions["step_back"].trigger()
+    assert {d.name: d.norm for d in view.diffs} == {n: d.norm for n, d in diffs.items()}
+    qtbot.mouseClick(view.pin, Qt.MouseButton.LeftButton)
+    assert view.against is None and "Step 9 − pinned step 9" in view.caption.text()

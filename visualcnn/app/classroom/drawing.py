@@ -37,6 +37,16 @@ from visualcnn.nn.forward import forward_trace
 CANVAS_PIXELS = 280   # the canvas's resolution (what it shows; the sample comes from the path)
 PEN_WIDTH = 18.0      # the pen on the canvas, in canvas pixels
 NO_TARGET = -1        # the target box's value for "none"
+HINT = ("Draw a digit: the network shows what it makes of it. Pick its target to see the "
+        "backward pass and to train on it.")
+
+
+def grey_only_reason(channels: int) -> str:
+    """Why drawing is off for data with ``channels`` channels ("" when it is on)."""
+    if channels == 1:
+        return ""
+    return (f"Drawing is for grey images; this data has {channels} channels (colour), so "
+            "Draw a digit is off. Open grey data (the bundled digits) to draw.")
 
 
 class DrawCanvas(QWidget):
@@ -55,7 +65,9 @@ class DrawCanvas(QWidget):
         self.image.fill(QColor(0, 0, 0))
         self._last: QPointF | None = None
         self._strokes: list[list[tuple[float, float]]] = []  # canvas pixels, x right, y down
-        self.setMinimumSize(140, 140)
+        # Small enough that the dock leaves a small window (a recording at 800 x 500) its
+        # height; the canvas grows square with the dock.
+        self.setMinimumSize(100, 100)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -220,8 +232,7 @@ class DrawPanel(QWidget):
         self.preview.setToolTip("What the network sees: the drawing fitted in a 20 x 20 box "
                                 "and centred by its centre of mass in 28 x 28")
         self.preview.setStyleSheet("background: black; border: 1px solid gray;")
-        self.hint = QLabel("Draw a digit: the network shows what it makes of it. Pick its "
-                           "target to see the backward pass and to train on it.")
+        self.hint = QLabel(HINT)
         self.hint.setWordWrap(True)
 
         row = QHBoxLayout()
@@ -237,6 +248,14 @@ class DrawPanel(QWidget):
         layout.addLayout(row)
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
+
+    def set_drawable(self, reason: str) -> None:
+        """Drawing on (``reason`` empty) or off, with the reason in the hint and tooltips.
+        The train button follows its action, which the caller sets."""
+        for widget in (self.canvas, self.target, self.clear_button, self.try_button):
+            widget.setEnabled(not reason)
+        self.hint.setText(reason or HINT)
+        self.setToolTip(reason)
 
     def set_classes(self, classes: int) -> None:
         """Number the target's classes (names, when the data has them: ``set_class_names``)."""
@@ -296,10 +315,32 @@ class Drawing(QObject):
         # New panels come with a new session, whose data may name other classes.
         window.docks_built.connect(
             lambda: self.panel.set_class_names(window.session.dataset.class_names))
+        self.tips = {name: a[name].toolTip() for name in ("draw_try", "draw_train")}
+        window.docks_built.connect(self.follow_data)
+        self.follow_data()
+
+    def off_reason(self) -> str:
+        """Why drawing is off for the session's data, "" when it is on."""
+        return grey_only_reason(self.window.session.dataset.input_shape[0])
+
+    def follow_data(self) -> None:
+        """Drawing makes a grey picture: with colour data its actions and dock are disabled,
+        and they say why (the actions' tips, the dock's hint)."""
+        reason = self.off_reason()
+        a = self.window.actions
+        a["draw_try"].setEnabled(not reason)
+        a["draw_train"].setEnabled(not reason and self.panel.target_label() is not None)
+        for name, tip in self.tips.items():
+            a[name].setToolTip(reason or tip)
+            a[name].setStatusTip(reason)
+        self.panel.set_drawable(reason)
 
     def drawing_as_sample(self) -> np.ndarray | None:
         """The canvas in the dataset's format, or None (and a message) when it cannot be."""
         c, h, wd = self.window.session.dataset.input_shape
+        if self.off_reason():
+            self.window.show_banner(self.off_reason())
+            return None
         if h != wd:
             self.window.show_banner(f"Drawing needs square images; this data is {h}x{wd}")
             return None
@@ -363,6 +404,7 @@ class Drawing(QObject):
 
     def _on_target_changed(self) -> None:
         """Training on the drawing needs a target; the drawing runs again with the new one."""
-        self.window.actions["draw_train"].setEnabled(self.panel.target_label() is not None)
+        self.window.actions["draw_train"].setEnabled(self.panel.target_label() is not None
+                                                     and not self.off_reason())
         if not self.panel.canvas.is_blank() and not self.window.loop.running:
             self.try_drawing()

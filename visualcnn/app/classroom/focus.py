@@ -13,16 +13,22 @@ from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtGui import QActionGroup
 from PyQt6.QtWidgets import QDockWidget, QMenu
 
+from visualcnn.app.views.activation_panels import ACTIVATION_KINDS
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
 from visualcnn.app.views.panel import BoardPanel, TextBlock
 from visualcnn.app.views.panels import (
     LOGITS_ZERO,
     OUTPUT_STARTS_AT_ZERO,
     SIGNED_COLOURS,
+    conv_geometry,
     gradient_reason,
     output_layer_zero,
 )
 from visualcnn.app.views.tiling import map_tiling, template_shape_before, weight_tiling
+
+# Layers whose output keeps the sign of their input, and layers whose output is never negative.
+KEEPS_SIGN = ("pool", "avgpool", "flatten")
+NONNEGATIVE_OUT = ("relu", "sigmoid")
 
 
 def focusable_layers(net) -> list[str]:
@@ -43,14 +49,13 @@ class FocusPanel(BoardPanel):
         index = next(i for i, s in enumerate(net.specs) if s.name == name)
         spec = net.specs[index]
         self.name, self.index, self.kind = name, index, spec.kind
-        self.title = f"Focus: {name} ({spec.kind})"
+        self.title = f"Focus: {name} ({spec.kind}{conv_geometry(spec.padding, spec.stride)})"
         nonnegative = nonnegative_input
         for s in net.specs[:index]:
-            nonnegative = (nonnegative if s.kind in ("pool", "flatten")
-                           else s.kind == "relu")
+            nonnegative = (nonnegative if s.kind in KEEPS_SIGN else s.kind in NONNEGATIVE_OUT)
         # A dense layer after flatten reads maps: show its input as those maps.
         self.in_shape = template_shape_before(net, index) or spec.shape_in
-        out_nonneg = spec.kind == "relu" or (spec.kind == "pool" and nonnegative)
+        out_nonneg = spec.kind in NONNEGATIVE_OUT or (spec.kind in KEEPS_SIGN and nonnegative)
         board = self.board
         self.forward_head = TextBlock(board, 1, 8, rel=1.6)
         self.backward_head = TextBlock(board, 1, 8, rel=1.6)
@@ -70,6 +75,12 @@ class FocusPanel(BoardPanel):
             self.W = Mosaic(board, name, "weights W", weights, True)
             self.dW = Mosaic(board, name, "dL/dW", weights, True)
             rows.append([self.W, self.dW])
+        # An activation's local derivative: the factor between dL/d(output) and dL/dx.
+        self.local = None
+        if spec.kind in ACTIVATION_KINDS:
+            self.local = Mosaic(board, name, "local derivative (dL/dx = dL/d(out) × it)",
+                                map_tiling(spec.shape_in), False, fixed_range=(0.0, 1.0))
+            rows.append([self.local])
 
         self.out_shape = spec.shape_out
         tiling = map_tiling(self.out_shape)
@@ -87,6 +98,8 @@ class FocusPanel(BoardPanel):
             self.x.show(lt.x[0])
         if lt.dx is not None:
             self.dx.show(lt.dx[0], why)
+        if self.local is not None and "local_derivative" in lt.extras:
+            self.local.show(lt.extras["local_derivative"][0])
         if self.winners is not None and "argmax_mask" in lt.extras:
             self.winners.set_mask(lt.extras["argmax_mask"][0])
         if self.W is not None:

@@ -9,7 +9,6 @@ current model running.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
@@ -27,17 +26,26 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from visualcnn.app.classroom.training_controls import TrainingControls, network_settings
+from visualcnn.app.docks import scrolled
 from visualcnn.app.views.class_names import is_numbered, short
 from visualcnn.common.errors import UserError
 from visualcnn.data import idx_folder_of, load_dataset
 from visualcnn.data.bundled import BUNDLED_NAME
 from visualcnn.data.classes import CLASSES_FILE, GIVEN
 from visualcnn.nn import Network
-from visualcnn.nn.arch import PRESETS, canonical_arch, parse_arch
+from visualcnn.nn.arch import (
+    PRESETS,
+    arch_for_classes,
+    canonical_arch,
+    parameter_count,
+    parse_arch,
+    unread_note,
+)
 from visualcnn.training.session import Session
 
 CUSTOM = "(typed)"
-DATASET_FILTER = ("Datasets (*.npz *.csv *.csv.gz *ubyte* *.idx *.gz);;"
+DATASET_FILTER = ("Datasets (*.npz *.csv *.csv.gz *ubyte* *.idx *.gz *.bin batches.meta.txt);;"
                   "All files (*)")
 
 
@@ -46,11 +54,6 @@ def dataset_spec(picked: str) -> str:
     of the four IDX files (the same rule as ``--data``), else the file itself."""
     folder = idx_folder_of(picked)
     return picked if folder is None else str(folder)
-
-
-def arch_for_classes(arch: str, classes: int) -> str:
-    """``arch`` with its last dense layer resized to ``classes`` units (one per class)."""
-    return re.sub(r"dense[0-9]+$", f"dense{classes}", canonical_arch(arch))
 
 
 def describe_classes(dataset) -> str:
@@ -68,11 +71,11 @@ def describe_classes(dataset) -> str:
 
 
 def describe(specs) -> str:
-    """A one-line summary of parsed layers: their count, parameters and output shape."""
-    params = sum(sp.filters * (sp.shape_in[0] * sp.kernel ** 2 + 1) if sp.kind == "conv" else
-                 sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
+    """A summary of parsed layers: their count and parameters, then a line per layer that
+    leaves input rows or columns unread (a stride or pool that does not tile its input)."""
     kinds = [sp.kind for sp in specs if sp.kind != "flatten"]
-    return f"valid: {len(kinds)} layers, {params:,} parameters"
+    return "\n".join([f"valid: {len(kinds)} layers, {parameter_count(specs):,} parameters",
+                      *unread_note(specs)])
 
 
 class ModelDataPanel(QWidget):
@@ -120,6 +123,7 @@ class ModelDataPanel(QWidget):
         form.addRow("Preset", self.presets)
         form.addRow("Architecture", self.arch_field)
         form.addRow("", self.message)
+        self.training = TrainingControls(form)  # initialiser, optimiser, their settings
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.bundled_button)
@@ -145,11 +149,12 @@ class ModelDataPanel(QWidget):
         c, h, w = ds.input_shape
         self.dataset_label.setText(f"{ds.name}: {len(ds.y_train):,} training and "
                                    f"{len(ds.y_test):,} test images, {c}x{h}x{w}, "
-                                   f"{ds.classes} classes")
+                                   f"{ds.classes} classes" + (f"; {ds.note}" if ds.note else ""))
         self.classes_label.setText(describe_classes(ds))
         self.classes_label.setToolTip("\n".join(f"{c}: {name}"
                                                 for c, name in enumerate(ds.class_names)))
         self.arch_field.setText(session.net.arch)
+        self.training.show_network(session.net)
         self.validate()
 
     def _on_preset(self, index: int) -> None:
@@ -197,13 +202,15 @@ class ModelData(QObject):
         self.panel = ModelDataPanel(a["open_dataset"], a["bundled_dataset"])
         self.dock = QDockWidget("Model and data", window)
         self.dock.setObjectName("dock_model")
-        self.dock.setWidget(self.panel)
+        self.dock.setWidget(scrolled(self.panel))
         window.add_side_dock(self.dock)
         file_menu = window.menu("File")
         if file_menu is not None:
             file_menu.insertSeparator(file_at)
-            file_menu.insertActions(file_at, [a["open_dataset"], a["bundled_dataset"]])
+            file_menu.insertActions(file_at, [a["open_dataset"], a["open_dataset_folder"],
+                                              a["bundled_dataset"]])
         a["open_dataset"].triggered.connect(self.ask_open_dataset)
+        a["open_dataset_folder"].triggered.connect(self.ask_open_folder)
         a["bundled_dataset"].triggered.connect(lambda: self.open_dataset("bundled"))
         self.panel.apply_requested.connect(self.apply_arch)
         self.panel.show_session(window.session)
@@ -218,17 +225,21 @@ class ModelData(QObject):
         self.panel.show_session(session)
         self.session_swapped.emit(session)
 
-    def _new_session(self, dataset, arch: str) -> Session | None:
+    def _new_session(self, dataset, arch: str, training: dict | None = None) -> Session | None:
+        """A session of a new network ``arch`` on ``dataset``, built with ``training`` (the
+        keywords of Network: initialiser, optimiser; None: the current network's)."""
         from visualcnn.app.rewind_budget import check_history_budget
 
         old = self.window.session
         try:
             # Refused before any array exists when the rewind history cannot hold two steps.
+            training = training or network_settings(old.net)
             check_history_budget(arch, dataset.input_shape, dataset.classes,
-                                 store=self.window.settings)
+                                 store=self.window.settings, optimizer=training["optimizer"])
             net = Network.from_arch(arch, dataset.input_shape, dataset.classes,
-                                    seed=old.net.seed)
-            return Session(dataset, net, lr=old.lr, seed=old.seed, eval_every=old.eval_every)
+                                    seed=old.net.seed, **training)
+            return Session(dataset, net, lr=old.lr, seed=old.seed, eval_every=old.eval_every,
+                           batch=old.batch)
         except UserError as e:
             self.window.show_banner(f"Could not build the network, the current model is "
                                     f"kept: {e}")
@@ -236,11 +247,14 @@ class ModelData(QObject):
 
     def apply_arch(self, arch: str) -> bool:
         """A new network ``arch`` on the current data; False (and a message) if it fails."""
-        session = self._new_session(self.window.session.dataset, arch)
+        session = self._new_session(self.window.session.dataset, arch,
+                                    self.panel.training.settings())
         if session is None:
             return False
         self.swap_session(session)
-        self.window.statusBar().showMessage(f"new network {session.net.arch}", 5000)
+        net = session.net
+        self.window.statusBar().showMessage(f"new network {net.arch} ({net.optimizer_text()}, "
+                                            f"init {net.init})", 5000)
         return True
 
     def ask_open_dataset(self) -> None:
@@ -249,6 +263,13 @@ class ModelData(QObject):
             DATASET_FILTER)
         if path:
             self.open_dataset(dataset_spec(path))
+
+    def ask_open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self.window, "Open dataset folder: CIFAR-10 binary, train/ and test/ image "
+            "folders, or IDX files")
+        if path:
+            self.open_dataset(path)
 
     def open_dataset(self, spec: str) -> bool:
         """Load ``spec`` (as ``load_dataset``) and rebuild the network for it; on an error say
@@ -268,5 +289,6 @@ class ModelData(QObject):
         if session is None:
             return False
         self.swap_session(session)
-        w.statusBar().showMessage(f"opened {dataset.name}", 5000)
+        note = f" ({dataset.note})" if dataset.note else ""
+        w.statusBar().showMessage(f"opened {dataset.name}{note}", 8000)
         return True

@@ -34,6 +34,13 @@ from visualcnn.training.debugger import Debugger
 SIDE_REFRESH_S = 0.25  # inspector and update view while running
 
 
+def _named(samples) -> str:
+    """"sample #12", or "the batch of 8 from sample #12"."""
+    if len(samples) == 1:
+        return f"sample #{samples[0]}"
+    return f"the batch of {len(samples)} from sample #{samples[0]}"
+
+
 class DebuggerView:
     """Owns the debugger, its docks and its actions for ``window``."""
 
@@ -100,7 +107,7 @@ class DebuggerView:
         self.gradcheck_dock = self._dock("gradcheck", "Gradient check", self.gradcheck)
         self.update_dock = self._dock("update", "Update", self.update_view)
         self.update_dock.visibilityChanged.connect(self._on_update_visibility)
-        self.diff_view = DiffWidget(w)
+        self.diff_view = DiffWidget(w, self.debugger)
         self.diff_dock = self._dock("diff", "Diff weights", self.diff_view)
         self.debug_docks = [self.inspector_dock, self.breakpoints_dock, self.gradcheck_dock,
                             self.update_dock, self.diff_dock]
@@ -205,6 +212,13 @@ class DebuggerView:
         training sample: Replay and Dry run then use that very sample."""
         return self.window.session.note_for(self.trace) if self.trace is not None else None
 
+    def _whole(self):
+        """The trace on screen; of a mini-batch, the whole batch's rather than one sample's."""
+        batch = getattr(self.window, "batch", None)
+        whole = batch.batch_trace if batch is not None else None
+        same = whole is not None and self.trace is not None and whole.step == self.trace.step
+        return whole if same else self.trace
+
     def replay(self) -> None:
         self._pause()
         self._sync_session()
@@ -214,10 +228,10 @@ class DebuggerView:
             self.window.show_trace(trace)
             self.window.statusBar().showMessage(f"replayed {note}", 4000)
             return
-        sample = self.debugger.shown_sample(self.trace)
-        trace = self.debugger.replay(sample)
+        samples = self.debugger.shown_batch(self._whole())
+        trace = self.debugger.replay(samples if len(samples) > 1 else samples[0])
         self.window.show_trace(trace)
-        self.window.statusBar().showMessage(f"replayed sample #{sample}", 4000)
+        self.window.statusBar().showMessage(f"replayed {_named(samples)}", 4000)
 
     def dry_run(self) -> None:
         self._pause()
@@ -228,14 +242,15 @@ class DebuggerView:
             self.window.show_trace(trace)
             self.phase_view.show_status(f"dry run on {note} (no update)")
             return
-        sample = self.debugger.shown_sample(self.trace)
-        trace = self.debugger.dry_run(sample)
+        samples = self.debugger.shown_batch(self._whole())
+        trace = self.debugger.dry_run(samples if len(samples) > 1 else samples[0])
         self.window.show_trace(trace)
         # The input panel names the sample of the trace, not the next one in the order.
+        shown = self.window.last_trace  # of a batch, the sample in focus
         for panel in self.window.panels:
             if isinstance(panel, InputPanel):
-                panel.show_trace(trace, sample)
-        self.phase_view.show_status(f"dry run on sample #{sample} (no update)")
+                panel.show_trace(shown, samples[shown.focus])
+        self.phase_view.show_status(f"dry run on {_named(samples)} (no update)")
 
     def run_gradcheck(self) -> None:
         self._pause()
@@ -247,7 +262,7 @@ class DebuggerView:
         note = s.note_for(trace) if trace is not None and hasattr(s, "note_for") else None
         if trace is not None and trace.input is not None:
             x, y = trace.input[0], trace.label
-            what = note or f"sample #{self.debugger.shown_sample(trace)}"
+            what = note or f"sample #{self.debugger.shown_batch(self._whole())[trace.focus]}"
         else:
             index = s.next_sample_index
             x, y, what = s.dataset.x_train[index], int(s.dataset.y_train[index]), f"#{index}"

@@ -6,6 +6,10 @@ shows the current weights minus the pinned ones: per layer a signed map of the c
 down, red up, as the Update dock draws an update), its norm and its size relative to the
 pinned weights, and the filters (or units) that moved most. Pin at step A, go to step B, and
 it is the diff of the two steps, whichever way the run got from one to the other.
+
+Or pick two kept steps of the run directly ("Compare step A with step B"): their weights are
+worked out by the rewind on a copy of the network, the window stays at the step it shows,
+and the dock holds that pair until the weights are pinned again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -63,9 +68,10 @@ class LayerDiffView(BoardPanel):
 class DiffWidget(QWidget):
     """Pin the weights; then the change since the pin, for every parameterised layer."""
 
-    def __init__(self, window):
+    def __init__(self, window, debugger):
         super().__init__()
         self.window = window
+        self.debugger = debugger  # the run's rewind, for two kept steps' weights
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         top = QHBoxLayout()
@@ -79,12 +85,15 @@ class DiffWidget(QWidget):
         self.caption.setWordWrap(True)
         top.addWidget(self.caption, 1)
         outer.addLayout(top)
+        outer.addLayout(self._pair_row())
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         outer.addWidget(self.scroll, 1)
         self.views: list[LayerDiffView] = []
         self.pinned: dict[str, np.ndarray] | None = None
         self.pinned_step: int | None = None
+        # Two kept steps compared directly: (step B, its weights); None follows the shown step.
+        self.against: tuple[int, dict[str, np.ndarray]] | None = None
         self.diffs = None  # the last diff shown, a list of TensorDiff
         self._last = 0.0
         window.trace_shown.connect(self._on_trace_shown)
@@ -106,12 +115,54 @@ class DiffWidget(QWidget):
                 layout.addWidget(view.widget, 1)
         self.scroll.setWidget(inner)
         if self.pinned is not None and list(self.pinned) != list(named_params(net)):
-            self.pinned = self.pinned_step = None
+            self.pinned = self.pinned_step = self.against = None
         self.refresh()
+
+    def _pair_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.step_a, self.step_b = QSpinBox(), QSpinBox()
+        for box in (self.step_a, self.step_b):
+            box.setRange(0, 0)
+            box.setToolTip("A step the run can go back to (Debug > Timeline shows them)")
+        self.compare = QPushButton("Compare")
+        self.compare.setToolTip("Step B's weights minus step A's, worked out from the rewind "
+                                "history; the window stays at the step it shows")
+        self.compare.clicked.connect(self.compare_steps)
+        row.addWidget(QLabel("Compare step"))
+        row.addWidget(self.step_a)
+        row.addWidget(QLabel("with step"))
+        row.addWidget(self.step_b)
+        row.addWidget(self.compare)
+        row.addStretch(1)
+        return row
+
+    def _kept_steps(self) -> tuple[int, int] | None:
+        first, last = self.debugger.first_step, self.debugger.last_step
+        return None if first is None else (first, last)
+
+    def _update_pair_range(self) -> None:
+        kept = self._kept_steps()
+        self.compare.setEnabled(kept is not None and kept[1] > kept[0])
+        low, high = kept if kept is not None else (0, 0)
+        for box in (self.step_a, self.step_b):
+            box.setRange(low, high)
 
     def pin_weights(self) -> None:
         net = self.window.session.net
         self.pinned, self.pinned_step = named_params(net), net.step
+        self.against = None
+        self.refresh()
+
+    def compare_steps(self) -> None:
+        """Step B's weights against step A's, both taken from the run's rewind history."""
+        a, b = self.step_a.value(), self.step_b.value()
+        try:
+            weights_a, weights_b = self.debugger.weights_at(a), self.debugger.weights_at(b)
+        except ValueError as e:  # the run changed under the boxes (a reset, a checkpoint)
+            self.caption.setText(f"Cannot compare: {e}")
+            return
+        self.pinned, self.pinned_step = weights_a, a
+        self.against = (b, weights_b)
         self.refresh()
 
     def _on_trace_shown(self, _trace) -> None:
@@ -128,22 +179,27 @@ class DiffWidget(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """The current weights against the pinned ones."""
+        """The current weights (or step B's) against the pinned ones (or step A's)."""
         net = self.window.session.net
+        self._update_pair_range()
         if self.pinned is None:
             self.diffs = None
             for view in self.views:
                 view.blank("nothing pinned yet")
             return
         try:
-            self.diffs = diff_params(self.pinned, named_params(net))
+            now = self.against[1] if self.against is not None else named_params(net)
+            self.diffs = diff_params(self.pinned, now)
         except ValueError as e:  # another architecture since the pin
             self.diffs = None
             self.caption.setText(f"The pinned weights no longer fit: {e}. Pin again.")
             return
         by_name = {d.name: d for d in self.diffs}
         total = float(np.sqrt(sum(d.norm ** 2 for d in self.diffs)))
-        self.caption.setText(f"Step {net.step} − pinned step {self.pinned_step}: "
-                             f"|Δ all weights| {total:.3g}. Blue went down, red up.")
+        if self.against is not None:
+            what = f"Step {self.against[0]} − step {self.pinned_step} (picked)"
+        else:
+            what = f"Step {net.step} − pinned step {self.pinned_step}"
+        self.caption.setText(f"{what}: |Δ all weights| {total:.3g}. Blue went down, red up.")
         for view in self.views:
             view.show(by_name[f"{view.name}/W"], by_name[f"{view.name}/b"])

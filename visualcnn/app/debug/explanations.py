@@ -8,13 +8,19 @@ terms of a sum as a table, and the total next to the value the forward pass stor
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.app.views.activation_panels import FORMULAS
 from visualcnn.app.views.colormaps import DIVERGING
+from visualcnn.common.errors import UserError
 from visualcnn.nn.explain import (
+    conv_geometry,
+    explain_activation_unit,
+    explain_avgpool_unit,
     explain_conv_unit,
     explain_dense_unit,
     explain_input_pixel,
@@ -27,8 +33,9 @@ from visualcnn.nn.explain import (
 
 @dataclass(frozen=True)
 class Selection:
-    """What was clicked: ``what`` is "conv", "weight", "pool", "dense", "softmax", "relu"
-    or "pixel" (of the input; ``layer`` None)."""
+    """What was clicked: ``what`` is "conv", "weight", "pool", "avgpool", "dense",
+    "softmax", "relu", "activation" (sigmoid, tanh, leaky ReLU) or "pixel" (of the input;
+    ``layer`` None)."""
 
     what: str
     layer: str | None
@@ -62,16 +69,24 @@ def _cell_colour(v: float, scale: float) -> str:
     return c.name()
 
 
-def html_grid(a: np.ndarray, title: str, mark: tuple[int, int] | None = None) -> str:
-    """A 2-D array as an HTML table with its numbers on sign-coloured cells."""
+PADDING_CELL = "#d0d0d0"  # a zero of a convolution's padding, outside the input
+
+
+def html_grid(a: np.ndarray, title: str, mark: tuple[int, int] | None = None,
+              padding: np.ndarray | None = None) -> str:
+    """A 2-D array as an HTML table with its numbers on sign-coloured cells; the cells
+    where ``padding`` is True (zeros outside the input) grey and in italics."""
     scale = float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a)))
     rows = []
     for i, row in enumerate(a):
         cells = []
         for j, v in enumerate(row):
             style = ' style="font-weight:bold; color:#b000b0"' if mark == (i, j) else ""
-            cells.append(f'<td align="right" bgcolor="{_cell_colour(float(v), scale)}"{style}>'
-                         f"{short(float(v))}</td>")
+            colour = _cell_colour(float(v), scale)
+            text = short(float(v))
+            if padding is not None and padding[i, j]:
+                colour, text = PADDING_CELL, f"<i>{text}</i>"
+            cells.append(f'<td align="right" bgcolor="{colour}"{style}>{text}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return ('<table cellspacing="0" cellpadding="2" border="1" '
             'style="border-color:#999; font-size:8pt">'
@@ -91,6 +106,8 @@ def explain(trace, sel: Selection) -> tuple[object | None, str]:
         return _EXPLAINERS[sel.what](trace, sel)
     except NotYet as e:
         return None, f"<p><b>{e}</b>: not yet computed in this phase.</p>"
+    except UserError as e:  # a unit the engine does not explain (an input read by a pool)
+        return None, f"<p>{html.escape(str(e))}</p>"
 
 
 def conv_unit(trace, sel: Selection) -> tuple[object, str]:
@@ -99,8 +116,11 @@ def conv_unit(trace, sel: Selection) -> tuple[object, str]:
     if trace.layer(sel.layer).out is None:
         raise NotYet(f"{sel.layer} output")
     e = explain_conv_unit(trace, sel.layer, f, i, j)
+    height, width = trace.layer(sel.layer).x.shape[2:]
+    padding = _outside(e.rows, height)[:, None] | _outside(e.cols, width)[None, :]
     parts = [f"<h3>{sel.layer} · filter {f} · output at (y {i}, x {j})</h3>",
-             "<p>out = Σ<sub>c,a,b</sub> patch[c,a,b] × kernel[c,a,b] + b</p>"]
+             "<p>out = Σ<sub>c,a,b</sub> patch[c,a,b] × kernel[c,a,b] + b</p>",
+             _window_place(e, padding)]
     sums = []
     channels = e.patch.shape[0]
     for ch in range(channels):
@@ -108,8 +128,8 @@ def conv_unit(trace, sel: Selection) -> tuple[object, str]:
             parts.append(f"<p><b>input channel {ch}</b> (Σ products "
                          f"{fmt(float(e.products[ch].sum()))})</p>")
         # Two rows: three grids side by side do not fit a dock beside the panels.
-        parts.append(side_by_side(
-            html_grid(e.patch[ch], "patch"), "<b>×</b>", html_grid(e.kernel[ch], "kernel")))
+        parts.append(side_by_side(html_grid(e.patch[ch], "patch", padding=padding), "<b>×</b>",
+                                  html_grid(e.kernel[ch], "kernel")))
         parts.append(side_by_side("<b>=</b>", html_grid(e.products[ch], "products")))
         sums.append(float(e.products[ch].sum()))
     total_products = float(e.products.sum())
@@ -128,6 +148,27 @@ def conv_unit(trace, sel: Selection) -> tuple[object, str]:
     return e, "".join(parts)
 
 
+def _outside(span: tuple[int, int], size: int) -> np.ndarray:
+    """For each row (or column) of window ``span`` = [start, stop): whether it lies outside
+    an input ``size`` long, in the padding."""
+    at = np.arange(span[0], span[1])
+    return (at < 0) | (at >= size)
+
+
+def _window_place(e, padding: np.ndarray) -> str:
+    """Where a convolution's window sits on its input, in the input's coordinates, and what
+    its grey cells are when it reaches into the padding."""
+    (i, j), (top, left) = e.position, (e.rows[0], e.cols[0])
+    stride, pad = e.stride, e.padding
+    how = ""
+    if stride != 1 or pad:
+        how = (f" = (y {i} × {stride} − {pad}, x {j} × {stride} − {pad}): stride {stride}, "
+               f"padding {pad}")
+    grey = (f"; the {int(padding.sum())} grey cells of each channel lie in the padding and are "
+            "zeros" if padding.any() else "")
+    return f"<p>window's top-left at input (y {top}, x {left}){how}{grey}</p>"
+
+
 def kernel_weight(trace, sel: Selection) -> tuple[object | None, str]:
     """A kernel weight, ``sel.index`` = (filter, channel, a, b): its value, dL/dW as a sum
     of terms over output positions, and the update. Before the backward pass reaches the
@@ -140,23 +181,45 @@ def kernel_weight(trace, sel: Selection) -> tuple[object | None, str]:
         return None, head + "<p>dL/dW: not yet computed (the backward pass has not reached " \
             f"{sel.layer}).</p>"
     e = explain_kernel_weight(trace, sel.layer, f, c, a, b, top=6)
+    pad, stride = conv_geometry(lt)
+    at_p, at_q = _read_at("p", "a", pad, stride), _read_at("q", "b", pad, stride)
     rows = "".join(f"<tr><td>({p}, {q})</td><td align='right'>{fmt(d)}</td>"
                    f"<td align='right'>{fmt(x)}</td><td align='right'><b>{fmt(t)}</b></td>"
                    "</tr>" for (p, q), d, x, t in e.largest)
     table = ("<table cellspacing='0' cellpadding='3' border='1'><tr><th>position (p, q)"
-             "</th><th>dL/dout[p,q]</th><th>x[p+a, q+b]</th><th>term</th></tr>"
+             f"</th><th>dL/dout[p,q]</th><th>x[{at_p}, {at_q}]</th><th>term</th></tr>"
              f"{rows}</table>")
     update = ""
     if lt.updates:
         u = float(lt.updates["W"][f, c, a, b])
-        update = (f"<p>update −lr × dL/dW = −{trace.lr:g} × {fmt(e.gradient)} = {fmt(u)};"
-                  f" weight after = {fmt(w + u)}</p>")
-    return e, (head + "<p>dL/dW = Σ<sub>p,q</sub> dL/dout[f,p,q] × x[c, p+a, q+b] "
-               f"over {e.terms.size} output positions</p>"
+        plain = math.isclose(u, -trace.lr * e.gradient, rel_tol=1e-12, abs_tol=1e-300)
+        # Momentum, Adam and weight decay apply a change of their own making.
+        rule = (f"−lr × dL/dW = −{trace.lr:g} × {fmt(e.gradient)} = " if plain
+                else "by the optimiser's rule, ")
+        update = f"<p>update {rule}{fmt(u)}; weight after = {fmt(w + u)}</p>"
+    padding = (f"; x is 0 where the index falls in the padding ({pad} on every side)"
+               if pad else "")
+    return e, (head + f"<p>dL/dW = Σ<sub>p,q</sub> dL/dout[f,p,q] × x[c, {at_p}, {at_q}] "
+               f"over {e.terms.size} output positions{padding}</p>"
                f"<p>largest terms:</p>{table}"
                f"<p style='font-size:11pt'>Σ of all {e.terms.size} terms = "
                f"<b>{fmt(e.total)}</b> &nbsp; (backprop's dL/dW: {fmt(e.gradient)})</p>"
-               + update)
+               + _batch_share(trace) + update)
+
+
+def _batch_share(trace) -> str:
+    """Why a batch's dL/dW is not the sum over one sample's positions."""
+    if trace.batch <= 1:
+        return ""
+    return (f"<p>A batch of {trace.batch}: these terms are sample {trace.focus + 1}'s share "
+            f"(dL/dout is 1/{trace.batch} of its own); backprop's dL/dW adds up the shares of "
+            f"all {trace.batch} samples, the batch's mean gradient.</p>")
+
+
+def _read_at(out: str, offset: str, pad: int, stride: int) -> str:
+    """The input index output position ``out`` reads at kernel offset ``offset``: "p+a",
+    or "2p+a−1" with stride 2 and padding 1."""
+    return f"{stride if stride != 1 else ''}{out}+{offset}" + (f"−{pad}" if pad else "")
 
 
 def pool_unit(trace, sel: Selection) -> tuple[object, str]:
@@ -248,6 +311,76 @@ def relu_unit(trace, sel: Selection) -> tuple[object, str]:
                f"<b>{fmt(e.output)}</b></p>" + grad)
 
 
+def _unit_words(index: tuple[int, ...]) -> str:
+    """"channel 2 · unit (y 3, x 4)" on maps, "unit 7" on a vector."""
+    if len(index) == 3:
+        return f"channel {index[0]} · unit (y {index[1]}, x {index[2]})"
+    return f"unit {index[0]}"
+
+
+def _local_derivative_sum(kind: str, e) -> str:
+    """The local derivative worked out from the unit's own numbers."""
+    if kind == "sigmoid":
+        return f"out × (1 − out) = {fmt(e.output)} × (1 − {fmt(e.output)})"
+    if kind == "tanh":
+        return f"1 − out² = 1 − {fmt(e.output)}²"
+    return f"input {'&gt; 0 → 1' if e.input > 0 else '≤ 0 → 0.01'}"
+
+
+def activation_unit(trace, sel: Selection) -> tuple[object, str]:
+    """A sigmoid, tanh or leaky ReLU unit, ``sel.index`` = (channel, y, x) or (d,): its
+    input and output, its local derivative, and the gradient it passes back,
+    dL/d(out) x the local derivative."""
+    lt = trace.layer(sel.layer)
+    if lt.out is None:
+        raise NotYet(f"{sel.layer} output")
+    e = explain_activation_unit(trace, sel.layer, *sel.index)
+    label, formula, derivative, most = FORMULAS[e.kind]
+    local = e.local_derivative
+    parts = [f"<h3>{sel.layer} · {_unit_words(e.index)}</h3><p>{label}: out = {formula}</p>",
+             f"<p style='font-size:11pt'>input {fmt(e.input)} → out = <b>{fmt(e.output)}</b>"
+             "</p>",
+             f"<p>local derivative d(out)/d(in) = {derivative}<br>= "
+             f"{_local_derivative_sum(e.kind, e)} = <b>{fmt(local)}</b> (at most {most:g})"
+             "</p>"]
+    if e.kind == "sigmoid":
+        parts.append("<p>At most 0.25: a gradient leaves a sigmoid at most a quarter as large "
+                     "as it came, which is why deep sigmoid nets fade.</p>")
+    if e.upstream is None:
+        parts.append("<p>dL/d(out): not yet computed (the backward pass has not reached it)."
+                     "</p>")
+    else:
+        parts.append(f"<p style='font-size:11pt'>dL/d(in) = dL/d(out) × local derivative = "
+                     f"{fmt(e.upstream)} × {fmt(local)} = <b>{fmt(e.product)}</b>"
+                     f" &nbsp; (backprop's dL/d(input): {fmt(e.gradient)})</p>")
+    return e, "".join(parts)
+
+
+def avgpool_unit(trace, sel: Selection) -> tuple[object, str]:
+    """An average-pooled unit, ``sel.index`` = (channel, y, x): its window, the mean, and
+    the equal share of its gradient every member of the window gets."""
+    ch, i, j = sel.index
+    if trace.layer(sel.layer).out is None:
+        raise NotYet(f"{sel.layer} output")
+    e = explain_avgpool_unit(trace, sel.layer, ch, i, j)
+    members = e.window.size
+    if e.gradient is None:
+        where = "<p>dL/d(pooled): not yet computed.</p>"
+    else:
+        where = (f"<p style='font-size:11pt'>dL/d(pooled) = {fmt(e.gradient)} is shared "
+                 f"evenly: each of the {members} members of the window gets 1/{members} of "
+                 f"it, {fmt(e.gradient)} / {members} = <b>{fmt(e.share)}</b> "
+                 "(no winner, unlike max-pool)</p>")
+    return e, (f"<h3>{sel.layer} · channel {ch} · pooled unit (y {i}, x {j})</h3>"
+               + side_by_side(html_grid(e.window, "window"))
+               + f"<p style='font-size:11pt'>mean = Σ window / {members} = "
+               f"{fmt(float(e.window.sum()))} / {members} = <b>{fmt(e.total)}"
+               f"</b> &nbsp; (the forward pass stored {fmt(e.output)})</p>"
+               f"<p><span style='color:#c8a000'>■</span> window rows {e.rows[0]}–"
+               f"{e.rows[1] - 1}, columns {e.cols[0]}–{e.cols[1] - 1} of the pool's input</p>"
+               + where)
+
+
 def input_pixel(trace, sel: Selection) -> tuple[object, str]:
     """An input pixel, ``sel.index`` = (channel, y, x): every unit of the first layer that
     reads it, and dL/d(pixel) as the sum of their contributions."""
@@ -281,5 +414,5 @@ def input_pixel(trace, sel: Selection) -> tuple[object, str]:
 
 
 _EXPLAINERS = {"conv": conv_unit, "weight": kernel_weight, "pool": pool_unit,
-               "dense": dense_unit, "softmax": softmax, "relu": relu_unit,
-               "pixel": input_pixel}
+               "avgpool": avgpool_unit, "dense": dense_unit, "softmax": softmax,
+               "relu": relu_unit, "activation": activation_unit, "pixel": input_pixel}

@@ -24,7 +24,7 @@ from visualcnn.training.rewind import CHECKPOINT_EVERY
 
 def point_of(net) -> int:
     """Bytes of one rewind point of ``net``."""
-    return rewind_point_nbytes(net.specs, net.momentum > 0)
+    return rewind_point_nbytes(net.specs, optimizer=net.optimizer)
 
 
 class BudgetDialog(QDialog):

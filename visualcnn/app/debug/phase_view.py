@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from visualcnn.app.views.activation_panels import ACTIVATION_KINDS
 from visualcnn.app.views.board import TEXT
 from visualcnn.app.views.panels import BoardPanel, ConvPanel, DensePanel, InputPanel
 
@@ -20,36 +21,40 @@ HIGHLIGHT = "QDockWidget::title { background: #ffca28; padding-left: 4px; }"
 NOT_YET = "not yet\ncomputed"
 
 
-def _nan(shape) -> np.ndarray:
-    return np.full((1, *shape), np.nan)
+def _nan(shape, batch: int = 1) -> np.ndarray:
+    return np.full((batch, *shape), np.nan)
 
 
 def display_trace(trace, net):
     """``trace`` with what the walk has not computed yet as NaN (drawn blank), so the panels
     can draw a partial step with the code that draws a whole one."""
-    layers = []
+    layers, b = [], trace.batch  # a mini-batch's arrays keep its batch axis
     for spec, lt in zip(net.specs, trace.layers, strict=True):
         changes = {}
         if lt.x is None:
-            changes["x"] = _nan(spec.shape_in)
+            changes["x"] = _nan(spec.shape_in, b)
         if lt.out is None:
-            changes["out"] = _nan(spec.shape_out)
+            changes["out"] = _nan(spec.shape_out, b)
         if lt.dx is None:
-            changes["dx"] = _nan(spec.shape_in)
+            changes["dx"] = _nan(spec.shape_in, b)
         if lt.dout is None:
-            changes["dout"] = _nan(spec.shape_out)
+            changes["dout"] = _nan(spec.shape_out, b)
         if lt.params and not lt.grads:
             changes["grads"] = {k: np.full(v.shape, np.nan) for k, v in lt.params.items()}
         if not lt.extras:
             if spec.kind == "pool":
-                changes["extras"] = {"argmax_mask": np.zeros((1, *spec.shape_in), bool)}
+                changes["extras"] = {"argmax_mask": np.zeros((b, *spec.shape_in), bool)}
             elif spec.kind == "relu":
-                changes["extras"] = {"relu_mask": _nan(spec.shape_in)}
+                changes["extras"] = {"relu_mask": _nan(spec.shape_in, b)}
+            elif spec.kind in ACTIVATION_KINDS:
+                changes["extras"] = {"local_derivative": _nan(spec.shape_in, b)}
         layers.append(dataclasses.replace(lt, **changes) if changes else lt)
     extra = {}
     if trace.probs is None:
         extra = {"probs": np.zeros(net.classes), "logits": np.full(net.classes, np.nan),
                  "prediction": trace.label}
+        if b > 1:
+            extra.update(batch_probs=np.zeros((b, net.classes)), predictions=trace.labels)
     return dataclasses.replace(trace, layers=tuple(layers), **extra)
 
 

@@ -15,6 +15,7 @@ from visualcnn.app.views.panel import Panel
 
 NOT_COMPUTED = "not yet computed"
 GRAD_TITLE = "dL/d(logits) = p - y"
+PROB_TITLE = "probabilities"
 
 
 MARK_ROOM = 1.3  # the probability axis's top, at least: a mark fits over a bar of 1
@@ -98,9 +99,11 @@ class OutputPanel(Panel):
         self.x = np.arange(classes)
         self.class_axis = ClassAxis()
         self.prob_plot = self.widget.addPlot(axisItems={"bottom": self.class_axis})
-        self.prob_plot.setTitle("probabilities", size="10pt")
+        self.prob_plot.setTitle(PROB_TITLE, size="10pt")
         self.widget.nextRow()
         self.grad_plot = self.widget.addPlot()
+        # A batch's sample: the charts say which, and its share of the gradient, (p - y)/B.
+        self.titles = {self.prob_plot: PROB_TITLE, self.grad_plot: GRAD_TITLE}
         self.grad_plot.setTitle(GRAD_TITLE, size="10pt")
         self.prob_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
         self.grad_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
@@ -144,13 +147,20 @@ class OutputPanel(Panel):
         self.widget.ci.layout.setRowStretchFactor(0, 2 if named else 1)
         self.widget.ci.layout.setRowStretchFactor(1, 1)
 
+    @property
+    def grad_title(self) -> str:
+        return self.titles[self.grad_plot]
+
     def fit_titles(self) -> None:
-        """The gradient chart's title on two lines when on one it would be wider than the
-        panel (large text in a narrow dock), which would push the charts out of the dock."""
-        label = self.grad_plot.titleLabel
-        label.setText(GRAD_TITLE)  # keeps its size and colour
-        if label.item.boundingRect().width() > 0.8 * self.widget.width():
-            label.setText(GRAD_TITLE.replace(" = ", "<br>= "))
+        """A chart's title on two lines when on one it would be wider than the panel (large
+        text in a narrow dock), which would push the charts out of the dock: the gradient's
+        before its "=", a batch sample's probabilities after the comma."""
+        for plot, phrase, broken in ((self.prob_plot, ", ", ",<br>"),
+                                     (self.grad_plot, " = ", "<br>= ")):
+            label, title = plot.titleLabel, self.titles[plot]
+            label.setText(title)  # keeps its size and colour
+            if label.item.boundingRect().width() > 0.8 * self.widget.width():
+                label.setText(title.replace(phrase, broken))
 
     def _mark_anchor(self, i: int) -> tuple[float, float]:
         """Over its bar, anchored as far along the label as the bar is along the chart: the
@@ -187,6 +197,7 @@ class OutputPanel(Panel):
     def show_trace(self, trace, sample_index):
         self.probs = trace.probs
         self.grad = trace.layers[-1].dout[0]
+        self._follow_batch(trace.batch, trace.focus)
         brushes = [self.OTHER_BRUSH] * len(self.x)
         brushes[trace.prediction] = self.PREDICTED_BRUSH
         brushes[trace.label] = self.TRUE_BRUSH
@@ -204,6 +215,18 @@ class OutputPanel(Panel):
             self._place_mark(self.predicted_mark, trace.prediction, top(trace.prediction),
                              axis_top)
         self._place_mark(self.true_mark, trace.label, top(trace.label), axis_top)
+
+    def _follow_batch(self, batch: int, focus: int) -> None:
+        """On a batch step the bars are the focused sample's (p - y)/B: the title says so and
+        the axis shrinks with them."""
+        titles = {self.prob_plot: PROB_TITLE, self.grad_plot: GRAD_TITLE}
+        if batch > 1:
+            titles = {self.prob_plot: f"{PROB_TITLE}, sample {focus + 1} of {batch}",
+                      self.grad_plot: f"dL/d(logits) = (p - y)/{batch}"}
+        if titles != self.titles:
+            self.titles = titles
+            self.grad_plot.setYRange(-1 / batch, 1 / batch, padding=0)
+            self.fit_titles()
 
     def show_not_computed(self, on: bool) -> None:
         """Say "not yet computed" over both charts (a phase walk before the loss), or not."""

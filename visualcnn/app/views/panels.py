@@ -9,37 +9,38 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.app.views.activation_panels import ACTIVATION_KINDS, ActivationPanel, AvgPoolPanel
+from visualcnn.app.views.batch_titles import BatchTitles
 from visualcnn.app.views.class_names import short
+from visualcnn.app.views.colour_mosaic import (
+    AS_IMAGE,
+    PER_TILE,
+    ColourMosaic,
+    colour_filter_tiling,
+    colour_sample_tiling,
+    named_channels,
+)
 from visualcnn.app.views.curves import CurvesPanel
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
 from visualcnn.app.views.output import OutputPanel
 from visualcnn.app.views.panel import BoardPanel, Panel, Rows, TextBlock
 from visualcnn.app.views.tiling import (
+    FILTER_UNITS,
     STRIP_UNITS,
     cell_for,
     map_tiling,
     template_shape_before,
     weight_tiling,
 )
+from visualcnn.app.views.zero_reasons import (  # noqa: F401 (other views import them here)
+    LOGITS_ZERO,
+    NO_GRADIENT_YET,
+    OUTPUT_STARTS_AT_ZERO,
+    SIGNED_COLOURS,
+    gradient_reason,
+    output_layer_zero,
+)
 from visualcnn.common.numbers import format_number
-
-# Why a group of values is all zero, when a panel can tell. The output layer starts at zero
-# (see the README's Results), so before the first update every gradient below it is zero.
-NO_GRADIENT_YET = "the output layer starts at zero, so no gradient flows back yet"
-OUTPUT_STARTS_AT_ZERO = "the output layer starts at zero; each step adds to it"
-LOGITS_ZERO = "the output layer starts at zero, so every logit is 0"
-SIGNED_COLOURS = "Blue is negative, white zero, red positive; the bar gives the scale."
-
-
-def output_layer_zero(trace) -> bool:
-    """The last layer's weights, as this step found them, are all zero: nothing flows back."""
-    weights = trace.layers[-1].params.get("W")
-    return weights is not None and not np.any(weights)
-
-
-def gradient_reason(trace) -> str:
-    """The reason to give for an all-zero gradient below the output layer."""
-    return NO_GRADIENT_YET if output_layer_zero(trace) else ""
 
 
 # ------------------------------------------------------------------------------ input
@@ -49,13 +50,32 @@ class InputPanel(BoardPanel):
             "dL/d(input): how the loss would change if a pixel were brighter.\n"
             + SIGNED_COLOURS)
 
+    colour_help = ("The sample this step trains on in colour, its label and what the network "
+                   "predicted;\nits red, green and blue channels, each as the network reads "
+                   "it (dark 0, light 1).\ndL/d(input) per channel (red, green, blue): how the "
+                   "loss would change if that\nchannel of a pixel were brighter. "
+                   + SIGNED_COLOURS)
+
     def __init__(self, input_shape: tuple[int, int, int], nonnegative: bool, class_names=None):
         super().__init__()
         tiling = map_tiling(input_shape).scaled(1.0)  # the sample at its own size
         self.caption = TextBlock(self.board, 2, 26)
-        self.sample = Mosaic(self.board, "input", "sample", tiling, not nonnegative)
+        # Colour data: the picture as it is, then its channels, which the filters read.
+        self.colour = None
+        if input_shape[0] == 3:
+            tiling = named_channels(tiling)
+            self.help = self.colour_help
+            # Twice the channels' size: the picture is what a class looks at first.
+            self.colour = ColourMosaic(self.board, "input", "sample",
+                                       colour_sample_tiling(input_shape, 2.0), AS_IMAGE)
+        sample = "RGB channels" if self.colour is not None else "sample"
+        self.sample = Mosaic(self.board, "input", sample, tiling, not nonnegative)
         self.gradient = Mosaic(self.board, "input", "dL/d(input)", tiling, True)
-        self.layout([[self.caption], [self.sample], [self.gradient]])
+        if self.colour is None:
+            self.layout([[self.caption], [self.sample], [self.gradient]])
+        else:
+            self.layout([[self.caption], [self.colour], [self.sample], [self.gradient]])
+        self.titles = BatchTitles(activation_grads=[self.gradient])
         self.class_names = tuple(class_names or ())
 
     def set_class_names(self, class_names) -> None:
@@ -71,16 +91,39 @@ class InputPanel(BoardPanel):
         where = f"#{sample_index}" if sample_index is not None else ""
         if isinstance(sample_index, str):  # not from the training split: "drawn digit, ..."
             where = sample_index
+        if trace.batch > 1:  # which of the batch's samples every panel shows
+            where = f"{where} ({trace.focus + 1} of {trace.batch})".strip()
         verdict = "right" if trace.correct else "wrong"
         label, predicted = self.name_of(trace.label), self.name_of(trace.prediction)
+        self.titles.follow(trace)
         self.caption.set_text(
             f"sample {where}  label {label}\n"
             f"predicted {predicted} (p {trace.probs[trace.prediction]:.2f}) {verdict}")
+        if self.colour is not None:
+            self.colour.show(trace.input[0])
         self.sample.show(trace.input[0])
         self.gradient.show(trace.dinput[0], gradient_reason(trace))
 
 
 # ----------------------------------------------------------------------- convolution
+def conv_geometry(padding: int, stride: int) -> str:
+    """", pad 1, stride 2" for a convolution's title: the settings that are not the default."""
+    parts = ([f"pad {padding}"] if padding else []) + ([f"stride {stride}"] if stride != 1 else [])
+    return "".join(f", {p}" for p in parts)
+
+
+def conv_geometry_help(padding: int, stride: int) -> str:
+    """What a convolution's padding and stride do, for its panel's help."""
+    lines = []
+    if padding:
+        lines.append(f"Padding {padding}: the input gets a border of {padding} zero(s) on "
+                     "every side, so the windows at the edge are whole.")
+    if stride != 1:
+        lines.append(f"Stride {stride}: the filter moves {stride} pixels at a time, so each "
+                     f"feature map is about 1/{stride} as wide and as high.")
+    return "\n".join(lines)
+
+
 class ConvPanel(BoardPanel):
     """Filters and dL/dW (one tile per filter and input channel), b and dL/db as numbers,
     feature maps and dL/d(feature map)."""
@@ -90,25 +133,50 @@ class ConvPanel(BoardPanel):
             "b and dL/db as numbers; the feature maps and dL/d(feature map).\n"
             + SIGNED_COLOURS)
 
-    def __init__(self, name: str, params_shape: tuple[int, ...], out_shape: tuple[int, ...]):
+    colour_help = ("Filters in colour: each filter's red, green and blue weights as one "
+                   "patch, all three\ndivided by the filter's largest |weight|: grey is 0, a "
+                   "red patch responds to red\n(and the strength of each colour is relative "
+                   "to that filter only). Beside it, per channel.")
+
+    def __init__(self, name: str, params_shape: tuple[int, ...], out_shape: tuple[int, ...],
+                 padding: int = 0, stride: int = 1, colour_input: bool = False):
         super().__init__()
         self.key = self.name = name
         f, c, k, _ = params_shape
-        self.title = f"{name}: convolution, {f} filters {k}x{k} over {c} channel(s)"
+        self.padding, self.stride = padding, stride
+        # Padding and stride first: a narrow dock cuts its title short at the end.
+        self.title = (f"{name}: convolution{conv_geometry(padding, stride)}, {f} filters "
+                      f"{k}x{k} over {c} channel(s)")
+        if padding or stride != 1:
+            self.help = ConvPanel.help + "\n" + conv_geometry_help(padding, stride)
         weights = weight_tiling(params_shape)
+        # Over red, green and blue (the first convolution on colour data): filters as colours.
+        self.colour_filters = None
+        if colour_input and c == 3:
+            self.help = self.help + "\n" + self.colour_help
+            self.colour_filters = ColourMosaic(
+                self.board, name, "W in colour", colour_filter_tiling(
+                    params_shape, FILTER_UNITS), PER_TILE)
         self.weights = Mosaic(self.board, name, "filters W", weights, True)
         self.grad_weights = Mosaic(self.board, name, "dL/dW", weights, True)
         self.biases = TextBlock(self.board, f + 1, 23, optional=True)
         maps = map_tiling(out_shape, noun="map")
-        self.maps = Mosaic(self.board, name, "feature maps", maps, True)
+        self.maps = Mosaic(self.board, name, "feature maps" + conv_geometry(padding, stride),
+                           maps, True)
         self.grad_maps = Mosaic(self.board, name, "dL/d(feature map)", maps, True)
         # The table of biases beside both rows of maps, where it costs width, not height.
-        self.layout([[Rows([[self.weights, self.grad_weights], [self.maps, self.grad_maps]]),
-                      self.biases]])
+        first_row = [self.weights, self.grad_weights]
+        if self.colour_filters is not None:
+            first_row.insert(0, self.colour_filters)
+        self.layout([[Rows([first_row, [self.maps, self.grad_maps]]), self.biases]])
+        self.titles = BatchTitles([self.grad_weights], [self.grad_maps])
 
     def show_trace(self, trace, sample_index):
         lt = trace.layer(self.name)
         why = gradient_reason(trace)
+        self.titles.follow(trace)
+        if self.colour_filters is not None:
+            self.colour_filters.show(lt.params["W"])
         self.weights.show(lt.params["W"])
         self.grad_weights.show(lt.grads["W"], why)
         b, db = lt.params["b"], lt.grads["b"]
@@ -172,10 +240,12 @@ class PoolPanel(BoardPanel):
         self.pooled = Mosaic(self.board, name, "pooled", pooled, signed)
         self.grad_pooled = Mosaic(self.board, name, "dL/d(pooled)", pooled, True)
         self.layout([[self.inputs, self.routed], [self.pooled, self.grad_pooled]])
+        self.titles = BatchTitles(activation_grads=[self.routed, self.grad_pooled])
 
     def show_trace(self, trace, sample_index):
         lt = trace.layer(self.name)
         why = gradient_reason(trace)
+        self.titles.follow(trace)
         self.inputs.show(lt.x[0])
         self.winners.set_mask(lt.extras["argmax_mask"][0])
         self.routed.show(lt.dx[0], why)
@@ -210,11 +280,13 @@ class DensePanel(BoardPanel):
         # Stacked: the dense column is tall and narrow.
         first_row = [self.weights] + ([self.logits] if self.logits is not None else [])
         self.layout([first_row, [self.grad_weights], [self.out]])
+        self.titles = BatchTitles([self.grad_weights])
 
     def show_trace(self, trace, sample_index):
         lt = trace.layer(self.name)
         last = lt is trace.layers[-1]
         starts_zero = last and output_layer_zero(trace)
+        self.titles.follow(trace)
         self.weights.show(lt.params["W"], OUTPUT_STARTS_AT_ZERO if starts_zero else "")
         self.grad_weights.show(lt.grads["W"], "" if last else gradient_reason(trace))
         out = lt.out[0]
@@ -234,9 +306,13 @@ def build_panels(net, nonnegative_input: bool,
     """
     panels: list[Panel] = [InputPanel(net.input_shape, nonnegative_input, class_names)]
     nonnegative = nonnegative_input
+    # Layers before the first convolution work channel by channel: its inputs are colours.
+    first_conv = next((sp.name for sp in net.specs if sp.kind == "conv"), None)
     for i, spec in enumerate(net.specs):
         if spec.kind == "conv":
-            panels.append(ConvPanel(spec.name, net.layers[i].params["W"].shape, spec.shape_out))
+            panels.append(ConvPanel(spec.name, net.layers[i].params["W"].shape, spec.shape_out,
+                                    spec.padding, spec.stride,
+                                    colour_input=spec.name == first_conv))
             nonnegative = False
         elif spec.kind == "relu":
             panels.append(ReluPanel(spec.name, spec.shape_out))
@@ -244,6 +320,12 @@ def build_panels(net, nonnegative_input: bool,
         elif spec.kind == "pool":
             panels.append(PoolPanel(spec.name, spec.shape_in, spec.shape_out, spec.kernel,
                                     nonnegative))
+        elif spec.kind == "avgpool":
+            panels.append(AvgPoolPanel(spec.name, spec.shape_in, spec.shape_out, spec.kernel,
+                                       nonnegative))
+        elif spec.kind in ACTIVATION_KINDS:
+            panels.append(ActivationPanel(spec.name, spec.kind, spec.shape_out))
+            nonnegative = spec.kind == "sigmoid"  # sigmoid's outputs lie in (0, 1)
         elif spec.kind == "dense":
             panels.append(DensePanel(spec.name, spec.units, spec.shape_in[0],
                                      template_shape_before(net, i)))

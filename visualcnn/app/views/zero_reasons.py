@@ -1,0 +1,23 @@
+"""Why a group of values is all zero, when a panel can tell, and the colour legend every
+signed picture shares. The output layer starts at zero (see the README's Results), so before
+the first update every gradient below it is zero."""
+
+from __future__ import annotations
+
+import numpy as np
+
+NO_GRADIENT_YET = "the output layer starts at zero, so no gradient flows back yet"
+OUTPUT_STARTS_AT_ZERO = "the output layer starts at zero; each step adds to it"
+LOGITS_ZERO = "the output layer starts at zero, so every logit is 0"
+SIGNED_COLOURS = "Blue is negative, white zero, red positive; the bar gives the scale."
+
+
+def output_layer_zero(trace) -> bool:
+    """The last layer's weights, as this step found them, are all zero: nothing flows back."""
+    weights = trace.layers[-1].params.get("W")
+    return weights is not None and not np.any(weights)
+
+
+def gradient_reason(trace) -> str:
+    """The reason to give for an all-zero gradient below the output layer."""
+    return NO_GRADIENT_YET if output_layer_zero(trace) else ""
