@@ -21,10 +21,13 @@ def quick_result():
 
 def test_quick_bench_structure(quick_result):
     r = quick_result
-    for group in ("train_step_us", "train_step_us_median", "predict_us_per_image",
-                  "predict_us_per_image_median"):
+    for group in ("train_step_us", "train_step_us_median"):
+        assert set(r[group]) == {"default", "deeper", "padded_adam"}
+        assert all(positive(v) for v in r[group].values()), group
+    for group in ("predict_us_per_image", "predict_us_per_image_median"):
         assert set(r[group]) == {"default", "deeper"}
         assert all(positive(v) for v in r[group].values()), group
+    assert "p1 s2, Adam" in format_bench(r) and "conv8x3p1s2" in r["arch"]["padded_adam"]
     assert positive(r["reference_train_step_us"])
     assert r["speedup_vs_reference"] == pytest.approx(
         r["reference_train_step_us"] / r["train_step_us"]["default"])

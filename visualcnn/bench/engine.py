@@ -3,7 +3,8 @@
 ``run_bench()`` measures, in one run and on fixed synthetic samples (uniform in [0, 1], shaped
 (1, 28, 28), labels 0..9, seed 0; no dataset needed):
 
-- microseconds per ``Network.train_step`` (trace included), default and deeper architecture;
+- microseconds per ``Network.train_step`` (trace included), default and deeper architecture,
+  and the default one with padding 1 and stride 2 trained by Adam (``PADDED_ADAM``);
 - microseconds per image of ``Network.predict`` on a batch of 1,000 images;
 - microseconds per ``Session.step()`` on the bundled data with the default network (the
   history behind the curves included, periodic test evaluation off, so that it shows what
@@ -38,6 +39,10 @@ import numpy as np
 from visualcnn.nn.arch import DEEPER_ARCH, DEFAULT_ARCH
 from visualcnn.nn.network import Network
 from visualcnn.nn.reference import ReferenceNetwork
+
+# Today's default network with a padded, strided convolution, trained by Adam: what the
+# course features cost beside the article's plain network.
+PADDED_ADAM = {"arch": "conv8x3p1s2-pool2-dense10", "optimizer": "adam"}
 
 LR = 0.01
 SAMPLES = 16  # distinct samples the steps cycle through
@@ -92,8 +97,8 @@ def _time_per_call(call: Callable[[int], object], max_calls: int, repeats: int, 
     return min(per_call), statistics.median(per_call)
 
 
-def _train_step_us(arch: str, X, y, cfg) -> tuple[float, float]:
-    net = Network.from_arch(arch, seed=0)
+def _train_step_us(arch: str, X, y, cfg, **settings) -> tuple[float, float]:
+    net = Network.from_arch(arch, seed=0, **settings)
     samples = [(X[i, 0], int(y[i])) for i in range(len(X))]  # (28, 28) as a user would pass
 
     def step(i):
@@ -260,6 +265,8 @@ def run_bench(quick: bool = False) -> dict:
     X, y = _samples()
     step_default, step_default_med = _train_step_us(DEFAULT_ARCH, X, y, cfg)
     step_deeper, step_deeper_med = _train_step_us(DEEPER_ARCH, X, y, cfg)
+    step_padded, step_padded_med = _train_step_us(PADDED_ADAM["arch"], X, y, cfg,
+                                                  optimizer=PADDED_ADAM["optimizer"])
     session_us, session_med = _session_step_us(cfg)
     predict_images = _predict_images(cfg["predict_images"])
     pred_default, pred_default_med = _predict_us(DEFAULT_ARCH, predict_images, cfg)
@@ -282,9 +289,12 @@ def run_bench(quick: bool = False) -> dict:
         predict_vs_torch = pred_default / torch_result["predict_us_per_image"]
         test_vs_torch = test_ms / torch_result["evaluate_test_ms"]
     return {
-        "arch": {"default": DEFAULT_ARCH, "deeper": DEEPER_ARCH},
-        "train_step_us": {"default": step_default, "deeper": step_deeper},
-        "train_step_us_median": {"default": step_default_med, "deeper": step_deeper_med},
+        "arch": {"default": DEFAULT_ARCH, "deeper": DEEPER_ARCH,
+                 "padded_adam": f"{PADDED_ADAM['arch']} ({PADDED_ADAM['optimizer']})"},
+        "train_step_us": {"default": step_default, "deeper": step_deeper,
+                          "padded_adam": step_padded},
+        "train_step_us_median": {"default": step_default_med, "deeper": step_deeper_med,
+                                 "padded_adam": step_padded_med},
         "predict_us_per_image": {"default": pred_default, "deeper": pred_deeper},
         "predict_us_per_image_median": {"default": pred_default_med, "deeper": pred_deeper_med},
         "predict_images": cfg["predict_images"],
@@ -348,9 +358,10 @@ def format_bench(result: dict) -> str:
         f"visualcnn engine benchmark ({m['cpu_count']} CPUs, Python {m['python']}, "
         f"NumPy {m['numpy']}; best of repeats)",
         "",
-        f"{'measurement':<46}{'default':>12}{'deeper':>12}",
+        f"{'measurement':<46}{'default':>12}{'deeper':>12}{'p1 s2, Adam':>14}",
         f"{'train_step, us (trace included)':<46}{_num(step['default']):>12}"
-        f"{_num(step['deeper']):>12}",
+        f"{_num(step['deeper']):>12}{_num(step['padded_adam']):>14}",
+        f"  (p1 s2, Adam: {result['arch']['padded_adam']})",
         f"{'predict, us per image (' + format(result['predict_images'], ',') + ' images)':<46}"
         f"{_num(pred['default']):>12}{_num(pred['deeper']):>12}",
         f"{'session step, us (history included)':<46}{_num(result['session_step_us']):>12}",
