@@ -597,7 +597,8 @@ def cmd_bench(args) -> int:
         from visualcnn.bench.long_run import format_long_run, long_run_benchmark
 
         data = _load_data(args.data or "bundled")
-        result = long_run_benchmark(data, _build_network(None, data, 0), args.long,
+        result = long_run_benchmark(data, _build_network(_arch_for_data(None, data), data, 0),
+                                    args.long,
                                     trace_memory=args.trace_memory)
         print(json.dumps(result) if args.json else format_long_run(result))
         return 0
@@ -605,7 +606,7 @@ def cmd_bench(args) -> int:
         from visualcnn.bench.gui import gui_benchmark
 
         data = _load_data(args.data or "bundled")
-        result = gui_benchmark(data, _build_network(None, data, 0),
+        result = gui_benchmark(data, _build_network(_arch_for_data(None, data), data, 0),
                                seconds=5.0 if args.seconds is None else args.seconds)
         if args.json:
             print(json.dumps(result))

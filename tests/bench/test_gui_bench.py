@@ -52,3 +52,14 @@ def test_long_run_options_are_checked_in_one_line(capsys, argv, words):
     code, out, err = run_cli(capsys, *argv)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert all(word in err for word in words), err
+
+
+def test_gui_bench_on_data_of_three_classes_resizes_the_output_layer(capsys, tmp_path):
+    from tests.data.image_files import write_colour_squares
+
+    folder = write_colour_squares(tmp_path / "squares", train=4, test=2)
+    code, out, err = run_cli(capsys, "bench", "--gui", "--seconds", "0.5", "--data",
+                             str(folder), "--json")
+    assert code == 0, err
+    assert "dense10 -> dense3 for 3 classes" in err
+    assert json.loads(out)["run_steps_per_s"] > 0
