@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from tests.nn.test_new_layers import torch_model
 from visualcnn.common.errors import UserError
 from visualcnn.nn import Network
 from visualcnn.nn.gradcheck import relative_error
@@ -124,28 +125,12 @@ def test_finite_differences_of_the_batch_mean_loss_agree_with_backprop(arch, inp
 
 
 def test_a_batch_of_8_trained_by_adam_equals_pytorch():
-    torch = pytest.importorskip("torch")
-    nn = torch.nn
     arch, shape = "conv4x3p1s2-lrelu-avgpool2-conv3x3p1-tanh-pool2-dense8-sigmoid-dense10", \
         (2, 13, 13)
     net = trained_net(arch, shape, optimizer="adam", weight_decay=1e-3)
     net.reset()  # Adam from its first step, as torch.optim.Adam starts
-    modules = []
-    for spec, layer in zip(net.specs, net.layers, strict=True):
-        if spec.kind == "conv":
-            m = nn.Conv2d(spec.shape_in[0], spec.filters, spec.kernel, stride=spec.stride,
-                          padding=spec.padding).double()
-        elif spec.kind == "dense":
-            m = nn.Linear(spec.shape_in[0], spec.units).double()
-        else:
-            m = {"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(),
-                 "lrelu": nn.LeakyReLU(), "pool": nn.MaxPool2d(spec.kernel),
-                 "avgpool": nn.AvgPool2d(spec.kernel), "flatten": nn.Flatten()}[spec.kind]
-        if layer.params:
-            with torch.no_grad():
-                m.weight.copy_(torch.from_numpy(layer.params["W"]))
-                m.bias.copy_(torch.from_numpy(layer.params["b"]))
-        modules.append(m)
+    torch, modules = torch_model(net)
+    nn = torch.nn
     model = nn.Sequential(*modules)
     optimiser = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=1e-3)
     for step in range(3):

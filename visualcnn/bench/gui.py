@@ -48,6 +48,16 @@ def headless_steps_per_s(session, seconds: float) -> float:
     return steps / (time.perf_counter() - start)
 
 
+def shown_window(app, dataset, net, folder: str):
+    """The app's window on ``dataset`` and ``net``, its settings in ``folder``, shown offscreen
+    at 1366 x 768, the size every GUI figure is measured at."""
+    window = open_window(dataset, net, DEFAULT_LR, 0, scratch_settings(folder))
+    window.resize(1366, 768)
+    window.show()
+    app.processEvents()
+    return window
+
+
 def gui_benchmark(dataset, net, seconds: float = 5.0) -> dict:
     """Redraw time, Run speed with drawing against headless stepping, and frames per second.
 
@@ -62,10 +72,7 @@ def gui_benchmark(dataset, net, seconds: float = 5.0) -> dict:
     app = application(offscreen=True)
 
     with tempfile.TemporaryDirectory() as folder:
-        window = open_window(dataset, net, DEFAULT_LR, 0, scratch_settings(folder))
-        window.resize(1366, 768)
-        window.show()
-        app.processEvents()
+        window = shown_window(app, dataset, net, folder)
         session = window.session
 
         redraws = []

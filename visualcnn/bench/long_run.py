@@ -18,7 +18,8 @@ import tempfile
 import time
 from array import array
 
-from visualcnn.app.launch import DEFAULT_LR, application, open_window, scratch_settings
+from visualcnn.app.launch import application
+from visualcnn.bench.gui import shown_window
 
 PROBE_MS = 10           # the period of the timer whose lateness is measured
 PAUSE_EVERY_S = 15.0    # a Pause (and Run again) this often
@@ -133,10 +134,7 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
 
         tracemalloc.start()
     with tempfile.TemporaryDirectory() as folder:
-        window = open_window(dataset, net, DEFAULT_LR, 0, scratch_settings(folder))
-        window.resize(1366, 768)
-        window.show()
-        app.processEvents()
+        window = shown_window(app, dataset, net, folder)
         session = window.session
         window.loop.set_speed(MAX_SPEED)
         gc.collect()

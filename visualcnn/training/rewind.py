@@ -274,7 +274,7 @@ class RunRewind:
         with np.errstate(all="ignore"):
             for k in range(snap.step + 1, step + 1):
                 x, label, lr, _note, _indices = self.log.inputs(k, session.dataset)
-                replay_step(net, x, int(label) if np.ndim(label) == 0 else label, lr)
+                replay_step(net, x, label, lr)
         return {f"{layer.name}/{key}": np.array(value, copy=True)
                 for layer, key, value in net.parameters()}
 

@@ -233,7 +233,6 @@ class Session:
         replay = list(replay)
         with np.errstate(all="ignore"):
             for i, (x, label, lr, note, *_indices) in enumerate(replay):
-                label = int(label) if np.ndim(label) == 0 else label
                 if i < len(replay) - 1:
                     numbers = replay_step(self.net, x, label, lr)
                     _record(self, numbers)
