@@ -16,6 +16,15 @@ from visualcnn.nn.network import Network  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
+def english_after_each_test():
+    """A test that switches the window to Chinese leaves the next one in English."""
+    yield
+    from visualcnn.common import i18n
+
+    i18n.set_language(i18n.ENGLISH)
+
+
+@pytest.fixture(autouse=True)
 def every_saved_checkpoint_reads_back_without_pickle(monkeypatch):
     """Whatever a test saves through ``Network.save`` (the command line, the app, a session)
     must read back field by field with ``allow_pickle=False``, as every reader of it does."""

@@ -31,6 +31,14 @@ def application(offscreen: bool = False):
     return app
 
 
+def start_language(app, settings=None) -> str | None:
+    """Set the window's language from ``settings`` (else the user's) or the system; returns
+    the message to show when it could not be the one asked for."""
+    from visualcnn.app.language import apply_language, chosen_language
+
+    return apply_language(app, chosen_language(settings))
+
+
 def open_window(dataset, net, lr: float, seed: int, settings=None, batch: int = 1):
     from visualcnn.app.main_window import MainWindow
     from visualcnn.training.session import Session
@@ -64,8 +72,11 @@ def run_app(dataset, net, lr: float | None = None, seed: int = 0, layers=None,
         from visualcnn.app.settings import saved_batch
 
         batch = saved_batch(QSettings())
+    language_problem = start_language(app)
     window = open_window(dataset, net, lr, seed, batch=batch)
     window.show()
+    if language_problem:
+        window.show_banner(language_problem)
     if layers is not None:
         window.my_layers.use(layers)  # a student's own functions (--layers)
     if lesson is not None:

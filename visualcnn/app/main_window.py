@@ -21,8 +21,10 @@ from visualcnn.app.classroom.controller import Classroom
 from visualcnn.app.controls import Controls
 from visualcnn.app.debug.controller import DebuggerView
 from visualcnn.app.docks import reveal
+from visualcnn.app.language import LanguageMenu
 from visualcnn.app.layouts import Layouts
 from visualcnn.app.lessons.controller import Lessons
+from visualcnn.app.menus import named_menu
 from visualcnn.app.panel_docks import PanelDocks
 from visualcnn.app.rewind_budget import check_checkpoint
 from visualcnn.app.run_loop import RunLoop
@@ -32,6 +34,7 @@ from visualcnn.app.views.curves import CURVE_REFRESH_S
 from visualcnn.app.views.panel import Panel
 from visualcnn.app.yours.controller import MyLayers
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
 from visualcnn.training.session import Session
 
@@ -93,16 +96,18 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a = self.actions
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        file_menu = named_menu(menu, "File", tr("&File"))
         file_menu.addActions([a["open"], a["save"]])
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
-        run_menu = menu.addMenu("&Run")
+        run_menu = named_menu(menu, "Run", tr("&Run"))
         run_menu.addActions([a["step"], a["run"], a["reset"], a["evaluate"]])
-        self.view_menu = menu.addMenu("&View")
+        self.view_menu = named_menu(menu, "View", tr("&View"))
         self.view_menu.addAction(a["reset_layout"])
+        self.language_menu = LanguageMenu(self)
+        self.view_menu.addMenu(self.language_menu)
         self.view_menu.addSeparator()  # the docks' entries below
-        help_menu = menu.addMenu("&Help")
+        help_menu = named_menu(menu, "Help", tr("&Help"))
         help_menu.addActions([a["shortcuts"], a["about"]])
 
     def _build_banner(self) -> None:
@@ -151,11 +156,12 @@ class MainWindow(QMainWindow):
         """The scale-mode box of the controls toolbar."""
         return self.controls.scale_box
 
-    def menu(self, title: str) -> QMenu | None:
-        """The menu-bar menu called ``title`` ("File", "Run", ...), or None."""
+    def menu(self, name: str) -> QMenu | None:
+        """The menu-bar menu named ``name`` ("File", "Run", ...: its English name, whatever
+        the language of its title), or None."""
         for action in self.menuBar().actions():
             menu = action.menu()
-            if menu is not None and menu.title().replace("&", "") == title:
+            if menu is not None and menu.objectName() == f"menu_{name}":
                 return menu
         return None
 

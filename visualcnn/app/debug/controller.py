@@ -28,7 +28,9 @@ from visualcnn.app.debug.phase_view import PhaseView, phase_name
 from visualcnn.app.debug.rewind_view import RewindView
 from visualcnn.app.debug.timeline import TimelineView
 from visualcnn.app.debug.update_view import UpdateWidget
+from visualcnn.app.menus import named_menu
 from visualcnn.app.views.panels import InputPanel
+from visualcnn.common.i18n import tr
 from visualcnn.training.debugger import Debugger
 
 SIDE_REFRESH_S = 0.25  # inspector and update view while running
@@ -74,7 +76,7 @@ class DebuggerView:
     # ---------------------------------------------------------------------- building
     def _build_menu_and_toolbar(self) -> None:
         w, a = self.window, self.window.actions
-        menu = w.menuBar().addMenu("&Debug")
+        menu = named_menu(w.menuBar(), "Debug", tr("&Debug"))
         w.menuBar().insertMenu(w.view_menu.menuAction(), menu)
         menu.addActions([a["step_phase"], a["step_back"], a["replay"], a["dry_run"]])
         self.budget = HistoryBudget(w, self.debugger, menu)

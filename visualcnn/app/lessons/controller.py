@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QDockWidget, QFileDialog, QMenu
 
 from visualcnn.app.lessons.card_view import CardView, Outline
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 from visualcnn.lessons import find_lesson, list_lessons, text
 
 LESSON_HEIGHT = 0.32  # of the window's height, for the Lesson dock
@@ -51,7 +52,8 @@ class Lessons(QObject):
 
     def _build_menu(self) -> None:
         w = self.window
-        self.menu = QMenu("&Lessons", w)
+        self.menu = QMenu(tr("&Lessons"), w)
+        self.menu.setObjectName("menu_Lessons")
         help_menu = w.menu("Help")
         w.menuBar().insertMenu(help_menu.menuAction() if help_menu else None, self.menu)
         self.lesson_actions = []
