@@ -291,6 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="presenter mode: large fonts, secondary controls hidden")
     p.add_argument("--theme", choices=("light", "dark"), default="light",
                    help="the window's colours; default light")
+    p.add_argument("--language", choices=("en", "zh_CN"), default=None,
+                   help="the window's language; default the system's, as the app")
+    p.add_argument("--lesson", metavar="NAME|FILE.json", default=None,
+                   help="open this lesson (its setup replaces the model options) first")
+    p.add_argument("--card", type=_whole_number(1, 100, "the card"), default=1, metavar="N",
+                   help="with --lesson: the card shown, 1-100; default 1")
+    p.add_argument("--phases", type=_whole_number(0, 1000, "the phases"), default=0,
+                   metavar="K", help="then step K phases of the next sample (Step phase), "
+                                     "0-1000; default 0")
     _add_batch_option(p, "batch", "1")
 
     p = sub.add_parser("gif", help="train N steps offscreen and record the window as a GIF")
@@ -637,11 +646,15 @@ def _offscreen_model(args):
 
 def cmd_screenshot(args) -> int:
     from visualcnn.app.launch import save_screenshot
+    from visualcnn.lessons import find_lesson
 
+    lesson = find_lesson(args.lesson) if args.lesson else None  # a bad name: before any work
     data, net = _offscreen_model(args)
     path = save_screenshot(args.out, data, net, steps=args.steps, size=args.size,
                            lr=args.lr or DEFAULT_LR, seed=args.seed,
-                           presenter=args.presenter, theme=args.theme, batch=args.batch or 1)
+                           presenter=args.presenter, theme=args.theme, batch=args.batch or 1,
+                           language=args.language, lesson=lesson, card=args.card,
+                           phases=args.phases)
     print(path)
     return 0
 

@@ -12,6 +12,7 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
+    QGraphicsSimpleTextItem,
     QGraphicsTextItem,
     QGraphicsView,
     QGroupBox,
@@ -42,18 +43,24 @@ KEPT_TERMS = {
     "utf", "qt", "pyqt", "pyqtgraph", "rgb", "cpu", "gpu", "mib", "kib", "gib", "fps",
     "python", "linux", "ubuntu", "debian", "apt", "sudo", "noto", "cjk", "fonts",
     "ssim", "lecun", "cortes", "burges", "mlxtend", "imagefolder", "torchvision",
+    "logits", "leaky",
+    "english",  # View > Language names each language in its own words (i18n.LANGUAGES)
+    "https",  # a web address's scheme; the rest of the address reads as a path
 }
 _TAGS = re.compile(r"<[^>]+>|&[a-z]+;|&#\d+;")
 _WORD = re.compile(r"[A-Za-z]{3,}")
-# Layer names and shapes: conv1, dense2, conv8x3p1s2, 28x28, dL/dW ...
-_IDENTIFIER = re.compile(r"\b(?:[A-Za-z]+\d[\w]*|d[A-Za-z]+/d[A-Za-z]+|[a-z]_[a-z]\w*)\b")
-_PATH = re.compile(r"(?:[\w.-]*/)+[\w.-]+|[\w-]+\.(?:py|npz|png|gif|csv|json|bin|gz)\b")
+# Layer names, shapes and snake_case names: conv1, dense2, conv8x3p1s2, 28x28, dL/dW,
+# conv_forward ...
+_IDENTIFIER = re.compile(r"\b(?:[A-Za-z]+\d[\w]*|d[A-Za-z]+/d[A-Za-z]+|[a-z]\w*_[a-z]\w*)\b")
+_PATH = re.compile(r"(?:[\w.-]*/)+[\w.-]+|[\w-]+\.(?:py|npz|png|gif|csv|json|bin|gz|txt)\b")
 
 
 def english_words(text: str) -> list[str]:
     """The English words of ``text`` (3 letters or more) that are not kept terms, layer
     names, shapes or file names."""
-    text = _PATH.sub(" ", _IDENTIFIER.sub(" ", _TAGS.sub(" ", text)))
+    # Paths first: a layer name inside one (param/dense1/W, train-images-idx3-ubyte) would
+    # otherwise cut it in two and leave its other parts as words.
+    text = _IDENTIFIER.sub(" ", _PATH.sub(" ", _TAGS.sub(" ", text)))
     return [w for w in _WORD.findall(text) if w.lower() not in KEPT_TERMS]
 
 
@@ -114,6 +121,8 @@ def scene_texts(scene, name: str) -> list[tuple[str, str]]:
             found.append((name + " text", item.textItem.toPlainText()))
         elif isinstance(item, QGraphicsTextItem):
             found.append((name + " text", item.toPlainText()))
+        elif isinstance(item, QGraphicsSimpleTextItem):  # the boards' titles and captions
+            found.append((name + " text", item.text()))
     return found
 
 

@@ -7,6 +7,7 @@ are dark, and vanish on a dark toolbar).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,12 +15,17 @@ from PyQt6.QtCore import QSize
 from PyQt6.QtGui import QAction, QColor, QIcon, QImage, QKeySequence, QPalette, QPixmap
 from PyQt6.QtWidgets import QStyle, QWidget
 
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
+
 SP = QStyle.StandardPixmap
 STD = QKeySequence.StandardKey
 
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """An action; ``text``, ``tip`` and ``short`` in English, translated where it is made."""
+
     name: str
     text: str
     tip: str
@@ -30,82 +36,98 @@ class ActionSpec:
 
 
 ACTION_SPECS = (
-    ActionSpec("step", "&Step", "Train on the next sample (or mini-batch): forward, backward, "
-               "update",
+    ActionSpec("step", N_("&Step"), N_("Train on the next sample (or mini-batch): forward, "
+                                       "backward, update"),
                "Right", SP.SP_MediaSkipForward),
-    ActionSpec("run", "&Run", "Run or pause training", "Space", SP.SP_MediaPlay,
+    ActionSpec("run", N_("&Run"), N_("Run or pause training"), "Space", SP.SP_MediaPlay,
                checkable=True),
-    ActionSpec("reset", "R&eset", "Fresh weights from the seed; step and curves start over",
+    ActionSpec("reset", N_("R&eset"),
+               N_("Fresh weights from the seed; step and curves start over"),
                "Ctrl+R", SP.SP_BrowserReload),
-    ActionSpec("save", "&Save checkpoint...", "Save the weights and learning rate to a file",
-               STD.Save, SP.SP_DialogSaveButton, short="Save"),
-    ActionSpec("open", "&Open checkpoint...", "Continue from a saved checkpoint", STD.Open,
-               SP.SP_DialogOpenButton, short="Open"),
-    ActionSpec("quit", "&Quit", "Close the window", "Ctrl+Q", SP.SP_DialogCloseButton),
-    ActionSpec("evaluate", "&Evaluate test split", "Evaluate the test split now", "Ctrl+E"),
-    ActionSpec("batch_previous", "Previous sample of the &batch", "Show the previous sample "
-               "of the step's mini-batch in every panel", "["),
-    ActionSpec("batch_next", "Next sample of the b&atch", "Show the next sample of the step's "
-               "mini-batch in every panel", "]"),
+    ActionSpec("save", N_("&Save checkpoint..."),
+               N_("Save the weights and learning rate to a file"),
+               STD.Save, SP.SP_DialogSaveButton, short=N_("Save")),
+    ActionSpec("open", N_("&Open checkpoint..."), N_("Continue from a saved checkpoint"),
+               STD.Open, SP.SP_DialogOpenButton, short=N_("Open")),
+    ActionSpec("quit", N_("&Quit"), N_("Close the window"), "Ctrl+Q", SP.SP_DialogCloseButton),
+    ActionSpec("evaluate", N_("&Evaluate test split"), N_("Evaluate the test split now"),
+               "Ctrl+E"),
+    ActionSpec("batch_previous", N_("Previous sample of the &batch"),
+               N_("Show the previous sample of the step's mini-batch in every panel"), "["),
+    ActionSpec("batch_next", N_("Next sample of the b&atch"),
+               N_("Show the next sample of the step's mini-batch in every panel"), "]"),
     # The debugger: app/debug connects these and puts them in the Debug menu.
-    ActionSpec("step_phase", "Step &phase", "Advance one phase of the sample: each layer's "
-               "forward pass, the loss, each layer's backward pass, the update", ("Down", "."),
-               SP.SP_ArrowDown, short="Phase"),
-    ActionSpec("step_back", "Step &back", "Undo the last update exactly: weights, momentum, "
-               "step, position and curves", "Left", SP.SP_MediaSeekBackward, short="Back"),
-    ActionSpec("replay", "Re&play sample", "Train on the sample shown again, with the current "
-               "weights (Step back undoes it)", "Ctrl+Shift+R"),
-    ActionSpec("dry_run", "&Dry run", "Forward and backward on the sample shown, without an "
-               "update", "Ctrl+Shift+Y"),
-    ActionSpec("gradcheck", "&Gradient check", "Compare backprop with centred finite "
-               "differences on the sample shown", "Ctrl+G"),
+    ActionSpec("step_phase", N_("Step &phase"),
+               N_("Advance one phase of the sample: each layer's forward pass, the loss, each "
+                  "layer's backward pass, the update"), ("Down", "."),
+               SP.SP_ArrowDown, short=N_("Phase")),
+    ActionSpec("step_back", N_("Step &back"),
+               N_("Undo the last update exactly: weights, momentum, step, position and curves"),
+               "Left", SP.SP_MediaSeekBackward, short=N_("Back")),
+    ActionSpec("replay", N_("Re&play sample"),
+               N_("Train on the sample shown again, with the current weights (Step back undoes "
+                  "it)"), "Ctrl+Shift+R"),
+    ActionSpec("dry_run", N_("&Dry run"),
+               N_("Forward and backward on the sample shown, without an update"),
+               "Ctrl+Shift+Y"),
+    ActionSpec("gradcheck", N_("&Gradient check"),
+               N_("Compare backprop with centred finite differences on the sample shown"),
+               "Ctrl+G"),
     # The classroom: app/classroom connects these and puts them in the menus.
-    ActionSpec("draw_try", "Run the &drawing", "Forward and backward on the drawn digit with "
-               "its target label, without an update", "Ctrl+D"),
-    ActionSpec("draw_train", "&Train on the drawing", "One training step on the drawn digit "
-               "alone (whatever the batch size) with its target label", "Ctrl+Shift+D"),
-    ActionSpec("open_dataset", "Open &dataset...", "Open an IDX folder (pick one of its files), "
-               "a Keras .npz, a Kaggle .csv or a CIFAR-10 batch (.bin); the network is rebuilt "
-               "for it", "Ctrl+Shift+O",
+    ActionSpec("draw_try", N_("Run the &drawing"),
+               N_("Forward and backward on the drawn digit with its target label, without an "
+                  "update"), "Ctrl+D"),
+    ActionSpec("draw_train", N_("&Train on the drawing"),
+               N_("One training step on the drawn digit alone (whatever the batch size) with "
+                  "its target label"), "Ctrl+Shift+D"),
+    ActionSpec("open_dataset", N_("Open &dataset..."),
+               N_("Open an IDX folder (pick one of its files), a Keras .npz, a Kaggle .csv or a "
+                  "CIFAR-10 batch (.bin); the network is rebuilt for it"), "Ctrl+Shift+O",
                SP.SP_DirOpenIcon),
-    ActionSpec("open_dataset_folder", "Open dataset &folder...", "Open a folder: CIFAR-10's "
-               "binary version (data_batch_*.bin, test_batch.bin), an image folder "
-               "(train/<class>/, test/<class>/) or an IDX folder; the network is rebuilt for it"),
-    ActionSpec("bundled_dataset", "Use the &bundled dataset", "Switch to the bundled MNIST "
-               "subset; the network is rebuilt for it"),
-    ActionSpec("save_window_png", "Save &window as PNG...", "Save a picture of the whole window",
-               "Ctrl+Shift+P"),
-    ActionSpec("save_panel_png", "Save &panel as PNG...", "Save a picture of one panel"),
-    ActionSpec("record_gif", "&Record GIF", "Record a frame of the window for every step "
-               "shown; stop, then Save GIF", "Ctrl+Shift+G", checkable=True),
-    ActionSpec("save_gif", "Save &GIF...", "Save the recorded frames as an animated GIF"),
-    ActionSpec("presenter", "&Presenter mode", "Large fonts and panels for a projector; "
-               "secondary controls hidden", "F5", SP.SP_TitleBarMaxButton, checkable=True,
-               short="Presenter"),
-    ActionSpec("focus_next", "Focus &next layer", "Show the next layer alone, forward and "
-               "backward side by side", "F6", SP.SP_ArrowForward, short="Next layer"),
-    ActionSpec("focus_previous", "Focus pre&vious layer", "Show the previous layer alone, "
-               "forward and backward side by side", "Shift+F6", SP.SP_ArrowBack,
-               short="Previous layer"),
-    ActionSpec("full_screen", "&Full screen", "Full screen on or off", "F11", checkable=True),
-    ActionSpec("reset_layout", "Reset &layout", "Every panel and dock back where it was at "
-               "the first start"),
-    ActionSpec("theme_light", "&Light theme", "Dark text on light panels", checkable=True),
-    ActionSpec("theme_dark", "&Dark theme", "Light text on dark panels", checkable=True),
-    ActionSpec("shortcuts", "&Keyboard shortcuts", "List every shortcut", "F1"),
-    ActionSpec("about", "&About visualcnn", "What this app is"),
+    ActionSpec("open_dataset_folder", N_("Open dataset &folder..."),
+               N_("Open a folder: CIFAR-10's binary version (data_batch_*.bin, test_batch.bin), "
+                  "an image folder (train/<class>/, test/<class>/) or an IDX folder; the "
+                  "network is rebuilt for it")),
+    ActionSpec("bundled_dataset", N_("Use the &bundled dataset"),
+               N_("Switch to the bundled MNIST subset; the network is rebuilt for it")),
+    ActionSpec("save_window_png", N_("Save &window as PNG..."),
+               N_("Save a picture of the whole window"), "Ctrl+Shift+P"),
+    ActionSpec("save_panel_png", N_("Save &panel as PNG..."), N_("Save a picture of one panel")),
+    ActionSpec("record_gif", N_("&Record GIF"),
+               N_("Record a frame of the window for every step shown; stop, then Save GIF"),
+               "Ctrl+Shift+G", checkable=True),
+    ActionSpec("save_gif", N_("Save &GIF..."), N_("Save the recorded frames as an animated GIF")),
+    ActionSpec("presenter", N_("&Presenter mode"),
+               N_("Large fonts and panels for a projector; secondary controls hidden"), "F5",
+               SP.SP_TitleBarMaxButton, checkable=True, short=N_("Presenter")),
+    ActionSpec("focus_next", N_("Focus &next layer"),
+               N_("Show the next layer alone, forward and backward side by side"), "F6",
+               SP.SP_ArrowForward, short=N_("Next layer")),
+    ActionSpec("focus_previous", N_("Focus pre&vious layer"),
+               N_("Show the previous layer alone, forward and backward side by side"),
+               "Shift+F6", SP.SP_ArrowBack, short=N_("Previous layer")),
+    ActionSpec("full_screen", N_("&Full screen"), N_("Full screen on or off"), "F11",
+               checkable=True),
+    ActionSpec("reset_layout", N_("Reset &layout"),
+               N_("Every panel and dock back where it was at the first start")),
+    ActionSpec("theme_light", N_("&Light theme"), N_("Dark text on light panels"),
+               checkable=True),
+    ActionSpec("theme_dark", N_("&Dark theme"), N_("Light text on dark panels"), checkable=True),
+    ActionSpec("shortcuts", N_("&Keyboard shortcuts"), N_("List every shortcut"), "F1"),
+    ActionSpec("about", N_("&About visualcnn"), N_("What this app is")),
 )
 
 
 def create_actions(parent: QWidget) -> dict[str, QAction]:
-    """One QAction per spec, owned by ``parent`` (its window), keyed by spec name."""
+    """One QAction per spec, owned by ``parent`` (its window), keyed by spec name, its
+    texts in the window's language."""
     style = parent.style()
     actions = {}
     for spec in ACTION_SPECS:
-        action = QAction(spec.text, parent)
+        action = QAction(i18n.lookup(spec.text), parent)
         action.setObjectName(f"action_{spec.name}")
-        action.setToolTip(spec.tip)
-        action.setStatusTip(spec.tip)
+        action.setToolTip(i18n.lookup(spec.tip))
+        action.setStatusTip(i18n.lookup(spec.tip))
         if spec.icon is not None:
             action.setIcon(style.standardIcon(spec.icon))
         if isinstance(spec.shortcut, tuple):
@@ -114,19 +136,37 @@ def create_actions(parent: QWidget) -> dict[str, QAction]:
             action.setShortcut(QKeySequence(spec.shortcut))
         action.setCheckable(spec.checkable)
         if spec.short is not None:
-            action.setIconText(spec.short)
+            action.setIconText(i18n.lookup(spec.short))
+        else:  # Qt would keep a Chinese mnemonic's "(S)" on the button
+            action.setIconText(plain(action.text()))
         actions[spec.name] = action
     return actions
+
+
+def set_text(action: QAction, text: str) -> None:
+    """Give ``action`` a new menu text, its toolbar button's following it."""
+    action.setText(text)
+    action.setIconText(plain(text))
+
+
+_MNEMONIC = re.compile(r"\(&\w\)|&(?=\S)")  # Chinese style "单步(&S)", English "&Step"
+
+
+def plain(text: str) -> str:
+    """A menu text without its mnemonic and its trailing dots: "&Save checkpoint..." ->
+    "Save checkpoint", "保存检查点(&S)..." -> "保存检查点"."""
+    return _MNEMONIC.sub("", text).rstrip(".…")
 
 
 def shortcut_rows(actions: dict[str, QAction]) -> list[tuple[str, str]]:
     """(keys, what it does) for every action with a shortcut, in declaration order."""
     rows = []
     for spec in ACTION_SPECS:
-        keys = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
-                           for k in actions[spec.name].shortcuts())
+        keys = tr(" or ").join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                               for k in actions[spec.name].shortcuts())
         if keys:
-            rows.append((keys, f"{spec.text.replace('&', '').rstrip('.')}: {spec.tip}"))
+            rows.append((keys, tr("{action}: {tip}", action=plain(i18n.lookup(spec.text)),
+                                  tip=i18n.lookup(spec.tip))))
     return rows
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QStyle, QToolBar
 
+from visualcnn.common.i18n import tr
+
 
 class Banner(QToolBar):
     """``show_message(text, actions)`` shows ``text`` with a button for each action (each
     message replaces the buttons of the one before); Dismiss or ``hide()`` hides it."""
 
     def __init__(self, parent):
-        super().__init__("Messages", parent)
+        super().__init__(tr("Messages"), parent)
         self.setObjectName("toolbar_banner")
         self.setMovable(False)
         self.toggleViewAction().setVisible(False)
@@ -24,7 +26,7 @@ class Banner(QToolBar):
         self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.addWidget(self.label)
         self.dismiss = self.addAction(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogCloseButton), "Dismiss")
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogCloseButton), tr("Dismiss"))
         self.dismiss.triggered.connect(self.hide)
         self.offered: list = []  # the actions whose buttons show now
         self.hide()

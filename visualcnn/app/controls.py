@@ -13,7 +13,9 @@ from PyQt6.QtWidgets import QComboBox, QLabel, QLineEdit, QSlider, QSpinBox, QTo
 from visualcnn.app.run_loop import MAX_SPEED
 from visualcnn.app.toolbar_fit import ToolbarFit
 from visualcnn.app.views.colormaps import SCALE_MODES
+from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import ntr, tr
 from visualcnn.nn.network import MAX_BATCH
 from visualcnn.training.session import LR_MAX, LR_MIN
 
@@ -34,7 +36,7 @@ def slider_to_lr(position: int) -> float:
 
 
 def speed_text(speed: int) -> str:
-    return "max" if speed == MAX_SPEED else f"{speed}/s"
+    return tr("max") if speed == MAX_SPEED else tr("{speed}/s", speed=speed)
 
 
 def toolbar(title: str, name: str, window) -> QToolBar:
@@ -54,42 +56,42 @@ class Controls:
 
     def __init__(self, window):
         self.window = window
-        self.bar = bar = toolbar("Controls", "toolbar_controls", window)
+        self.bar = bar = toolbar(tr("Controls"), "toolbar_controls", window)
         a = window.actions
         for name in ("step", "run", "reset"):
             bar.addAction(a[name])
         bar.addSeparator()
         bar.addAction(a["open"])
         bar.addAction(a["save"])
-        self.settings_bar = bar = toolbar("Settings", "toolbar_settings", window)
+        self.settings_bar = bar = toolbar(tr("Settings"), "toolbar_settings", window)
         self.lr_label = QLabel()
         bar.addWidget(self.lr_label)
         self.lr_slider = QSlider(Qt.Orientation.Horizontal)
         self.lr_slider.setRange(0, LR_SLIDER_STEPS)
         self.lr_slider.setFixedWidth(130)
-        self.lr_slider.setToolTip("Learning rate, log scale from 1e-5 to 1")
+        self.lr_slider.setToolTip(tr("Learning rate, log scale from 1e-5 to 1"))
         self.lr_field = QLineEdit()
         self.lr_field.setFixedWidth(70)
         validator = QDoubleValidator(LR_MIN, LR_MAX, 8, self.lr_field)
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
         self.lr_field.setValidator(validator)
-        self.lr_field.setToolTip("Learning rate, 1e-5 to 1; in effect from the next step")
+        self.lr_field.setToolTip(tr("Learning rate, 1e-5 to 1; in effect from the next step"))
         bar.addWidget(self.lr_slider)
         bar.addWidget(self.lr_field)
         self.batch_label = QLabel()
         bar.addWidget(self.batch_label)
         self.batch_box = QSpinBox(minimum=1, maximum=MAX_BATCH, value=1)
         self.batch_box.setObjectName("batch_box")
-        self.batch_box.setToolTip(f"Samples per step (a mini-batch), 1 to {MAX_BATCH}; in "
-                                  "effect from the next step. The update is the batch's "
-                                  "mean gradient.")
+        self.batch_box.setToolTip(tr("Samples per step (a mini-batch), 1 to {most}; in effect "
+                                     "from the next step. The update is the batch's mean "
+                                     "gradient.", most=MAX_BATCH))
         bar.addWidget(self.batch_box)
         bar.addSeparator()
-        bar.addWidget(QLabel(" speed "))
+        bar.addWidget(QLabel(f" {tr('speed')} "))
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setRange(0, len(SPEEDS) - 1)
         self.speed_slider.setFixedWidth(110)
-        self.speed_slider.setToolTip("Steps per second while running; rightmost: max")
+        self.speed_slider.setToolTip(tr("Steps per second while running; rightmost: max"))
         self.speed_label = QLabel()
         self.speed_label.setMinimumWidth(45)
         bar.addWidget(self.speed_slider)
@@ -97,9 +99,10 @@ class Controls:
         bar.addSeparator()
         self.scale_box = QComboBox()
         for key, text in SCALE_MODES.items():
-            self.scale_box.addItem(text, key)
-        self.scale_box.setToolTip("Colour levels: each map on its own, shared by the maps of "
-                                  "a layer, or frozen so frames compare from step to step")
+            self.scale_box.addItem(i18n.lookup(text), key)
+        self.scale_box.setToolTip(tr("Colour levels: each map on its own, shared by the maps "
+                                     "of a layer, or frozen so frames compare from step to "
+                                     "step"))
         bar.addWidget(self.scale_box)
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
         self.lr_field.editingFinished.connect(self._on_lr_field)
@@ -112,8 +115,8 @@ class Controls:
 
     def shorten(self, short: bool) -> None:
         """Shorter sliders and label for a narrow window (the tooltips say the rest)."""
-        self.lr_label.setText(" rate " if short else " learning rate ")
-        self.batch_label.setText(" B " if short else " batch ")
+        self.lr_label.setText(f" {tr('rate') if short else tr('learning rate')} ")
+        self.batch_label.setText(" B " if short else f" {tr('batch')} ")
         self.lr_slider.setFixedWidth(90 if short else 130)
         self.lr_field.setFixedWidth(56 if short else 70)
         self.speed_slider.setFixedWidth(80 if short else 110)
@@ -153,7 +156,7 @@ class Controls:
         try:
             w.set_lr(float(self.lr_field.text()))
         except (ValueError, UserError):
-            w.statusBar().showMessage("learning rate must be a number from 1e-5 to 1", 5000)
+            w.statusBar().showMessage(tr("learning rate must be a number from 1e-5 to 1"), 5000)
             self.show_lr(w.session.lr)
 
     def _on_batch_box(self, batch: int) -> None:
@@ -164,7 +167,8 @@ class Controls:
             w.statusBar().showMessage(str(e), 5000)
             self.show_batch(w.session.batch)
             return
-        w.statusBar().showMessage(f"{batch} sample(s) a step from the next step on", 4000)
+        w.statusBar().showMessage(ntr("{n} sample a step from the next step on",
+                                      "{n} samples a step from the next step on", batch), 4000)
 
     def _on_speed_slider(self, position: int) -> None:
         speed = SPEEDS[position]

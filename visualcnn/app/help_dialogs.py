@@ -12,18 +12,20 @@ from PyQt6.QtWidgets import (
 )
 
 from visualcnn.app.actions import shortcut_rows
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 
-ABOUT = ("visualcnn trains a small NumPy CNN one sample at a time and shows what every step "
+ABOUT = N_("visualcnn trains a small NumPy CNN one sample at a time and shows what every step "
          "computed: the maps, the pooling masks, the weights and the gradient of the loss with "
          "respect to each of them.")
 
 
 def show_shortcuts(window) -> QDialog:
     dialog = QDialog(window)
-    dialog.setWindowTitle("Keyboard shortcuts")
+    dialog.setWindowTitle(tr("Keyboard shortcuts"))
     rows = shortcut_rows(window.actions)
     table = QTableWidget(len(rows), 2, dialog)
-    table.setHorizontalHeaderLabels(["Keys", "Action"])
+    table.setHorizontalHeaderLabels([tr("Keys"), tr("Action")])
     for i, (keys, text) in enumerate(rows):
         table.setItem(i, 0, QTableWidgetItem(keys))
         table.setItem(i, 1, QTableWidgetItem(text))
@@ -40,4 +42,4 @@ def show_shortcuts(window) -> QDialog:
 
 
 def show_about(window) -> None:
-    QMessageBox.about(window, "About visualcnn", ABOUT)
+    QMessageBox.about(window, tr("About visualcnn"), i18n.lookup(ABOUT))

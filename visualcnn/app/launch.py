@@ -97,26 +97,41 @@ def scratch_settings(folder: str):
 
 def save_screenshot(out_path, dataset, net, steps: int, size=(1366, 768), lr: float = 0.01,
                     seed: int = 0, presenter: bool = False, theme: str = "light",
-                    batch: int = 1) -> Path:
+                    batch: int = 1, language: str | None = None, lesson=None,
+                    card: int = 1, phases: int = 0) -> Path:
     """Train ``steps`` steps, draw the window at ``size`` offscreen (in presenter mode, in
-    ``theme``, when asked) and write it as a PNG."""
+    ``theme``, in ``language`` -- None: the system's --, on card ``card`` of ``lesson``, when
+    asked), then step ``phases`` phases of the next sample, and write it as a PNG. A lesson
+    brings its own setup; the steps follow it."""
     app = application(offscreen=True)
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory() as folder:
+        from visualcnn.app.language import apply_language
+
+        problem = start_language(app, scratch_settings(folder)) if language is None else \
+            apply_language(app, language)
         window = open_window(dataset, net, lr, seed, scratch_settings(folder), batch)
         window.resize(*size)
         window.show()
         app.processEvents()
+        if problem:
+            window.show_banner(problem)
         window.actions[f"theme_{theme}"].trigger()
         if presenter:
             window.actions["presenter"].setChecked(True)
             app.processEvents()
         window.fit_docks()  # the docks follow the final size, not the default one
+        if lesson is not None:
+            window.lessons.open_lesson(lesson)
+            window.lessons.go(min(max(card, 1), len(lesson.cards)) - 1)
+            app.processEvents()
         for _ in range(steps):
             trace = window.session.step()
         if steps:
             window.show_trace(trace)
             window.evaluate_test(wait=True)  # the picture needs the test point now
+        for _ in range(phases):
+            window.actions["step_phase"].trigger()
         app.processEvents()
         try:
             from visualcnn.app.classroom.exports import save_png

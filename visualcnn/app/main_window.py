@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu
 
 import visualcnn
 from visualcnn.app import help_dialogs, settings
-from visualcnn.app.actions import create_actions
+from visualcnn.app.actions import create_actions, set_text
 from visualcnn.app.banner import Banner
 from visualcnn.app.batch.controller import BatchView
 from visualcnn.app.classroom.controller import Classroom
@@ -33,12 +33,25 @@ from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE
 from visualcnn.app.views.curves import CURVE_REFRESH_S
 from visualcnn.app.views.panel import Panel
 from visualcnn.app.yours.controller import MyLayers
+from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
 from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
 from visualcnn.training.session import Session
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+
+def status_text(session: Session, trace) -> str:
+    """The status line: step, epoch, sample, the last loss and the learning rate."""
+    s = session
+    # Short numbers: a diverging loss (1e306) must not push the rest off the line.
+    loss = format_number(trace.loss) if trace is not None and trace.applied else "-"
+    sample = f"#{s.sample_index}" if s.sample_index is not None else "-"
+    return tr("step {step}   epoch {epoch}   sample {position}/{size} ({sample})   loss {loss}"
+              "   learning rate {lr}", step=s.net.step, epoch=s.epoch + 1,
+              position=s.index_in_epoch, size=s.train_size, sample=sample, loss=loss,
+              lr=format_number(s.lr))
 
 
 class MainWindow(QMainWindow):
@@ -147,8 +160,9 @@ class MainWindow(QMainWindow):
             self.layouts.after_rebuild(before)  # every dock back where it was
 
     def _show_title(self) -> None:
-        self.setWindowTitle(f"visualcnn {visualcnn.__version__}: {self.session.net.arch} on "
-                            f"{self.session.dataset.name}")
+        self.setWindowTitle(tr("visualcnn {version}: {arch} on {data}",
+                               version=visualcnn.__version__, arch=self.session.net.arch,
+                               data=i18n.lookup(self.session.dataset.name)))
 
     # ---------------------------------------------------------- services for features
     @property
@@ -194,8 +208,8 @@ class MainWindow(QMainWindow):
 
     def show_failure(self, message: str) -> None:
         """The banner for a step that went infinite or NaN."""
-        self.show_banner(f"Training paused: {message}. Lower the learning rate, then press "
-                         f"Reset (Ctrl+R) or open a checkpoint.")
+        self.show_banner(tr("Training paused: {message}. Lower the learning rate, then press "
+                            "Reset (Ctrl+R) or open a checkpoint.", message=message))
 
     def closeEvent(self, event) -> None:
         self.loop.stop()
@@ -243,13 +257,7 @@ class MainWindow(QMainWindow):
             self.show_trace(self.last_trace)
 
     def _show_status(self) -> None:
-        s, trace = self.session, self.last_trace
-        # Short numbers: a diverging loss (1e306) must not push the rest off the line.
-        loss = format_number(trace.loss) if trace is not None and trace.applied else "-"
-        sample = f"#{s.sample_index}" if s.sample_index is not None else "-"
-        self.status.setText(
-            f"step {s.net.step}   epoch {s.epoch + 1}   sample {s.index_in_epoch}/"
-            f"{s.train_size} ({sample})   loss {loss}   learning rate {format_number(s.lr)}")
+        self.status.setText(status_text(self.session, self.last_trace))
 
     # ------------------------------------------------------------------------- actions
     def step(self) -> None:
@@ -270,7 +278,7 @@ class MainWindow(QMainWindow):
         run.blockSignals(True)
         run.setChecked(running)
         run.blockSignals(False)
-        run.setText("&Pause" if running else "&Run")
+        set_text(run, tr("&Pause") if running else tr("&Run"))
         run.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPause if running
             else QStyle.StandardPixmap.SP_MediaPlay))
@@ -302,14 +310,14 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------------- checkpoints
     def _ask_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "checkpoint.npz",
-                                              "Checkpoints (*.npz)")
+        path, _ = QFileDialog.getSaveFileName(self, tr("Save checkpoint"), "checkpoint.npz",
+                                              tr("Checkpoints (*.npz)"))
         if path:
             self.save_checkpoint(path)
 
     def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "",
-                                              "Checkpoints (*.npz);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("Open checkpoint"), "",
+                                              tr("Checkpoints (*.npz);;All files (*)"))
         if path:
             self.open_checkpoint(path)
 
@@ -317,9 +325,9 @@ class MainWindow(QMainWindow):
         try:
             self.session.save(path)
         except (OSError, UserError) as e:
-            self.show_banner(f"Could not save the checkpoint: {e}")
+            self.show_banner(tr("Could not save the checkpoint: {error}", error=e))
             return False
-        self.statusBar().showMessage(f"saved {path}", 5000)
+        self.statusBar().showMessage(tr("saved {path}", path=path), 5000)
         return True
 
     def open_checkpoint(self, path) -> bool:
@@ -331,7 +339,8 @@ class MainWindow(QMainWindow):
             check_checkpoint(path, self.settings)
             self.session.open(path)
         except UserError as e:
-            self.show_banner(f"Could not open the checkpoint, the current model is kept: {e}")
+            self.show_banner(tr("Could not open the checkpoint, the current model is kept: "
+                                "{error}", error=e))
             return False
         self.hide_banner()
         # The panels and docks follow the architecture and the optimiser (Adam's moments).

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from visualcnn.common.i18n import tr
+
 # Up to this many test images are evaluated at once, in one turn of the event loop (about
 # 4 ms here); a larger split goes in chunks of as many. The bundled split's 1,000 thus take
 # four turns: a Pause costs the drawing of its last step, not an evaluation as well.
@@ -99,7 +101,8 @@ class TestEvaluation(QObject):
         if self._job is not job:
             self._job = job
             self.window.statusBar().showMessage(
-                f"evaluating the {job.size:,} test images at step {job.step}...")
+                tr("evaluating the {images:,} test images at step {step}...",
+                   images=job.size, step=job.step))
             self._timer.start(0)
         return False
 

@@ -12,6 +12,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
+from visualcnn.common.i18n import tr
+
 WELCOME_KEY = "welcome/dismissed"
 
 
@@ -22,26 +24,29 @@ def _keys(window, name: str) -> str:
 
 def welcome_text(window) -> str:
     """The welcome's text, with the window's own shortcuts."""
-    return f"""
-<h2>Welcome to visualcnn</h2>
-<p>A small convolutional network learns to read handwritten digits, one sample at a time.
-After every step each panel shows what that step computed: the maps going forward and the
-gradients coming back.</p>
-<p><b>Where to click first</b></p>
-<ol>
-<li><b>Step</b> ({_keys(window, "step")}) trains on one sample. Before the first steps the
-gradient maps say <i>all zero</i>: the output layer starts at zero, so no gradient flows back
-yet. Step a few times and watch them fill in.</li>
-<li><b>Run</b> ({_keys(window, "run")}) keeps training; the speed slider sets how fast.</li>
-<li>Hover a pixel: the status bar names its layer, map, position and value. Hover a panel for
-what it shows.</li>
-<li><b>Step phase</b> ({_keys(window, "step_phase")}) walks one sample forward, to the loss,
-and back, a layer at a time.</li>
-<li><b>Presenter mode</b> ({_keys(window, "presenter")}) for a projector;
-{_keys(window, "focus_next")} shows one layer at a time.</li>
-</ol>
-<p>Colours: blue is negative, white zero, red positive; each colour bar gives its scale.</p>
-"""
+    items = [
+        tr("<b>Step</b> ({keys}) trains on one sample. Before the first steps the gradient "
+           "maps say <i>all zero</i>: the output layer starts at zero, so no gradient flows "
+           "back yet. Step a few times and watch them fill in.", keys=_keys(window, "step")),
+        tr("<b>Run</b> ({keys}) keeps training; the speed slider sets how fast.",
+           keys=_keys(window, "run")),
+        tr("Hover a pixel: the status bar names its layer, map, position and value. Hover a "
+           "panel for what it shows."),
+        tr("<b>Step phase</b> ({keys}) walks one sample forward, to the loss, and back, a "
+           "layer at a time.", keys=_keys(window, "step_phase")),
+        tr("<b>Presenter mode</b> ({keys}) for a projector; {focus} shows one layer at a "
+           "time.", keys=_keys(window, "presenter"), focus=_keys(window, "focus_next")),
+    ]
+    listed = "\n".join(f"<li>{item}</li>" for item in items)
+    title = tr("Welcome to visualcnn")
+    intro = tr("A small convolutional network learns to read handwritten digits, one sample "
+               "at a time. After every step each panel shows what that step computed: the "
+               "maps going forward and the gradients coming back.")
+    first = tr("Where to click first")
+    colours = tr("Colours: blue is negative, white zero, red positive; each colour bar gives "
+                 "its scale.")
+    return (f"<h2>{title}</h2>\n<p>{intro}</p>\n<p><b>{first}</b></p>\n<ol>\n{listed}\n</ol>\n"
+            f"<p>{colours}</p>\n")
 
 
 class Welcome(QDialog):
@@ -50,12 +55,12 @@ class Welcome(QDialog):
     def __init__(self, window):
         super().__init__(window)
         self.window_settings = window.settings
-        self.setWindowTitle("Welcome to visualcnn")
+        self.setWindowTitle(tr("Welcome to visualcnn"))
         self.text = QLabel(welcome_text(window))
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.buttons = QDialogButtonBox()
-        self.start = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start = self.buttons.addButton(tr("Start"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.start.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)

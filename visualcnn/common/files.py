@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 
 # tempfile.mkstemp's names: our prefix, 8 characters from this alphabet, our suffix.
 _TEMP_NAME = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
@@ -92,11 +93,12 @@ def check_writable(path) -> None:
     folder (no permission, read-only) names ``path``. Leaves nothing behind."""
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"{path}: is a folder")
+        raise UserError(tr("{path}: is a folder", path=path))
     if not path.parent.exists():
-        raise UserError(f"{path}: the folder {path.parent} does not exist")
+        raise UserError(tr("{path}: the folder {folder} does not exist", path=path,
+                           folder=path.parent))
     if not path.parent.is_dir():
-        raise UserError(f"{path}: {path.parent} is not a folder")
+        raise UserError(tr("{path}: {folder} is not a folder", path=path, folder=path.parent))
     fd, tmp = _make_temporary(path)
     os.close(fd)
     os.unlink(tmp)
@@ -142,7 +144,8 @@ def check_npz(source, path, error: type[UserError]) -> None:
     except UserError:
         raise
     except NPZ_ERRORS as e:
-        raise error(f"{path}: not a readable .npz archive ({brief(e)})") from None
+        raise error(tr("{path}: not a readable .npz archive ({detail})", path=path,
+                       detail=brief(e))) from None
 
 
 def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path,
@@ -150,11 +153,12 @@ def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, pa
     name = info.filename
     ratio = _NPZ_METHODS.get(info.compress_type)
     if ratio is None:
-        raise error(f"{path}: {name} uses zip compression method {info.compress_type}; .npz "
-                    "files are stored or deflated")
+        raise error(tr("{path}: {name} uses zip compression method {method}; .npz files are "
+                       "stored or deflated", path=path, name=name, method=info.compress_type))
     if info.compress_size > size or info.file_size > info.compress_size * ratio:
-        raise error(f"{path}: {name} claims {info.file_size:,} bytes, more than the "
-                    f"{size:,}-byte archive can hold")
+        raise error(tr("{path}: {name} claims {claimed:,} bytes, more than the {size:,}-byte "
+                       "archive can hold", path=path, name=name, claimed=info.file_size,
+                       size=size))
     if not name.endswith(".npy"):
         return  # np.load hands such a member over as its bytes, bounded by the check above
     key = name[:-len(".npy")]
@@ -168,12 +172,15 @@ def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, pa
             shape, _, dtype = read(f)
             held = info.file_size - f.tell()
     except NPZ_ERRORS as e:
-        raise error(f"{path}: cannot load {key} ({brief(e)})") from None
+        raise error(tr("{path}: cannot load {key} ({detail})", path=path, key=key,
+                       detail=brief(e))) from None
     if any(d < 0 for d in shape):
-        raise error(f"{path}: {key} declares a negative dimension in shape {shape}")
+        raise error(tr("{path}: {key} declares a negative dimension in shape {shape}",
+                       path=path, key=key, shape=shape))
     if dtype.hasobject:
         return
     declared = math.prod(shape) * dtype.itemsize
     if declared != held:
-        raise error(f"{path}: {key} declares shape {shape} of {dtype} ({declared:,} bytes), "
-                    f"but holds {held:,} bytes")
+        raise error(tr("{path}: {key} declares shape {shape} of {dtype} ({declared:,} bytes), "
+                       "but holds {held:,} bytes", path=path, key=key, shape=shape,
+                       dtype=dtype, declared=declared, held=held))

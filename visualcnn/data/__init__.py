@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from visualcnn.common.errors import DataError
+from visualcnn.common.i18n import tr
 from visualcnn.data.bundled import bundled_path, load_bundled
 from visualcnn.data.cifar import (
     BINARY_ARCHIVE,
@@ -52,10 +53,12 @@ __all__ = [
 ]
 
 
-ACCEPTED = ("'bundled', a folder of MNIST's four IDX files (or one of them), a Keras-style "
-            ".npz, a Kaggle .csv/.csv.gz, a folder of CIFAR-10's binary version "
-            "(data_batch_*.bin and test_batch.bin), or an image folder with train/<class>/ and "
-            "test/<class>/ subfolders of .png/.jpg images")
+def accepted() -> str:
+    """What a dataset path may name, for the messages that refuse one."""
+    return tr("'bundled', a folder of MNIST's four IDX files (or one of them), a Keras-style "
+              ".npz, a Kaggle .csv/.csv.gz, a folder of CIFAR-10's binary version "
+              "(data_batch_*.bin and test_batch.bin), or an image folder with train/<class>/ "
+              "and test/<class>/ subfolders of .png/.jpg images")
 
 
 def load_dataset(spec: str | os.PathLike, classes: str | None = None,
@@ -90,13 +93,13 @@ def load_dataset(spec: str | os.PathLike, classes: str | None = None,
 
 def _load_images(spec: str | os.PathLike, image_size: tuple[int, int] | None) -> Dataset:
     if spec == "bundled":
-        _no_resizing("the bundled data", image_size)
+        _no_resizing(tr("the bundled data"), image_size)
         return load_bundled()
     if not str(spec).strip():
-        raise DataError(f"empty dataset path: expected {ACCEPTED}")
+        raise DataError(tr("empty dataset path: expected {accepted}", accepted=accepted()))
     path = Path(spec)
     if not path.exists():
-        raise DataError(f"{path}: no such file or folder")
+        raise DataError(tr("{path}: no such file or folder", path=path))
     folder = path if path.is_dir() else cifar_folder_of(path)
     if folder is not None and is_image_folder(folder):
         return load_image_folder(folder, image_size)
@@ -108,7 +111,8 @@ def _load_images(spec: str | os.PathLike, image_size: tuple[int, int] | None) ->
         raise refuse_pickled(pickled)
     if path.is_dir():
         if not any(idx_file_in(path, name) for name in IDX_FILES):
-            raise DataError(f"{path}: no dataset in this folder; expected {ACCEPTED}")
+            raise DataError(tr("{path}: no dataset in this folder; expected {accepted}",
+                               path=path, accepted=accepted()))
         return load_idx_folder(path)
     folder = idx_folder_of(path)
     if folder is not None:
@@ -119,12 +123,13 @@ def _load_images(spec: str | os.PathLike, image_size: tuple[int, int] | None) ->
     if name.endswith((".csv", ".csv.gz")):
         return load_kaggle_csv(path)
     if name == BINARY_ARCHIVE:
-        raise DataError(f"{path}: extract the archive first (tar xzf {path.name}) and give the "
-                        "folder cifar-10-batches-bin")
-    raise DataError(f"{path}: unknown dataset format; expected {ACCEPTED}")
+        raise DataError(tr("{path}: extract the archive first (tar xzf {name}) and give the "
+                           "folder cifar-10-batches-bin", path=path, name=path.name))
+    raise DataError(tr("{path}: unknown dataset format; expected {accepted}", path=path,
+                       accepted=accepted()))
 
 
 def _no_resizing(what, image_size) -> None:
     if image_size is not None:
-        raise DataError(f"{what}: --image-size only resizes an image folder's images (train/"
-                        "<class>/*.png); this data has one size already")
+        raise DataError(tr("{what}: --image-size only resizes an image folder's images "
+                           "(train/<class>/*.png); this data has one size already", what=what))

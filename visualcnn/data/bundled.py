@@ -12,11 +12,13 @@ from pathlib import Path
 
 import visualcnn
 from visualcnn.common.errors import DataError
+from visualcnn.common.i18n import N_, tr
 from visualcnn.data.dataset import Dataset
 from visualcnn.data.loaders import load_keras_npz
 
 BUNDLED_FILE = "mnist_5k.npz"
-BUNDLED_NAME = "bundled MNIST subset"
+# The data's name, English wherever it is compared; the window shows it through i18n.lookup.
+BUNDLED_NAME = N_("bundled MNIST subset")
 
 
 def bundled_path() -> Path:
@@ -31,8 +33,8 @@ def bundled_path() -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise DataError(f"bundled dataset not found at {candidates[0]} or {candidates[1]}; "
-                    "the installation is incomplete")
+    raise DataError(tr("bundled dataset not found at {first} or {second}; the installation "
+                       "is incomplete", first=candidates[0], second=candidates[1]))
 
 
 def load_bundled() -> Dataset:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from visualcnn.common.errors import DataError
+from visualcnn.common.i18n import tr
 from visualcnn.data.classes import ClassNames, digits, read_names_file
 from visualcnn.data.dataset import Dataset, check_labels
 from visualcnn.data.pixels import Pixels
@@ -35,10 +36,6 @@ PICKLED_FILES = (*(name.removesuffix(".bin") for name in TRAIN_BATCHES), "test_b
                  "batches.meta")
 PYTHON_ARCHIVE = "cifar-10-python.tar.gz"
 BINARY_ARCHIVE = "cifar-10-binary.tar.gz"
-PICKLED_REFUSAL = ("CIFAR-10's Python version is pickled, and visualcnn never unpickles a "
-                   "file (unpickling can run any code); download the CIFAR-10 binary version "
-                   f"({BINARY_ARCHIVE} from https://www.cs.toronto.edu/~kriz/cifar.html), "
-                   "extract it and give its folder cifar-10-batches-bin")
 
 
 def is_cifar_folder(folder: Path) -> bool:
@@ -64,7 +61,11 @@ def pickled_cifar(path: Path) -> Path | None:
 
 
 def refuse_pickled(found: Path) -> DataError:
-    return DataError(f"{found}: {PICKLED_REFUSAL}")
+    return DataError(tr("{path}: CIFAR-10's Python version is pickled, and visualcnn never "
+                        "unpickles a file (unpickling can run any code); download the CIFAR-10 "
+                        "binary version ({archive} from https://www.cs.toronto.edu/~kriz/"
+                        "cifar.html), extract it and give its folder cifar-10-batches-bin",
+                        path=found, archive=BINARY_ARCHIVE))
 
 
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -76,16 +77,19 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         size = path.stat().st_size
         if size == 0:
-            raise DataError(f"{path}: file is empty")
+            raise DataError(tr("{path}: file is empty", path=path))
         if size % RECORD_BYTES:
-            raise DataError(f"{path}: {size:,} bytes is not a whole number of {RECORD_BYTES:,}-"
-                            f"byte CIFAR-10 records ({size // RECORD_BYTES:,} records and "
-                            f"{size % RECORD_BYTES:,} bytes over): truncated or not a batch")
+            raise DataError(tr("{path}: {size:,} bytes is not a whole number of {record:,}-byte "
+                               "CIFAR-10 records ({records:,} records and {over:,} bytes "
+                               "over): truncated or not a batch", path=path, size=size,
+                               record=RECORD_BYTES, records=size // RECORD_BYTES,
+                               over=size % RECORD_BYTES))
         records = np.fromfile(path, dtype=np.uint8).reshape(-1, RECORD_BYTES)
     except FileNotFoundError as error:
-        raise DataError(f"{path}: no such file") from error
+        raise DataError(tr("{path}: no such file", path=path)) from error
     except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error})") from error
+        raise DataError(tr("{path}: cannot read ({reason})", path=path,
+                           reason=error.strerror or error)) from error
     labels = check_labels(records[:, 0], str(path), classes=CLASSES)
     images = records[:, 1:].reshape(-1, CHANNELS, SIDE, SIDE)
     return images, labels
@@ -99,7 +103,8 @@ def _read_split(paths: list[Path]) -> tuple[Pixels, np.ndarray]:
         try:
             sizes.append(path.stat().st_size // RECORD_BYTES)
         except OSError as error:
-            raise DataError(f"{path}: cannot read ({error.strerror or error})") from error
+            raise DataError(tr("{path}: cannot read ({reason})", path=path,
+                               reason=error.strerror or error)) from error
     images = np.empty((sum(sizes), CHANNELS, SIDE, SIDE), dtype=np.uint8)
     labels = np.empty(sum(sizes), dtype=np.int64)
     start = 0
@@ -107,7 +112,7 @@ def _read_split(paths: list[Path]) -> tuple[Pixels, np.ndarray]:
         batch_images, batch_labels = read_batch(path)
         end = start + len(batch_labels)
         if end > len(labels):  # the file grew while being read
-            raise DataError(f"{path}: changed while it was being read")
+            raise DataError(tr("{path}: changed while it was being read", path=path))
         images[start:end], labels[start:end] = batch_images, batch_labels
         start = end
     return Pixels(images[:start]), labels[:start]
@@ -131,25 +136,28 @@ def load_cifar_folder(path: str | os.PathLike) -> Dataset:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError(f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}")
+        raise DataError(tr("{path}: not a folder", path=folder) if folder.exists() else
+                        tr("{path}: no such folder", path=folder))
     found = pickled_cifar(folder)
     if found is not None and not is_cifar_folder(folder):
         raise refuse_pickled(found)
     test_path = folder / TEST_BATCH
     if not test_path.is_file():
-        raise DataError(f"{test_path}: missing; CIFAR-10's binary version needs its test batch "
-                        "beside the data_batch_*.bin files")
+        raise DataError(tr("{path}: missing; CIFAR-10's binary version needs its test batch "
+                           "beside the data_batch_*.bin files", path=test_path))
     numbers = [i for i, name in enumerate(TRAIN_BATCHES, 1) if (folder / name).is_file()]
     if not numbers:
-        raise DataError(f"{folder}: no training batch: expected data_batch_1.bin ... "
-                        "data_batch_5.bin beside test_batch.bin")
+        raise DataError(tr("{path}: no training batch: expected data_batch_1.bin ... "
+                           "data_batch_5.bin beside test_batch.bin", path=folder))
     x_train, y_train = _read_split([folder / TRAIN_BATCHES[i - 1] for i in numbers])
     x_test, y_test = _read_split([test_path])
     names = _class_names(folder / META_FILE)
     used = _batches_text(numbers)
-    note = f"training on {used} ({len(y_train):,} images), testing on test_batch"
+    note = tr("training on {batches} ({images:,} images), testing on test_batch",
+              batches=used, images=len(y_train))
     if len(numbers) < len(TRAIN_BATCHES):
-        note += f"; {len(TRAIN_BATCHES) - len(numbers)} of the 5 training batches not present"
+        note += tr("; {absent} of the 5 training batches not present",
+                   absent=len(TRAIN_BATCHES) - len(numbers))
     return Dataset(f"{folder.resolve().name} ({used})", x_train, y_train, x_test, y_test,
                    classes=CLASSES, class_names=names.names, classes_from=names.source,
                    note=note)
@@ -160,6 +168,6 @@ def _class_names(path: Path) -> ClassNames:
         return digits(CLASSES)
     names = read_names_file(path, skip_blank=True)
     if len(names.names) != CLASSES:
-        raise DataError(f"{path}: {len(names.names)} class names, CIFAR-10 has {CLASSES} (one "
-                        "a line)")
+        raise DataError(tr("{path}: {count} class names, CIFAR-10 has {classes} (one a line)",
+                           path=path, count=len(names.names), classes=CLASSES))
     return names

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visualcnn.common.errors import DataError
+from visualcnn.common.i18n import N_, tr
 
 CLASSES_FILE = "classes.txt"
 GIVEN = "names given"  # the source of names typed rather than read from a file
@@ -29,13 +30,21 @@ GIVEN = "names given"  # the source of names typed rather than read from a file
 MAX_NAMES_FILE_BYTES = 64 * 1024
 
 DIGITS = tuple(str(digit) for digit in range(10))
+# The known datasets' class names stay English in the data and in checkpoints; marked here so
+# that the window shows them in its language (through i18n.lookup).
 # The label order of github.com/zalandoresearch/fashion-mnist, README, "Labels".
-FASHION_MNIST = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                 "Sneaker", "Bag", "Ankle boot")
+FASHION_MNIST = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+                 N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
 # KMNIST's classes are one hiragana per row of the syllabary (github.com/rois-codh/kmnist,
 # kmnist_classmap.csv): お き す つ な は ま や れ を, U+304A ... U+3092. They are named by
-# their romanisation, which every font can draw; many fonts have no kana.
-KMNIST = ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
+# their romanisation, which every font can draw; many fonts have no kana. The Chinese window
+# shows the kana themselves: the CJK fonts it needs have them.
+KMNIST = (N_("o"), N_("ki"), N_("su"), N_("tsu"), N_("na"), N_("ha"), N_("ma"), N_("ya"),
+          N_("re"), N_("wo"))
+# CIFAR-10's classes as its batches.meta.txt lists them (www.cs.toronto.edu/~kriz/cifar.html):
+# the data carries them; these are for the window to show them in its language.
+CIFAR_10 = (N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"),
+            N_("frog"), N_("horse"), N_("ship"), N_("truck"))
 
 # MD5 of the gzipped label files as their publishers distribute them.
 # Fashion-MNIST: the README of github.com/zalandoresearch/fashion-mnist, "Get the Data".
@@ -90,7 +99,8 @@ def recognise_label_files(paths: list[Path]) -> ClassNames | None:
     if len(found) != 1:
         return None
     title, names = found.pop()
-    return ClassNames(names, f"{title}, recognised by its label files' published checksums")
+    return ClassNames(names, tr("{dataset}, recognised by its label files' published checksums",
+                                dataset=title))
 
 
 def _checked(names: list[str], source: str, item: str) -> tuple[str, ...]:
@@ -100,10 +110,18 @@ def _checked(names: list[str], source: str, item: str) -> tuple[str, ...]:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if not name:
-            raise DataError(f"{source}: {item} {i + 1} is empty: every class needs a name")
+            raise DataError(
+                tr("{source}: line {number} is empty: every class needs a name",
+                   source=source, number=i + 1) if item == "line" else
+                tr("{source}: name {number} is empty: every class needs a name",
+                   source=source, number=i + 1))
         if name in seen:
-            raise DataError(f"{source}: {item} {i + 1}: {name!r} names two classes (also "
-                            f"{item} {seen[name] + 1})")
+            raise DataError(
+                tr("{source}: line {number}: {name!r} names two classes (also line {first})",
+                   source=source, number=i + 1, name=name, first=seen[name] + 1)
+                if item == "line" else
+                tr("{source}: name {number}: {name!r} names two classes (also name {first})",
+                   source=source, number=i + 1, name=name, first=seen[name] + 1))
         seen[name] = i
     return tuple(names)
 
@@ -114,18 +132,19 @@ def read_names_file(path: str | Path, skip_blank: bool = False) -> ClassNames:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_NAMES_FILE_BYTES:
-            raise DataError(f"{path}: {path.stat().st_size:,} bytes is too big for a file of "
-                            f"class names (one name per line)")
+            raise DataError(tr("{path}: {size:,} bytes is too big for a file of class names "
+                               "(one name per line)", path=path, size=path.stat().st_size))
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError as error:
-        raise DataError(f"{path}: no such file") from error
+        raise DataError(tr("{path}: no such file", path=path)) from error
     except IsADirectoryError as error:
-        raise DataError(f"{path}: a folder, not a file of class names") from error
+        raise DataError(tr("{path}: a folder, not a file of class names", path=path)) from error
     except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error})") from error
+        raise DataError(tr("{path}: cannot read ({reason})", path=path,
+                           reason=error.strerror or error)) from error
     except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
-                        ) from error
+        raise DataError(tr("{path}: not UTF-8 text ({reason} at byte {byte})", path=path,
+                           reason=error.reason, byte=error.start)) from error
     lines = text.splitlines()
     if skip_blank:
         lines = [line for line in lines if line.strip()]
@@ -139,12 +158,12 @@ def parse_names(text: str) -> ClassNames:
     file with one name per line. A value with no comma must be a file."""
     if "," in text:
         shown = text if len(text) <= 40 else f"{text[:37]}..."
-        names = _checked(text.split(","), f"class names {shown!r}", "name")
+        names = _checked(text.split(","), tr("class names {names!r}", names=shown), "name")
         return ClassNames(names, GIVEN)
     if Path(text).is_file():
         return read_names_file(text)
-    raise DataError(f"class names {text!r}: no such file; give a text file with one name per "
-                    "line, or the names separated by commas")
+    raise DataError(tr("class names {names!r}: no such file; give a text file with one name "
+                       "per line, or the names separated by commas", names=text))
 
 
 def names_beside(data_path: Path) -> ClassNames | None:
@@ -159,8 +178,11 @@ def check_count(names: ClassNames, classes: int) -> ClassNames:
     """``names`` if there is one per class, else a one-line DataError with both counts."""
     count = len(names.names)
     if count != classes:
-        said = (f"{count} class names given" if names.source == GIVEN
-                else f"{names.source}: {count} class names")
-        raise DataError(f"{said}, but the data has {classes} classes (one name per class, in "
-                        "label order)")
+        if names.source == GIVEN:
+            raise DataError(tr("{count} class names given, but the data has {classes} classes "
+                               "(one name per class, in label order)", count=count,
+                               classes=classes))
+        raise DataError(tr("{source}: {count} class names, but the data has {classes} classes "
+                           "(one name per class, in label order)", source=names.source,
+                           count=count, classes=classes))
     return names

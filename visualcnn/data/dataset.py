@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from visualcnn.common.errors import DataError
+from visualcnn.common.i18n import tr
 from visualcnn.data.pixels import Pixels, to_unit_floats
 
 CLASSES = 10
@@ -96,13 +97,18 @@ def check_labels(labels: np.ndarray, source: str, first_line: int | None = None,
     ``labels[0]``) is given.
     """
     if labels.dtype.kind not in "iuf":
-        raise DataError(f"{source}: labels have dtype {labels.dtype}, expected integers")
+        raise DataError(tr("{source}: labels have dtype {dtype}, expected integers",
+                           source=source, dtype=labels.dtype))
     valid = (labels >= 0) & (labels < classes)
     if labels.dtype.kind == "f":
         valid &= labels == np.floor(labels)
     if not valid.all():
         index = int(np.argmin(valid))
-        where = f"line {first_line + index}" if first_line is not None else f"index {index}"
-        raise DataError(f"{source}: label {labels[index]:g} at {where} is not an integer "
-                        f"0-{classes - 1}")
+        if first_line is not None:
+            raise DataError(tr("{source}: label {label:g} at line {line} is not an integer "
+                               "0-{last}", source=source, label=labels[index],
+                               line=first_line + index, last=classes - 1))
+        raise DataError(tr("{source}: label {label:g} at index {index} is not an integer "
+                           "0-{last}", source=source, label=labels[index], index=index,
+                           last=classes - 1))
     return labels.astype(np.int64)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from visualcnn.common.errors import DataError
+from visualcnn.common.i18n import tr
 
 INK_THRESHOLD = 0.02  # canvas values above this count as ink for the bounding box
 # The pen, in pixels of the 20-pixel box. Across the middle rows of the bundled MNIST ones:
@@ -70,13 +71,14 @@ def to_sample(canvas: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
     """
     canvas = np.asarray(canvas, dtype=np.float64)
     if canvas.ndim != 2:
-        raise DataError(f"a drawing must be a 2-D canvas, got shape {canvas.shape}")
+        raise DataError(tr("a drawing must be a 2-D canvas, got shape {shape}",
+                           shape=canvas.shape))
     if not 0 < box <= size:
-        raise DataError(f"the box ({box}) must fit the field ({size})")
+        raise DataError(tr("the box ({box}) must fit the field ({size})", box=box, size=size))
     canvas = np.clip(np.nan_to_num(canvas), 0.0, 1.0)
     ink = canvas > INK_THRESHOLD
     if not ink.any():
-        raise DataError("the canvas is blank: draw a digit first")
+        raise DataError(tr("the canvas is blank: draw a digit first"))
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     crop = canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     h, w = crop.shape
@@ -92,7 +94,7 @@ def _placed(small: np.ndarray, size: int) -> np.ndarray:
     never pushing ink off the field. float32 (1, size, size)."""
     peak = small.max()
     if peak <= 0:  # cannot happen with ink above the threshold, but never divide by zero
-        raise DataError("the canvas is blank: draw a digit first")
+        raise DataError(tr("the canvas is blank: draw a digit first"))
     small = np.clip(small / peak, 0.0, 1.0)
     nh, nw = small.shape
     top, left = (size - nh) // 2, (size - nw) // 2
@@ -146,14 +148,14 @@ def strokes_to_sample(strokes, size: int = 28, box: int = 20, pen: float | None 
     sample. A single point is a dot of the pen's width. No points at all raises DataError.
     """
     if not 0 < box <= size:
-        raise DataError(f"the box ({box}) must fit the field ({size})")
+        raise DataError(tr("the box ({box}) must fit the field ({size})", box=box, size=size))
     pen = PEN_WIDTH * box / 20 if pen is None else float(pen)
     edge = PEN_EDGE * box / 20 if edge is None else float(edge)
     paths = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
     paths = [p[np.isfinite(p).all(axis=1)] for p in paths]
     paths = [p for p in paths if len(p)]
     if not paths:
-        raise DataError("the canvas is blank: draw a digit first")
+        raise DataError(tr("the canvas is blank: draw a digit first"))
     every = np.concatenate(paths)
     low = every.min(axis=0)
     extent = float((every.max(axis=0) - low).max())

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from visualcnn.common.errors import DataError
 from visualcnn.common.files import brief
+from visualcnn.common.i18n import tr
 from visualcnn.data.dataset import Dataset
 from visualcnn.data.pixels import Pixels
 
@@ -36,7 +37,6 @@ SPLITS = ("train", "test")
 # well below what would exhaust memory (Pillow's own bomb check starts at 89 million pixels).
 MAX_SIDE = 1024
 MAX_IMAGE_PIXELS = 8192 * 8192
-FOLDER_NAMES = "the class folders' names"
 PROGRESS_FROM = 2000  # images in a split, from which a terminal shows a progress bar
 
 
@@ -44,10 +44,12 @@ def parse_image_size(text: str) -> tuple[int, int]:
     """``"32x24"`` -> (32, 24): height by width, each 1 to MAX_SIDE; else a DataError."""
     parts = text.strip().lower().split("x")
     if len(parts) != 2 or not all(p.strip().isdecimal() and len(p.strip()) <= 5 for p in parts):
-        raise DataError(f"image size {text[:40]!r}: expected HEIGHTxWIDTH such as 32x32")
+        raise DataError(tr("image size {size!r}: expected HEIGHTxWIDTH such as 32x32",
+                           size=text[:40]))
     height, width = (int(p) for p in parts)
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
-        raise DataError(f"image size {height}x{width}: each side must be 1 to {MAX_SIDE}")
+        raise DataError(tr("image size {height}x{width}: each side must be 1 to {limit}",
+                           height=height, width=width, limit=MAX_SIDE))
     return height, width
 
 
@@ -62,10 +64,11 @@ def _class_folders(split: Path) -> list[Path]:
         folders = sorted((p for p in split.iterdir() if p.is_dir() and not p.name.startswith(".")),
                          key=lambda p: p.name)
     except OSError as error:
-        raise DataError(f"{split}: cannot read ({error.strerror or error})") from error
+        raise DataError(tr("{path}: cannot read ({reason})", path=split,
+                           reason=error.strerror or error)) from error
     if not folders:
-        raise DataError(f"{split}: no class folders; put each class's images in a folder named "
-                        f"after the class: {split}/<class>/*.png")
+        raise DataError(tr("{path}: no class folders; put each class's images in a folder "
+                           "named after the class: {path}/<class>/*.png", path=split))
     return folders
 
 
@@ -74,7 +77,8 @@ def _image_files(folder: Path) -> list[Path]:
     files = sorted(p for p in folder.rglob("*")
                    if p.suffix.lower() in EXTENSIONS and p.is_file())
     if not files:
-        raise DataError(f"{folder}: an empty class folder: no {', '.join(EXTENSIONS)} images")
+        raise DataError(tr("{path}: an empty class folder: no {extensions} images",
+                           path=folder, extensions=", ".join(EXTENSIONS)))
     return files
 
 
@@ -94,15 +98,22 @@ class _Conversions:
     def note(self, size: tuple[int, int]) -> str:
         parts = []
         if self.colour and self.grey:
-            parts.append(f"{self.grey:,} grey images repeated on red, green and blue")
-        for files, what in ((self.palette, "palette images converted to RGB"),
-                            (self.alpha_dropped, "alpha channels dropped"),
-                            (self.other_mode, "images converted to RGB from another mode")):
-            if files:
-                parts.append(f"{len(files):,} {what} (e.g. {files[0].name})")
+            parts.append(tr("{count:,} grey images repeated on red, green and blue",
+                            count=self.grey))
+        if self.palette:
+            parts.append(tr("{count:,} palette images converted to RGB (e.g. {example})",
+                            count=len(self.palette), example=self.palette[0].name))
+        if self.alpha_dropped:
+            parts.append(tr("{count:,} alpha channels dropped (e.g. {example})",
+                            count=len(self.alpha_dropped), example=self.alpha_dropped[0].name))
+        if self.other_mode:
+            parts.append(tr("{count:,} images converted to RGB from another mode (e.g. "
+                            "{example})", count=len(self.other_mode),
+                            example=self.other_mode[0].name))
         if self.resized:
-            parts.append(f"{self.resized:,} images resized to {size[0]}x{size[1]}")
-        return "; ".join(parts)
+            parts.append(tr("{count:,} images resized to {height}x{width}", count=self.resized,
+                            height=size[0], width=size[1]))
+        return tr("; ").join(parts)
 
 
 def _decode(path: Path, size: tuple[int, int] | None, seen: _Conversions) -> np.ndarray:
@@ -112,8 +123,8 @@ def _decode(path: Path, size: tuple[int, int] | None, seen: _Conversions) -> np.
     try:
         with Image.open(path) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise DataError(f"{path}: {image.width}x{image.height} pixels is too large an "
-                                "image here")
+                raise DataError(tr("{path}: {width}x{height} pixels is too large an image here",
+                                   path=path, width=image.width, height=image.height))
             image.load()
             image = _grey_or_rgb(image, path, seen)
             if size is not None and image.size != (size[1], size[0]):
@@ -123,7 +134,8 @@ def _decode(path: Path, size: tuple[int, int] | None, seen: _Conversions) -> np.
     except DataError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        raise DataError(f"{path}: not an image that decodes ({brief(error)})") from error
+        raise DataError(tr("{path}: not an image that decodes ({detail})", path=path,
+                           detail=brief(error))) from error
     if pixels.ndim == 3 and np.array_equal(pixels[..., 0], pixels[..., 1]) and \
             np.array_equal(pixels[..., 0], pixels[..., 2]):
         pixels = pixels[..., 0]  # three equal channels: grey
@@ -187,10 +199,12 @@ def _decode_all(files, size, seen: _Conversions, bar) -> tuple[list[np.ndarray],
             if seen.size is None:
                 seen.size, seen.first = pixels.shape[:2], path
             elif pixels.shape[:2] != seen.size:
-                raise DataError(
-                    f"{path} is {pixels.shape[0]}x{pixels.shape[1]} but {seen.first} is "
-                    f"{seen.size[0]}x{seen.size[1]}: give one size to resize them all to, "
-                    f"--image-size HxW (e.g. --image-size {seen.size[0]}x{seen.size[1]})")
+                raise DataError(tr(
+                    "{path} is {height}x{width} but {first} is {first_height}x{first_width}: "
+                    "give one size to resize them all to, --image-size HxW (e.g. --image-size "
+                    "{first_height}x{first_width})", path=path, height=pixels.shape[0],
+                    width=pixels.shape[1], first=seen.first, first_height=seen.size[0],
+                    first_width=seen.size[1]))
             images.append(pixels)
             labels.append(label)
     return images, np.array(labels, dtype=np.int64)
@@ -217,8 +231,12 @@ def load_image_folder(path: str | os.PathLike,
     folder = Path(path)
     if not is_image_folder(folder):
         missing = [split for split in SPLITS if not (folder / split).is_dir()]
-        raise DataError(f"{folder}: no {' or '.join(missing)} folder; an image folder holds "
-                        "train/<class>/*.png and test/<class>/*.png")
+        if len(missing) == 2:
+            raise DataError(tr("{path}: no train or test folder; an image folder holds "
+                               "train/<class>/*.png and test/<class>/*.png", path=folder))
+        raise DataError(tr("{path}: no {missing} folder; an image folder holds "
+                           "train/<class>/*.png and test/<class>/*.png", path=folder,
+                           missing=missing[0]))
     train_classes = [p.name for p in _class_folders(folder / "train")]
     test_classes = [p.name for p in _class_folders(folder / "test")]
     for split, have, other in (("test", test_classes, train_classes),
@@ -226,17 +244,21 @@ def load_image_folder(path: str | os.PathLike,
         lacking = [name for name in other if name not in have]
         if lacking:
             names = ", ".join(repr(n) for n in lacking[:5]) + (", ..." if len(lacking) > 5 else "")
-            raise DataError(f"{folder / split}: no folder for class {names}, which "
-                            f"{'train' if split == 'test' else 'test'} has; both splits need "
-                            "the same class folders")
+            raise DataError(
+                tr("{path}: no folder for class {names}, which train has; both splits need "
+                   "the same class folders", path=folder / split, names=names)
+                if split == "test" else
+                tr("{path}: no folder for class {names}, which test has; both splits need "
+                   "the same class folders", path=folder / split, names=names))
     if len(train_classes) < 2:
-        raise DataError(f"{folder / 'train'}: one class folder ({train_classes[0]!r}); a "
-                        "classifier needs at least two")
+        raise DataError(tr("{path}: one class folder ({name!r}); a classifier needs at least "
+                           "two", path=folder / "train", name=train_classes[0]))
     seen = _Conversions()
     train_images, y_train = _read_split(folder / "train", train_classes, image_size, seen)
     test_images, y_test = _read_split(folder / "test", train_classes, image_size, seen)
     channels = 3 if seen.colour else 1
     return Dataset(folder.resolve().name, _stack(train_images, channels), y_train,
                    _stack(test_images, channels), y_test, classes=len(train_classes),
-                   class_names=tuple(train_classes), classes_from=FOLDER_NAMES,
+                   class_names=tuple(train_classes),
+                   classes_from=tr("the class folders' names"),
                    note=seen.note(seen.size))

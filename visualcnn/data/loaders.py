@@ -20,6 +20,7 @@ import numpy as np
 
 from visualcnn.common.errors import DataError, UserError
 from visualcnn.common.files import MAX_DEFLATE_RATIO, NPZ_ERRORS, brief, check_npz
+from visualcnn.common.i18n import tr
 from visualcnn.data.classes import digits, recognise_label_files
 from visualcnn.data.dataset import CLASSES, Dataset, check_labels, scale_pixels
 
@@ -46,18 +47,20 @@ def read_file(path: Path, gzipped: bool) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError as error:
-        raise DataError(f"{path}: no such file") from error
+        raise DataError(tr("{path}: no such file", path=path)) from error
     except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror})") from error
+        raise DataError(tr("{path}: cannot read ({reason})", path=path,
+                           reason=error.strerror)) from error
     if not data:
-        raise DataError(f"{path}: file is empty")
+        raise DataError(tr("{path}: file is empty", path=path))
     if gzipped:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{path}: not a valid gzip file ({error})") from error
+            raise DataError(tr("{path}: not a valid gzip file ({reason})", path=path,
+                               reason=error)) from error
         if not data:
-            raise DataError(f"{path}: file is empty once decompressed")
+            raise DataError(tr("{path}: file is empty once decompressed", path=path))
     return data
 
 
@@ -77,50 +80,58 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         size = path.stat().st_size
         with open(path, "rb") as raw:
             if size == 0:
-                raise DataError(f"{path}: file is empty")
+                raise DataError(tr("{path}: file is empty", path=path))
             if not gzipped:
                 return _read_idx_stream(path, raw, ndim, size, available=size, gzipped=False)
             with gzip.GzipFile(fileobj=raw) as stream:
                 return _read_idx_stream(path, stream, ndim, size,
                                         available=size * MAX_DEFLATE_RATIO, gzipped=True)
     except FileNotFoundError as error:
-        raise DataError(f"{path}: no such file") from error
+        raise DataError(tr("{path}: no such file", path=path)) from error
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise DataError(f"{path}: not a valid gzip file ({error})") from error
+        raise DataError(tr("{path}: not a valid gzip file ({reason})", path=path,
+                           reason=error)) from error
     except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error})") from error
+        raise DataError(tr("{path}: cannot read ({reason})", path=path,
+                           reason=error.strerror or error)) from error
 
 
 def _read_idx_stream(path: Path, stream, ndim: int, size: int, available: int,
                      gzipped: bool) -> np.ndarray:
     """read_idx on an open ``stream`` of the file's (decompressed) bytes. ``available`` bounds
     the bytes the stream can yield: the file's size, or for gzip what it could unpack to."""
-    kind = "image" if ndim == 3 else "label"
     header_size = 4 + 4 * ndim
     header = stream.read(header_size)
     if not header:
-        raise DataError(f"{path}: file is empty once decompressed")
+        raise DataError(tr("{path}: file is empty once decompressed", path=path))
     if len(header) < 4:
-        raise DataError(f"{path}: truncated: {len(header)} bytes, too short for an IDX file")
+        raise DataError(tr("{path}: truncated: {size} bytes, too short for an IDX file",
+                           path=path, size=len(header)))
     magic = int.from_bytes(header[:4], "big")
     if header[0] or header[1] or header[3] != ndim:
-        raise DataError(f"{path}: wrong magic number 0x{magic:08X}, expected "
-                        f"0x{_IDX_UBYTE << 8 | ndim:08X} for an IDX {kind} file")
+        expected = _IDX_UBYTE << 8 | ndim
+        raise DataError(
+            tr("{path}: wrong magic number 0x{magic:08X}, expected 0x{expected:08X} for an "
+               "IDX image file", path=path, magic=magic, expected=expected) if ndim == 3 else
+            tr("{path}: wrong magic number 0x{magic:08X}, expected 0x{expected:08X} for an "
+               "IDX label file", path=path, magic=magic, expected=expected))
     if header[2] != _IDX_UBYTE:
-        raise DataError(f"{path}: IDX data type 0x{header[2]:02X} is not supported, only 0x08 "
-                        "(unsigned byte)")
+        raise DataError(tr("{path}: IDX data type 0x{kind:02X} is not supported, only 0x08 "
+                           "(unsigned byte)", path=path, kind=header[2]))
     if len(header) < header_size:
-        raise DataError(f"{path}: truncated: the IDX header needs {header_size} bytes, the file "
-                        f"has {len(header)}")
+        raise DataError(tr("{path}: truncated: the IDX header needs {needed} bytes, the file "
+                           "has {size}", path=path, needed=header_size, size=len(header)))
     shape = tuple(int(d) for d in np.frombuffer(header, ">u4", count=ndim, offset=4))
     declared = math.prod(shape)
     dims = "x".join(map(str, shape))
     if declared > available - header_size:
         if gzipped:
-            raise DataError(f"{path}: the header declares {dims} = {declared:,} bytes of data, "
-                            f"more than a {size:,}-byte gzip file can hold")
-        raise DataError(f"{path}: truncated: the header declares {dims} = {declared} bytes of "
-                        f"data, only {size - header_size} follow")
+            raise DataError(tr("{path}: the header declares {dims} = {declared:,} bytes of "
+                               "data, more than a {size:,}-byte gzip file can hold", path=path,
+                               dims=dims, declared=declared, size=size))
+        raise DataError(tr("{path}: truncated: the header declares {dims} = {declared} bytes "
+                           "of data, only {held} follow", path=path, dims=dims,
+                           declared=declared, held=size - header_size))
     # One more byte than declared tells whether anything follows. A raw file holds what it
     # declared (checked above); a gzip stream is read in chunks, so that memory follows the
     # data that is really there rather than what the header claims.
@@ -134,12 +145,16 @@ def _read_idx_stream(path: Path, stream, ndim: int, size: int, available: int,
                 break
             data += chunk
     if len(data) < declared:
-        raise DataError(f"{path}: truncated: the header declares {dims} = {declared} bytes of "
-                        f"data, only {len(data)} follow")
+        raise DataError(tr("{path}: truncated: the header declares {dims} = {declared} bytes "
+                           "of data, only {held} follow", path=path, dims=dims,
+                           declared=declared, held=len(data)))
     if len(data) > declared:
-        follow = f"{size - header_size}" if not gzipped else "more"
-        raise DataError(f"{path}: the header declares {dims} = {declared} bytes of data, but "
-                        f"{follow} follow")
+        if gzipped:
+            raise DataError(tr("{path}: the header declares {dims} = {declared} bytes of data, "
+                               "but more follow", path=path, dims=dims, declared=declared))
+        raise DataError(tr("{path}: the header declares {dims} = {declared} bytes of data, but "
+                           "{held} follow", path=path, dims=dims, declared=declared,
+                           held=size - header_size))
     array = np.frombuffer(data, np.uint8).reshape(shape)
     array.flags.writeable = False
     return array
@@ -178,10 +193,12 @@ def _read_idx_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, n
     images = read_idx(images_path, 3)
     labels = read_idx(labels_path, 1)
     if images.size == 0:
-        raise DataError(f"{images_path}: no image data (shape {images.shape})")
+        raise DataError(tr("{path}: no image data (shape {shape})", path=images_path,
+                           shape=images.shape))
     if len(labels) != len(images):
-        raise DataError(f"{labels_path}: {len(labels)} labels, but {images_path.name} holds "
-                        f"{len(images)} images")
+        raise DataError(tr("{path}: {labels} labels, but {images_file} holds {images} images",
+                           path=labels_path, labels=len(labels), images_file=images_path.name,
+                           images=len(images)))
     return scale_pixels(images), check_labels(labels, str(labels_path))
 
 
@@ -197,17 +214,20 @@ def load_idx_folder(path: str | os.PathLike) -> Dataset:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError(f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}")
+        raise DataError(tr("{path}: not a folder", path=folder) if folder.exists() else
+                        tr("{path}: no such folder", path=folder))
     found = {name: _find_idx_file(folder, name) for name in IDX_FILES}
     missing = [name for name, file in found.items() if file is None]
     if missing:
-        raise DataError(f"{folder}: missing {', '.join(missing)} (raw or .gz)")
+        raise DataError(tr("{path}: missing {files} (raw or .gz)", path=folder,
+                           files=", ".join(missing)))
     train_images, train_labels, test_images, test_labels = found.values()
     x_train, y_train = _read_idx_split(train_images, train_labels)
     x_test, y_test = _read_idx_split(test_images, test_labels)
     if x_test.shape[2:] != x_train.shape[2:]:
-        raise DataError(f"{test_images}: images are {'x'.join(map(str, x_test.shape[2:]))}, but "
-                        f"the training images are {'x'.join(map(str, x_train.shape[2:]))}")
+        raise DataError(tr("{path}: images are {size}, but the training images are {train}",
+                           path=test_images, size="x".join(map(str, x_test.shape[2:])),
+                           train="x".join(map(str, x_train.shape[2:]))))
     names = recognise_label_files([train_labels, test_labels]) or digits(CLASSES)
     return Dataset(folder.resolve().name, x_train, y_train, x_test, y_test,
                    class_names=names.names, classes_from=names.source)
@@ -220,12 +240,14 @@ def _read_npz_split(path: Path, arrays: dict[str, np.ndarray],
                     split: str) -> tuple[np.ndarray, np.ndarray]:
     x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
     if x.dtype != np.uint8:
-        raise DataError(f"{path}: x_{split} has dtype {x.dtype}, expected uint8 pixels 0-255")
+        raise DataError(tr("{path}: x_{split} has dtype {dtype}, expected uint8 pixels 0-255",
+                           path=path, split=split, dtype=x.dtype))
     if x.ndim != 3 or x.size == 0:
-        raise DataError(f"{path}: x_{split} has shape {x.shape}, expected non-empty (N, H, W)")
+        raise DataError(tr("{path}: x_{split} has shape {shape}, expected non-empty (N, H, W)",
+                           path=path, split=split, shape=x.shape))
     if y.shape != (len(x),):
-        raise DataError(f"{path}: y_{split} has shape {y.shape}, expected ({len(x)},) to match "
-                        f"x_{split}")
+        raise DataError(tr("{path}: y_{split} has shape {shape}, expected ({count},) to match "
+                           "x_{split}", path=path, split=split, shape=y.shape, count=len(x)))
     return scale_pixels(x), check_labels(y, f"{path}: y_{split}")
 
 
@@ -241,26 +263,29 @@ def load_keras_npz(path: str | os.PathLike) -> Dataset:
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
     except NPZ_ERRORS as error:
-        raise DataError(f"{path}: not an .npz archive") from error
+        raise DataError(tr("{path}: not an .npz archive", path=path)) from error
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(f"{path}: a single .npy array, not an .npz archive")
+        raise DataError(tr("{path}: a single .npy array, not an .npz archive", path=path))
     with archive:
         check_npz(io.BytesIO(data), path, DataError)
         missing = [key for key in _NPZ_KEYS if key not in archive.files]
         if missing:
-            raise DataError(f"{path}: missing {', '.join(missing)}; expected arrays "
-                            f"{', '.join(_NPZ_KEYS)}")
+            raise DataError(tr("{path}: missing {missing}; expected arrays {expected}",
+                               path=path, missing=", ".join(missing),
+                               expected=", ".join(_NPZ_KEYS)))
         arrays = {}
         for key in _NPZ_KEYS:
             try:
                 arrays[key] = archive[key]
             except NPZ_ERRORS as error:
-                raise DataError(f"{path}: cannot load {key} ({brief(error)})") from error
+                raise DataError(tr("{path}: cannot load {key} ({detail})", path=path, key=key,
+                                   detail=brief(error))) from error
     x_train, y_train = _read_npz_split(path, arrays, "train")
     x_test, y_test = _read_npz_split(path, arrays, "test")
     if x_test.shape[2:] != x_train.shape[2:]:
-        raise DataError(f"{path}: x_test images are {'x'.join(map(str, x_test.shape[2:]))}, but "
-                        f"x_train images are {'x'.join(map(str, x_train.shape[2:]))}")
+        raise DataError(tr("{path}: x_test images are {size}, but x_train images are {train}",
+                           path=path, size="x".join(map(str, x_test.shape[2:])),
+                           train="x".join(map(str, x_train.shape[2:]))))
     return Dataset(path.name, x_train, y_train, x_test, y_test)
 
 
@@ -272,16 +297,17 @@ def _parse_csv_header(path: Path, header: bytes) -> tuple[int, int]:
     try:
         text = header.decode("utf-8-sig")  # spreadsheet programs like to prepend a BOM
     except UnicodeDecodeError as error:
-        raise DataError(f"{path}: the first line is not a CSV header") from error
+        raise DataError(tr("{path}: the first line is not a CSV header", path=path)) from error
     names = [name.strip().strip('"') for name in text.strip().split(",")]
     if names[0] != "label":
-        raise DataError(f"{path}: first column is {names[0][:40]!r}, expected 'label' as in "
-                        "Kaggle's train.csv")
+        raise DataError(tr("{path}: first column is {name!r}, expected 'label' as in Kaggle's "
+                           "train.csv", path=path, name=names[0][:40]))
     pixels = len(names) - 1
     side = math.isqrt(pixels)
     if pixels == 0 or side * side != pixels:
-        raise DataError(f"{path}: the header needs 'label' and a square number of pixel columns "
-                        f"(785 columns in all for 28x28 images); it has {len(names)}")
+        raise DataError(tr("{path}: the header needs 'label' and a square number of pixel "
+                           "columns (785 columns in all for 28x28 images); it has {columns}",
+                           path=path, columns=len(names)))
     return len(names), side
 
 
@@ -324,10 +350,11 @@ def _parse_numbers(path: Path, body: bytes, lines: list[bytes]) -> np.ndarray:
                 try:
                     float(field)
                 except ValueError:
-                    raise DataError(f"{path}: line {index + 2}, column {column + 1}: "
-                                    f"{field[:40].decode(errors='replace')!r} is not a number"
-                                    ) from error
-        raise DataError(f"{path}: {error}") from error
+                    raise DataError(tr("{path}: line {line}, column {column}: {field!r} is "
+                                       "not a number", path=path, line=index + 2,
+                                       column=column + 1,
+                                       field=field[:40].decode(errors="replace"))) from error
+        raise DataError(f"{path}: {error}") from error  # numpy's own words: no translation
 
 
 def _stratified_split(labels: np.ndarray, test_fraction: float,
@@ -356,21 +383,23 @@ def load_kaggle_csv(path: str | os.PathLike, test_fraction: float = 0.2,
     split. Images become float32 ``(N, 1, side, side)``.
     """
     if not 0 < test_fraction < 1:
-        raise UserError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+        raise UserError(tr("test_fraction must be between 0 and 1, got {fraction}",
+                           fraction=test_fraction))
     path = Path(path)
     data = read_file(path, gzipped=path.name.lower().endswith(".gz"))
     header, _, body = data.partition(b"\n")
     columns, side = _parse_csv_header(path, header)
     body = body.replace(b"\r", b"").rstrip(b"\n")
     if not body:
-        raise DataError(f"{path}: no data lines after the header")
+        raise DataError(tr("{path}: no data lines after the header", path=path))
     lines = body.split(b"\n")
     fields = np.fromiter((line.count(b",") + 1 for line in lines), dtype=np.int64,
                          count=len(lines))
     if (fields != columns).any():
         index = int(np.argmax(fields != columns))
-        raise DataError(f"{path}: line {index + 2} has the wrong number of columns: "
-                        f"{fields[index]} instead of {columns}")
+        raise DataError(tr("{path}: line {line} has the wrong number of columns: {count} "
+                           "instead of {columns}", path=path, line=index + 2,
+                           count=fields[index], columns=columns))
     values = _parse_small_integers(lines, columns)
     if values is None:
         values = _parse_numbers(path, body, lines)
@@ -379,11 +408,13 @@ def load_kaggle_csv(path: str | os.PathLike, test_fraction: float = 0.2,
     in_range = (pixels >= 0) & (pixels <= 255)  # false for nan as well
     if not in_range.all():
         row, column = np.unravel_index(np.argmin(in_range), in_range.shape)
-        raise DataError(f"{path}: line {row + 2}, column {column + 2}: pixel value "
-                        f"{pixels[row, column]:g} is not in 0-255")
+        raise DataError(tr("{path}: line {line}, column {column}: pixel value {value:g} is "
+                           "not in 0-255", path=path, line=row + 2, column=column + 2,
+                           value=pixels[row, column]))
     train, test = _stratified_split(labels, test_fraction, seed)
     if not len(train) or not len(test):
-        raise DataError(f"{path}: {len(labels)} lines are too few to split off a test set")
+        raise DataError(tr("{path}: {lines} lines are too few to split off a test set",
+                           path=path, lines=len(labels)))
     images = pixels.reshape(-1, side, side)
     return Dataset(path.name, scale_pixels(images[train]), labels[train],
                    scale_pixels(images[test]), labels[test])

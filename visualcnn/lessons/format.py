@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import N_, tr
 from visualcnn.nn.arch import canonical_arch, parse_arch
 from visualcnn.nn.init import check_init
 from visualcnn.nn.optimizers import resolve
@@ -27,6 +29,11 @@ FIXED_PANELS = ("input", "output", "curves")
 SPEEDS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 SETUP_KEYS = ("arch", "init", "optimizer", "lr", "seed", "data", "speed", "weight_decay")
 CARD_TEXTS = ("do", "look", "notice")
+# The lesson files' language keys for the window's languages (English for any other).
+FILE_LANGUAGE = {i18n.ENGLISH: "en", i18n.CHINESE: "zh"}
+# What a value must be, by the type a key wants (said in the error).
+KIND_NAMES = {str: N_("text"), int: N_("a whole number"), float: N_("a number"),
+              dict: N_("an object"), list: N_("a list")}
 
 
 class LessonError(UserError):
@@ -85,6 +92,11 @@ def text(item, key: str, language: str = "en") -> str:
     return texts.get(language) or texts["en"]
 
 
+def window_language() -> str:
+    """The lesson files' key of the language the window speaks ("en", "zh")."""
+    return FILE_LANGUAGE.get(i18n.language(), "en")
+
+
 # --------------------------------------------------------------------------- reading
 def load_lesson(path) -> Lesson:
     """Read and check the lesson file at ``path``; LessonError (one line) when it is not
@@ -93,14 +105,15 @@ def load_lesson(path) -> Lesson:
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LessonError(f"{path}: no such lesson file") from None
+        raise LessonError(tr("{path}: no such lesson file", path=path)) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise LessonError(f"{path}: cannot read it ({getattr(e, 'strerror', None) or e})"
-                          ) from None
+        raise LessonError(tr("{path}: cannot read it ({reason})", path=path,
+                             reason=getattr(e, "strerror", None) or e)) from None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise LessonError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+        raise LessonError(tr("{path}:{line}:{column}: not valid JSON: {reason}", path=path,
+                             line=e.lineno, column=e.colno, reason=e.msg)) from None
     return _Reader(path).lesson(data)
 
 
@@ -116,7 +129,7 @@ class _Reader:
     def get(self, obj: dict, key: str, kind, where: str, default=None, required=True):
         if key not in obj:
             if required:
-                self.fail(where, f"missing key {key!r}")
+                self.fail(where, tr("missing key {key}", key=repr(key)))
             return default
         value = obj[key]
         if kind is float:
@@ -127,38 +140,41 @@ class _Reader:
         else:
             ok = isinstance(value, kind)
         if not ok:
-            names = {str: "text", int: "a whole number", float: "a number", dict: "an object",
-                     list: "a list"}
-            self.fail(where, f"{key!r} must be {names[kind]}, got {json.dumps(value)[:40]}")
+            self.fail(where, tr("{key} must be {kind}, got {value}", key=repr(key),
+                                kind=i18n.lookup(KIND_NAMES[kind]),
+                                value=json.dumps(value)[:40]))
         return value
 
     def texts(self, obj: dict, key: str, where: str) -> dict:
         value = self.get(obj, key, dict, where)
         if not isinstance(value.get("en"), str) or not value["en"].strip():
-            self.fail(where, f"{key!r} needs its English text under \"en\"")
+            self.fail(where, tr("{key} needs its English text under \"en\"", key=repr(key)))
         for lang, words in value.items():
             if lang not in LANGUAGES:
-                self.fail(where, f"{key!r}: unknown language {lang!r} (expected "
-                                 f"{', '.join(LANGUAGES)})")
+                self.fail(where, tr("{key}: unknown language {language} (expected {known})",
+                                    key=repr(key), language=repr(lang),
+                                    known=", ".join(LANGUAGES)))
             if not isinstance(words, str):
-                self.fail(where, f"{key!r}: the {lang!r} text must be text")
+                self.fail(where, tr("{key}: the {language} text must be text", key=repr(key),
+                                    language=repr(lang)))
         return dict(value)
 
     def unknown_keys(self, obj: dict, known, where: str) -> None:
         for key in obj:
             if key not in known:
-                self.fail(where, f"unknown key {key!r} (expected {', '.join(known)})")
+                self.fail(where, tr("unknown key {key} (expected {known})", key=repr(key),
+                                    known=", ".join(known)))
 
     def lesson(self, data) -> Lesson:
         if not isinstance(data, dict):
-            self.fail("", "a lesson file holds one JSON object")
+            self.fail("", tr("a lesson file holds one JSON object"))
         self.unknown_keys(data, ("name", "title", "setup", "cards"), "")
         name = self.get(data, "name", str, "")
         title = self.texts(data, "title", "")
-        setup = self.setup(self.get(data, "setup", dict, ""), "setup: ", None)
+        setup = self.setup(self.get(data, "setup", dict, ""), tr("setup: "), None)
         cards = self.get(data, "cards", list, "")
         if not cards:
-            self.fail("", "'cards' is empty: a lesson has at least one card")
+            self.fail("", tr("'cards' is empty: a lesson has at least one card"))
         panels = panel_keys(setup)
         return Lesson(self.path, name, title, setup,
                       tuple(self.card(c, i + 1, panels, setup) for i, c in enumerate(cards)))
@@ -191,27 +207,29 @@ class _Reader:
         try:
             resolve(values["optimizer"], 0.0, values["weight_decay"])
         except UserError as e:
-            self.fail(where, f"'optimizer' or 'weight_decay': {e}")
+            self.fail(where, tr("'optimizer' or 'weight_decay': {error}", error=e))
         if not LR_MIN <= values["lr"] <= LR_MAX:
-            self.fail(where, f"'lr' must be between {LR_MIN:g} and {LR_MAX:g}, got "
-                             f"{values['lr']:g}")
+            self.fail(where, tr("'lr' must be between {low:g} and {high:g}, got {value:g}",
+                                low=LR_MIN, high=LR_MAX, value=values["lr"]))
         if values["speed"] not in SPEEDS:
-            self.fail(where, f"'speed' must be one of {', '.join(map(str, SPEEDS))} (steps "
-                             f"per second, 0: as fast as possible), got {values['speed']}")
+            self.fail(where, tr("'speed' must be one of {speeds} (steps per second, 0: as fast "
+                                "as possible), got {value}",
+                                speeds=", ".join(map(str, SPEEDS)), value=values["speed"]))
         if values["seed"] < 0:
-            self.fail(where, f"'seed' must not be negative, got {values['seed']}")
+            self.fail(where, tr("'seed' must not be negative, got {value}",
+                                value=values["seed"]))
         return Setup(**values)
 
     def card(self, obj, number: int, panels: tuple[str, ...], setup: Setup) -> Card:
-        where = f"card {number}: "
+        where = tr("card {number}: ", number=number)
         if not isinstance(obj, dict):
-            self.fail(where, "a card is a JSON object")
+            self.fail(where, tr("a card is a JSON object"))
         self.unknown_keys(obj, (*CARD_TEXTS, "panel", "check"), where)
         texts = {key: self.texts(obj, key, where) for key in CARD_TEXTS}
         panel = self.get(obj, "panel", str, where)
         if panel not in panels:
-            self.fail(where, f"'panel': unknown panel {panel!r} (this lesson has "
-                             f"{', '.join(panels)})")
+            self.fail(where, tr("'panel': unknown panel {panel} (this lesson has {panels})",
+                                panel=repr(panel), panels=", ".join(panels)))
         check = self.get(obj, "check", dict, where, None, False)
         if check is not None:
             from visualcnn.lessons.checks import checked_claim
@@ -248,7 +266,8 @@ def lessons_folder() -> Path:
                       package.parent / "resources" / "lessons"):
         if candidate.is_dir():
             return candidate
-    raise LessonError(f"no lessons folder in {package}: the installation is incomplete")
+    raise LessonError(tr("no lessons folder in {package}: the installation is incomplete",
+                         package=package))
 
 
 def list_lessons() -> list[Lesson]:
@@ -265,5 +284,5 @@ def find_lesson(name_or_path) -> Lesson:
     for lesson in shipped:
         if text_ in (lesson.name, lesson.path.stem):
             return lesson
-    raise LessonError(f"no lesson called {text_!r}; there are "
-                      f"{', '.join(lesson.name for lesson in shipped)}")
+    raise LessonError(tr("no lesson called {name}; there are {names}", name=repr(text_),
+                         names=", ".join(lesson.name for lesson in shipped)))

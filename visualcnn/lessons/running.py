@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 from visualcnn.data import load_dataset
 from visualcnn.nn import Network
 from visualcnn.nn.arch import arch_for_classes
@@ -27,4 +28,5 @@ def build_session(setup, dataset=None, where="lesson") -> Session:
                                 seed=setup.seed, **network_keywords(setup))
         return Session(dataset, net, lr=setup.lr, seed=setup.seed)
     except UserError as e:
-        raise UserError(f"{where}: cannot build the lesson's setup: {e}") from None
+        raise UserError(tr("{where}: cannot build the lesson's setup: {error}", where=where,
+                           error=e)) from None

@@ -28,17 +28,20 @@ import re
 from dataclasses import dataclass
 
 from visualcnn.common.errors import ArchError
+from visualcnn.common.i18n import N_, ntr, tr
 
 DEFAULT_ARCH = "conv8x3-pool2-dense10"
 DEEPER_ARCH = "conv8x3-relu-pool2-conv16x3-relu-pool2-dense10"
+# A preset's name is also what a user types for it (canonical_arch); the window shows it in
+# its language, through i18n.lookup.
 PRESETS = {
-    "article": DEFAULT_ARCH,
-    "deeper": DEEPER_ARCH,
-    "article+relu": "conv8x3-relu-pool2-dense10",
-    "mlp": "dense64-relu-dense10",
-    "colour": "conv16x3p1-relu-pool2-conv32x3p1-relu-pool2-dense10",
-    "sigmoid deep": ("conv8x3p1-sigmoid-conv8x3p1-sigmoid-conv8x3p1-sigmoid-pool2-dense32-"
-                     "sigmoid-dense10"),
+    N_("article"): DEFAULT_ARCH,
+    N_("deeper"): DEEPER_ARCH,
+    N_("article+relu"): "conv8x3-relu-pool2-dense10",
+    N_("mlp"): "dense64-relu-dense10",
+    N_("colour"): "conv16x3p1-relu-pool2-conv32x3p1-relu-pool2-dense10",
+    N_("sigmoid deep"): ("conv8x3p1-sigmoid-conv8x3p1-sigmoid-conv8x3p1-sigmoid-pool2-dense32-"
+                         "sigmoid-dense10"),
 }
 
 # ASCII digits, at most 5 of them: int() of thousands of digits (or of other scripts' digits)
@@ -119,40 +122,57 @@ def parameter_count(specs) -> int:
                sp.units * (sp.shape_in[0] + 1) if sp.kind == "dense" else 0 for sp in specs)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
 def unread_note(specs) -> list[str]:
     """One line per layer that leaves input rows or columns unread, e.g. "conv1 leaves 1 row
-    and 1 column unread"."""
+    and 1 column of its 28x28 input unread"."""
     notes = []
     for sp in specs:
         rows, cols = sp.unread
-        parts = [_plural(n, word) for n, word in ((rows, "row"), (cols, "column")) if n]
-        if parts:
-            notes.append(f"{sp.name} leaves {' and '.join(parts)} of its "
-                         f"{_fmt(sp.shape_in[1:])} input unread")
+        row_text = ntr("{n} row", "{n} rows", rows)
+        column_text = ntr("{n} column", "{n} columns", cols)
+        shape = _fmt(sp.shape_in[1:])
+        if rows and cols:
+            notes.append(tr("{layer} leaves {rows} and {columns} of its {shape} input unread",
+                            layer=sp.name, rows=row_text, columns=column_text, shape=shape))
+        elif rows or cols:
+            notes.append(tr("{layer} leaves {part} of its {shape} input unread", layer=sp.name,
+                            part=row_text if rows else column_text, shape=shape))
     return notes
 
 
 def _windowed(pos: int, tok: str, shape, what: str, k: int, p: int = 0, s: int = 1):
     """(output height, output width, unread (rows, cols)) of K x K windows over ``shape``,
-    or an ArchError naming the token and the shapes."""
+    or an ArchError naming the token and the shapes. ``what`` is "kernel" or "pool"."""
+    pool = what == "pool"
     if len(shape) != 3:
-        raise ArchError(f"token {pos} {tok!r}: a {what} cannot follow a dense layer")
+        raise ArchError(
+            tr("token {pos} {token!r}: a pool cannot follow a dense layer", pos=pos, token=tok)
+            if pool else
+            tr("token {pos} {token!r}: a kernel cannot follow a dense layer", pos=pos, token=tok))
     c, h, w = shape
     if k < 1:
-        raise ArchError(f"token {pos} {tok!r}: the {what} size must be at least 1")
+        raise ArchError(
+            tr("token {pos} {token!r}: the pool size must be at least 1", pos=pos, token=tok)
+            if pool else
+            tr("token {pos} {token!r}: the kernel size must be at least 1", pos=pos, token=tok))
     if p >= k:
-        raise ArchError(f"token {pos} {tok!r}: padding {p} must be less than the kernel size "
-                        f"{k} (a window of only padding reads nothing)")
+        raise ArchError(tr("token {pos} {token!r}: padding {padding} must be less than the "
+                           "kernel size {kernel} (a window of only padding reads nothing)",
+                           pos=pos, token=tok, padding=p, kernel=k))
     if s < 1:
-        raise ArchError(f"token {pos} {tok!r}: the stride must be at least 1")
+        raise ArchError(tr("token {pos} {token!r}: the stride must be at least 1", pos=pos,
+                           token=tok))
     if k > h + 2 * p or k > w + 2 * p:
-        padded = f" (padded by {p} to {h + 2 * p}x{w + 2 * p})" if p else ""
-        raise ArchError(f"token {pos} {tok!r}: a {k}x{k} {what} does not fit a "
-                        f"{_fmt(shape)} input{padded}")
+        fields = dict(pos=pos, token=tok, size=k, shape=_fmt(shape))
+        if pool:
+            raise ArchError(tr("token {pos} {token!r}: a {size}x{size} pool does not fit a "
+                               "{shape} input", **fields))
+        if p:
+            raise ArchError(tr("token {pos} {token!r}: a {size}x{size} kernel does not fit a "
+                               "{shape} input (padded by {padding} to {height}x{width})",
+                               padding=p, height=h + 2 * p, width=w + 2 * p, **fields))
+        raise ArchError(tr("token {pos} {token!r}: a {size}x{size} kernel does not fit a "
+                           "{shape} input", **fields))
     return (output_size(h, k, p, s), output_size(w, k, p, s),
             (unread_count(h, k, p, s), unread_count(w, k, p, s)))
 
@@ -164,11 +184,13 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
     ``ArchError`` with one line naming the token and the shapes when it cannot work.
     """
     if not isinstance(arch, str) or not arch.strip():
-        raise ArchError("empty architecture: expected tokens like conv8x3-pool2-dense10")
+        raise ArchError(tr("empty architecture: expected tokens like {example}",
+                           example=DEFAULT_ARCH))
     tokens = arch.strip().lower().split("-")
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
-        raise ArchError(f"input shape must be (channels, height, width), got {input_shape}")
+        raise ArchError(tr("input shape must be (channels, height, width), got {shape}",
+                           shape=input_shape))
     counts: dict[str, int] = {}
     specs: list[LayerSpec] = []
 
@@ -180,14 +202,16 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
     for pos, tok in enumerate(tokens, 1):
         m = _TOKEN.fullmatch(tok)
         if not m:
-            raise ArchError(f"token {pos} {_quote(tok)} of {_quote(arch)} is not one of "
-                            f"{TOKENS_HELP} (numbers of at most 5 digits)")
+            raise ArchError(tr("token {pos} {token} of {arch} is not one of {tokens} "
+                               "(numbers of at most 5 digits)", pos=pos, token=_quote(tok),
+                               arch=_quote(arch), tokens=TOKENS_HELP))
         if m.group("filters") is not None:
             f, k = int(m.group("filters")), int(m.group("kernel"))
             p = int(m.group("padding") or 0)
             s = int(m.group("stride") or 1)
             if f < 1:
-                raise ArchError(f"token {pos} {tok!r}: a convolution needs at least 1 filter")
+                raise ArchError(tr("token {pos} {token!r}: a convolution needs at least 1 "
+                                   "filter", pos=pos, token=tok))
             ho, wo, unread = _windowed(pos, tok, shape, "kernel", k, p, s)
             shape = add("conv", (f, ho, wo), filters=f, kernel=k, padding=p, stride=s,
                         unread=unread)
@@ -201,19 +225,22 @@ def parse_arch(arch: str, input_shape=(1, 28, 28), classes: int = 10) -> list[La
         else:
             units = int(m.group("units"))
             if units < 1:
-                raise ArchError(f"token {pos} {tok!r}: a dense layer needs at least 1 unit")
+                raise ArchError(tr("token {pos} {token!r}: a dense layer needs at least 1 "
+                                   "unit", pos=pos, token=tok))
             if len(shape) != 1:
                 shape = add("flatten", (math.prod(shape),))
             shape = add("dense", (units,), units=units)
     total = parameter_count(specs)
     if total > MAX_PARAMETERS:
-        raise ArchError(f"{_quote(arch)} has {total:,} parameters; the limit is "
-                        f"{MAX_PARAMETERS:,}")
+        raise ArchError(tr("{arch} has {total:,} parameters; the limit is {limit:,}",
+                           arch=_quote(arch), total=total, limit=MAX_PARAMETERS))
     if not specs or specs[-1].kind != "dense":
-        raise ArchError(f"{_quote(arch)} must end with dense{classes} (one unit per class)")
+        raise ArchError(tr("{arch} must end with dense{classes} (one unit per class)",
+                           arch=_quote(arch), classes=classes))
     if specs[-1].units != classes:
-        raise ArchError(f"last token 'dense{specs[-1].units}' of {_quote(arch)} must have "
-                        f"{classes} units, one per class")
+        raise ArchError(tr("last token 'dense{units}' of {arch} must have {classes} units, "
+                           "one per class", units=specs[-1].units, arch=_quote(arch),
+                           classes=classes))
     return specs
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.common.i18n import tr
+
 
 def named_params(net) -> dict[str, np.ndarray]:
     """Copies of every parameter tensor, keyed "layer/key" ("conv1/W", "dense1/b")."""
@@ -52,14 +54,15 @@ def diff_params(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[Tens
     """Per tensor, in ``a``'s order: what b - a changed. Raises a one-line ValueError when the
     two are not weights of the same architecture."""
     if list(a) != list(b):
-        raise ValueError(f"the two sets of weights have different tensors: {list(a)} and "
-                         f"{list(b)}")
+        raise ValueError(tr("the two sets of weights have different tensors: {a} and {b}",
+                            a=list(a), b=list(b)))
     diffs = []
     for name, before in a.items():
         after = b[name]
         if before.shape != after.shape:
-            raise ValueError(f"{name} has shape {before.shape} in one set of weights and "
-                             f"{after.shape} in the other")
+            raise ValueError(tr("{tensor} has shape {before} in one set of weights and "
+                                "{after} in the other", tensor=name, before=before.shape,
+                                after=after.shape))
         delta = np.asarray(after, dtype=np.float64) - before
         with np.errstate(over="ignore", invalid="ignore"):
             per_unit = np.sqrt((delta.reshape(delta.shape[0], -1) ** 2).sum(axis=1))

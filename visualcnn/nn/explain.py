@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 from visualcnn.nn.trace import LayerTrace, StepTrace
 
 
@@ -30,9 +31,10 @@ def _check_unit(layer: str, names: tuple, index: tuple, shape: tuple) -> tuple[i
     index = tuple(int(v) for v in index)
     if len(index) == len(shape) and all(0 <= v < n for v, n in zip(index, shape, strict=True)):
         return index
-    ranges = ", ".join(f"{name} 0 to {n - 1}" for name, n in zip(names, shape, strict=True))
-    raise UserError(f"{layer}: unit ({', '.join(names)}) = {index} is out of range; "
-                    f"{ranges}")
+    ranges = ", ".join(tr("{name} 0 to {last}", name=name, last=n - 1)
+                       for name, n in zip(names, shape, strict=True))
+    raise UserError(tr("{layer}: unit ({names}) = {index} is out of range; {ranges}",
+                       layer=layer, names=", ".join(names), index=index, ranges=ranges))
 
 
 def conv_geometry(lt: LayerTrace) -> tuple[int, int]:
@@ -354,11 +356,12 @@ def explain_input_pixel(trace: StepTrace, c: int, i: int, j: int) -> InputPixel:
     """Pixel (c, i, j) of the sample and the units of the first layer that read it: a
     convolution (with its padding and stride), or a dense layer after the flatten. A network
     that starts with another layer (a pool, an activation) is a one-line UserError."""
-    c, i, j = _check_unit("input", ("c", "i", "j"), (c, i, j), trace.input.shape[1:])
+    c, i, j = _check_unit(tr("input"), ("c", "i", "j"), (c, i, j), trace.input.shape[1:])
     lt = trace.layers[1] if trace.layers[0].kind == "flatten" else trace.layers[0]
     if lt.kind not in ("conv", "dense"):
-        raise UserError(f"input pixel: the first layer, {lt.name}, is a {lt.kind} layer; only "
-                        "the readers of a first convolution or dense layer are listed")
+        raise UserError(tr("input pixel: the first layer, {layer}, is a {kind} layer; only the "
+                           "readers of a first convolution or dense layer are listed",
+                           layer=lt.name, kind=lt.kind))
     W = lt.params["W"]
     if lt.kind == "conv":
         k = W.shape[-1]

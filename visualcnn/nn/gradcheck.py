@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.common.i18n import tr
 from visualcnn.nn.layers import softmax_cross_entropy
 
 TOLERANCE = 1e-6
@@ -100,7 +101,8 @@ def _flat_index(name: str, shape: tuple[int, ...], index) -> int:
     """The flat position of ``index`` in a tensor of ``shape``, or a one-line ValueError."""
     index = tuple(int(v) for v in index)
     if len(index) != len(shape) or any(not 0 <= v < n for v, n in zip(index, shape, strict=True)):
-        raise ValueError(f"{name} has shape {shape}: no entry at {index}")
+        raise ValueError(tr("{tensor} has shape {shape}: no entry at {index}", tensor=name,
+                            shape=shape, index=index))
     return int(np.ravel_multi_index(index, shape))
 
 
@@ -185,7 +187,8 @@ def gradcheck(net, x, y: int, tensors=None, max_entries: int | None = None, eps:
     if tensors is not None:
         unknown = set(tensors) - set(names)
         if unknown:
-            raise KeyError(f"no tensor named {sorted(unknown)[0]!r}; choose from {names}")
+            raise KeyError(tr("no tensor named {name!r}; choose from {names}",
+                              name=sorted(unknown)[0], names=names))
         names = [n for n in names if n in tensors]
     rng = np.random.default_rng(seed)
     _, switches = _loss_and_switches(net, x, y)
@@ -342,7 +345,8 @@ def _locate(net, name: str) -> tuple[int, str | None]:
     for k, layer in enumerate(net.layers):
         if layer.name == lname and (key == OUTPUT or key in layer.params):
             return k, None if key == OUTPUT else key
-    raise KeyError(f"no tensor named {name!r}; choose from {all_tensor_names(net)}")
+    raise KeyError(tr("no tensor named {name!r}; choose from {names}", name=name,
+                      names=all_tensor_names(net)))
 
 
 def _check(base: _Baseline, trace, name: str, entries, eps: float) -> TensorCheck:

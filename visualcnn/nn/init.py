@@ -24,19 +24,21 @@ import math
 import numpy as np
 
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import N_, tr
 
 INITIALISERS = ("he", "xavier", "uniform", "constant", "zeros")
 DEFAULT_INIT = "he"
 CONSTANT_WEIGHT = 0.01
 UNIFORM_LIMIT = 0.05
 
-# One line each, for --help and the app's tooltips.
+# One line each, for --help and the app's tooltips (shown through i18n.lookup). Literal text,
+# for the translation to find: the numbers are UNIFORM_LIMIT and CONSTANT_WEIGHT.
 INIT_HELP = {
-    "he": "normal, sd sqrt(2/fan_in); the output layer starts at zero",
-    "xavier": "Glorot uniform, U(-a, a) with a = sqrt(6/(fan_in+fan_out))",
-    "uniform": f"U(-{UNIFORM_LIMIT:g}, {UNIFORM_LIMIT:g}) for every weight",
-    "constant": f"every weight {CONSTANT_WEIGHT:g}: identical filters stay identical",
-    "zeros": "every weight 0: nothing upstream of an all-zero layer learns",
+    "he": N_("normal, sd sqrt(2/fan_in); the output layer starts at zero"),
+    "xavier": N_("Glorot uniform, U(-a, a) with a = sqrt(6/(fan_in+fan_out))"),
+    "uniform": N_("U(-0.05, 0.05) for every weight"),
+    "constant": N_("every weight 0.01: identical filters stay identical"),
+    "zeros": N_("every weight 0: nothing upstream of an all-zero layer learns"),
 }
 
 
@@ -44,8 +46,8 @@ def check_init(name: str) -> str:
     """``name`` as an initialiser's name; a one-line UserError listing them otherwise."""
     key = str(name).strip().lower()
     if key not in INITIALISERS:
-        raise UserError(f"unknown initialiser {str(name)!r}: expected one of "
-                        f"{', '.join(INITIALISERS)}")
+        raise UserError(tr("unknown initialiser {name!r}: expected one of {names}",
+                           name=str(name), names=", ".join(INITIALISERS)))
     return key
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import N_, tr
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 DEFAULT_MOMENTUM = 0.9  # for "momentum" without a momentum given
@@ -34,13 +35,15 @@ MAX_WEIGHT_DECAY = 1.0
 
 # The per-parameter arrays each optimiser keeps, by their names in get_state and checkpoints.
 STATE_SLOTS = {"sgd": (), "momentum": ("velocity",), "adam": ("adam_m", "adam_v")}
-SLOT_NAMES = {"velocity": "velocity", "adam_m": "Adam's m", "adam_v": "Adam's v"}
+SLOT_NAMES = {"velocity": N_("velocity"), "adam_m": N_("Adam's m"), "adam_v": N_("Adam's v")}
 
+# One line each, for the app's tooltips (shown through i18n.lookup). Literal text, for the
+# translation to find: the numbers are ADAM_BETA1, ADAM_BETA2 and ADAM_EPS.
 OPTIMIZER_HELP = {
     "sgd": "u = -lr·g",
-    "momentum": "v = momentum·v - lr·g; u = v",
-    "adam": f"u = -lr·m-hat/(√v-hat + ε), β1 {ADAM_BETA1:g}, β2 {ADAM_BETA2:g}, ε {ADAM_EPS:g}; "
-            "each weight moves about lr a step, so a learning rate near 0.001 suits it",
+    "momentum": N_("v = momentum·v - lr·g; u = v"),
+    "adam": N_("u = -lr·m-hat/(√v-hat + ε), β1 0.9, β2 0.999, ε 1e-08; each weight moves "
+               "about lr a step, so a learning rate near 0.001 suits it"),
 }
 
 
@@ -51,18 +54,19 @@ def resolve(optimizer: str | None, momentum: float, weight_decay: float
     "momentum" with momentum 0 takes DEFAULT_MOMENTUM. A one-line UserError otherwise."""
     momentum, weight_decay = float(momentum), float(weight_decay)
     if not 0.0 <= momentum < 1.0:
-        raise UserError(f"momentum must be in [0, 1), got {momentum}")
+        raise UserError(tr("momentum must be in [0, 1), got {momentum}", momentum=momentum))
     if not 0.0 <= weight_decay <= MAX_WEIGHT_DECAY:
-        raise UserError(f"weight decay must be between 0 and {MAX_WEIGHT_DECAY:g}, got "
-                        f"{weight_decay}")
+        raise UserError(tr("weight decay must be between 0 and {limit:g}, got {weight_decay}",
+                           limit=MAX_WEIGHT_DECAY, weight_decay=weight_decay))
     name = ("momentum" if momentum else "sgd") if optimizer is None else \
         str(optimizer).strip().lower()
     if name not in OPTIMIZERS:
-        raise UserError(f"unknown optimiser {str(optimizer)!r}: expected one of "
-                        f"{', '.join(OPTIMIZERS)}")
+        raise UserError(tr("unknown optimiser {name!r}: expected one of {names}",
+                           name=str(optimizer), names=", ".join(OPTIMIZERS)))
     if name == "adam" and momentum:
-        raise UserError(f"momentum {momentum:g} does not apply to adam, whose beta1 "
-                        f"({ADAM_BETA1:g}) plays its part: leave the momentum at 0")
+        raise UserError(tr("momentum {momentum:g} does not apply to adam, whose beta1 "
+                           "({beta1:g}) plays its part: leave the momentum at 0",
+                           momentum=momentum, beta1=ADAM_BETA1))
     if name == "sgd" and momentum:
         name = "momentum"  # SGD with momentum, as PyTorch's SGD(momentum=...) is
     if name == "momentum" and not momentum:
@@ -72,8 +76,15 @@ def resolve(optimizer: str | None, momentum: float, weight_decay: float
 
 def describe(optimizer: str, momentum: float, weight_decay: float) -> str:
     """A short phrase for captions: "adam, weight decay 0.0001"."""
-    text = f"momentum {momentum:g}" if optimizer == "momentum" else optimizer
-    return text + (f", weight decay {weight_decay:g}" if weight_decay else "")
+    if optimizer == "momentum":
+        if weight_decay:
+            return tr("momentum {momentum:g}, weight decay {weight_decay:g}",
+                      momentum=momentum, weight_decay=weight_decay)
+        return tr("momentum {momentum:g}", momentum=momentum)
+    if weight_decay:
+        return tr("{optimizer}, weight decay {weight_decay:g}", optimizer=optimizer,
+                  weight_decay=weight_decay)
+    return optimizer
 
 
 def _decayed(g: np.ndarray, p: np.ndarray, weight_decay: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from visualcnn.common.i18n import tr
 from visualcnn.nn.trace import StepTrace
 
 
@@ -66,30 +67,33 @@ class Breakpoints:
         a condition on a sample (its index, label, prediction or changed prediction) fires
         when any sample of the batch meets it, and the message names that sample; "loss
         above" compares the batch's mean loss."""
-        where = f"step {trace.step}"
+        where = trace.step
         if not (trace.is_finite() if finite is None else finite):
-            return (f"non-finite value at {where} (loss {trace.loss:g}): lower the learning "
-                    "rate")
+            return tr("non-finite value at step {step} (loss {loss:g}): lower the learning "
+                      "rate", step=where, loss=trace.loss)
         if self.at_step is not None and trace.step == self.at_step:
-            return f"reached step {self.at_step}"
+            return tr("reached step {step}", step=self.at_step)
         if trace.batch > 1 and trace.predictions is not None:
             return self._check_batch(trace, where, sample, previous_prediction, grad_norms)
         if self.sample_is is not None and sample is not None and sample == self.sample_is:
-            return f"sample #{sample} at {where}"
+            return tr("sample #{index} at step {step}", index=sample, step=where)
         if (self.prediction_changed and previous_prediction is not None
                 and previous_prediction != trace.prediction):
-            return (f"prediction of sample #{sample} changed from {previous_prediction} to "
-                    f"{trace.prediction} at {where}")
+            return tr("prediction of sample #{index} changed from {before} to {after} at "
+                      "step {step}", index=sample, before=previous_prediction,
+                      after=trace.prediction, step=where)
         if self.wrong_prediction and trace.prediction != trace.label:
-            return (f"wrong prediction at {where}: predicted {trace.prediction}, "
-                    f"label {trace.label}")
+            return tr("wrong prediction at step {step}: predicted {prediction}, label {label}",
+                      step=where, prediction=trace.prediction, label=trace.label)
         if self.loss_above is not None and trace.loss > self.loss_above:
-            return f"loss {trace.loss:.4g} above {self.loss_above:g} at {where}"
+            return tr("loss {loss:.4g} above {limit:g} at step {step}", loss=trace.loss,
+                      limit=self.loss_above, step=where)
         if self.label_is is not None and trace.label == self.label_is:
-            return f"sample with label {self.label_is} at {where}"
+            return tr("sample with label {label} at step {step}", label=self.label_is,
+                      step=where)
         return self._check_norms(trace, where, grad_norms)
 
-    def _check_batch(self, trace: StepTrace, where: str, samples, previous,
+    def _check_batch(self, trace: StepTrace, where: int, samples, previous,
                      grad_norms) -> str | None:
         """``check``'s conditions on a batch of ``trace.batch`` samples (see there)."""
         b = trace.batch
@@ -99,37 +103,48 @@ class Breakpoints:
 
         def name(i: int) -> str:
             index = samples[i]
-            own = f"#{index}, " if index is not None else ""
-            return f"sample {own}{i + 1} of the batch of {b}"
+            if index is None:
+                return tr("sample {position} of the batch of {size}", position=i + 1, size=b)
+            return tr("sample #{index}, {position} of the batch of {size}", index=index,
+                      position=i + 1, size=b)
 
         if self.sample_is is not None and self.sample_is in samples:
-            return f"{name(samples.index(self.sample_is))} at {where}"
+            return tr("{sample} at step {step}", sample=name(samples.index(self.sample_is)),
+                      step=where)
         if self.prediction_changed:
             for i, before in enumerate(previous):
                 if before is not None and before != predictions[i]:
-                    return (f"prediction of {name(i)} changed from {before} to "
-                            f"{predictions[i]} at {where}")
+                    return tr("prediction of {sample} changed from {before} to {after} at "
+                              "step {step}", sample=name(i), before=before,
+                              after=predictions[i], step=where)
         if self.wrong_prediction:
             wrong = [i for i in range(b) if predictions[i] != labels[i]]
             if wrong:
                 i = wrong[0]
-                return (f"wrong prediction at {where}: {len(wrong)} of the batch of {b} wrong, "
-                        f"the first {name(i)}: predicted {predictions[i]}, label {labels[i]}")
+                return tr("wrong prediction at step {step}: {wrong} of the batch of {size} "
+                          "wrong, the first {sample}: predicted {prediction}, label {label}",
+                          step=where, wrong=len(wrong), size=b, sample=name(i),
+                          prediction=predictions[i], label=labels[i])
         if self.loss_above is not None and trace.loss > self.loss_above:
-            return (f"batch mean loss {trace.loss:.4g} above {self.loss_above:g} at {where}")
+            return tr("batch mean loss {loss:.4g} above {limit:g} at step {step}",
+                      loss=trace.loss, limit=self.loss_above, step=where)
         if self.label_is is not None and self.label_is in labels:
-            return f"{name(labels.index(self.label_is))} has label {self.label_is} at {where}"
+            return tr("{sample} has label {label} at step {step}",
+                      sample=name(labels.index(self.label_is)), label=self.label_is,
+                      step=where)
         return self._check_norms(trace, where, grad_norms)
 
-    def _check_norms(self, trace: StepTrace, where: str, grad_norms) -> str | None:
+    def _check_norms(self, trace: StepTrace, where: int, grad_norms) -> str | None:
         if self.grad_norm_above or self.grad_norm_below:
             norms = layer_grad_norms(trace) if grad_norms is None else grad_norms
             for name, limit in self.grad_norm_above.items():
                 if name in norms and norms[name] > limit:
-                    return f"{name} gradient norm {norms[name]:.3g} above {limit:g} at {where}"
+                    return tr("{layer} gradient norm {norm:.3g} above {limit:g} at step {step}",
+                              layer=name, norm=norms[name], limit=limit, step=where)
             for name, limit in self.grad_norm_below.items():
                 if name in norms and norms[name] < limit:
-                    return f"{name} gradient norm {norms[name]:.3g} below {limit:g} at {where}"
+                    return tr("{layer} gradient norm {norm:.3g} below {limit:g} at step {step}",
+                              layer=name, norm=norms[name], limit=limit, step=where)
         return None
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.common.i18n import tr
 from visualcnn.nn.gradcheck import GradcheckReport, gradcheck
 from visualcnn.nn.network import PhaseEvent
 from visualcnn.nn.trace import StepTrace
@@ -53,8 +54,8 @@ def _what(session, trace, index) -> str:
     if index is None:
         return session.note_for(trace)
     if isinstance(index, (int, np.integer)):
-        return f"sample #{index}"
-    return f"batch of {len(index)} from sample #{index[0]}"
+        return tr("sample #{index}", index=index)
+    return tr("batch of {size} from sample #{index}", size=len(index), index=index[0])
 
 
 class Debugger:
@@ -124,7 +125,8 @@ class Debugger:
             reason = bp.check(trace, finite=session.last_step_finite, grad_norms=norms,
                               sample=index, previous_prediction=previous)
             if reason is not None:
-                session.pause_reason = f"{reason} ({_what(session, trace, index)})"
+                session.pause_reason = tr("{reason} ({what})", reason=reason,
+                                          what=_what(session, trace, index))
                 self.hits[trace.step] = session.pause_reason
         for extra in self.extra_breakpoints:
             if session.pause_reason is not None:
@@ -188,8 +190,8 @@ class Debugger:
         ``first_step`` .. ``last_step``."""
         self.end_walk()
         if not self._continuous():
-            raise ValueError("no run to go back in: no step was recorded since the last "
-                             "reset or checkpoint")
+            raise ValueError(tr("no run to go back in: no step was recorded since the last "
+                                "reset or checkpoint"))
         trace = self.rewind.go_to(self.session, step)
         self.predictions.go_to(step)
         self._dry = None
@@ -200,8 +202,8 @@ class Debugger:
         """Copies of the parameters after step ``step`` of the run ("layer/key" -> array),
         without moving the session. Raises ValueError outside ``first_step`` .. ``last_step``."""
         if not self._continuous():
-            raise ValueError("no run to look back in: no step was recorded since the last "
-                             "reset or checkpoint")
+            raise ValueError(tr("no run to look back in: no step was recorded since the "
+                                "last reset or checkpoint"))
         return self.rewind.weights_at(self.session, step)
 
     def step_back(self) -> StepTrace | None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
 
 DEFAULT_FACTOR = 20.0
@@ -56,11 +57,18 @@ class Divergence:
     def describe(self) -> str:
         """One clause: "the loss jumped from 2.3 to 132 (x57 its recent level)"."""
         if self.cap is not None:
-            return (f"the loss reached {format_number(self.value)}, more than {LOSS_CAP} times the "
-                    f"loss of a uniform guess ({format_number(self.cap / LOSS_CAP)})")
+            return tr("the loss reached {value}, more than {times} times the loss of a uniform "
+                      "guess ({uniform})", value=format_number(self.value), times=LOSS_CAP,
+                      uniform=format_number(self.cap / LOSS_CAP))
         ratio = self.value / self.level if self.level > 0 else math.inf
-        return (f"the {self.what} jumped from {format_number(self.level)} to "
-                f"{format_number(self.value)} (x{format_number(ratio)} its recent level)")
+        values = {"before": format_number(self.level), "after": format_number(self.value),
+                  "ratio": format_number(ratio)}
+        if self.what == "loss":
+            return tr("the loss jumped from {before} to {after} (x{ratio} its recent level)",
+                      **values)
+        layer = self.what.removesuffix(" gradient norm")
+        return tr("the {layer} gradient norm jumped from {before} to {after} (x{ratio} its "
+                  "recent level)", layer=layer, **values)
 
 
 class DivergenceWatch:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.common.i18n import tr
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -42,6 +44,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
     FunctionSpec("dense_backward", ("dout", "x", "W"), ("dx", "dW", "db")),
     FunctionSpec("softmax_cross_entropy", ("logits", "y"), ("loss", "probs", "dlogits")),
 )}
+
+
+def output_label(name: str) -> str:
+    """An output's name as a message or the window shows it: the words translated (English on
+    the command line), the gradients' short names (dx, dW, db) as they are."""
+    words = {"out": tr("out"), "loss": tr("loss"), "probs": tr("probs"),
+             "dlogits": tr("dlogits")}
+    return words.get(name, name)
 
 
 class ContractError(Exception):
@@ -77,10 +87,10 @@ def expected_shapes(name: str, args: tuple, keywords=None) -> tuple[tuple[int, .
 
 def _describe(value) -> str:
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
+        return tr("an array of shape {shape}", shape=value.shape)
     if isinstance(value, tuple):
-        return f"a tuple of {len(value)} items"
-    return f"a {type(value).__name__}"
+        return tr("a tuple of {count} items", count=len(value))
+    return tr("a {type}", type=type(value).__name__)
 
 
 def as_arrays(name: str, returned) -> tuple[np.ndarray, ...]:
@@ -90,13 +100,15 @@ def as_arrays(name: str, returned) -> tuple[np.ndarray, ...]:
     spec = FUNCTIONS[name]
     if spec.first_of_tuple and isinstance(returned, (tuple, list)):
         if not returned:
-            raise ContractError(f"{name} returned an empty {type(returned).__name__}, "
-                                f"expected {spec.outputs[0]}")
+            raise ContractError(tr("{function} returned an empty {type}, expected {output}",
+                                   function=name, type=type(returned).__name__,
+                                   output=output_label(spec.outputs[0])))
         returned = returned[0]
     if len(spec.outputs) > 1:
         if not isinstance(returned, (tuple, list)) or len(returned) != len(spec.outputs):
-            raise ContractError(f"{name} returned {_describe(returned)}, expected a tuple "
-                                f"({', '.join(spec.outputs)})")
+            raise ContractError(tr("{function} returned {value}, expected a tuple ({outputs})",
+                                   function=name, value=_describe(returned),
+                                   outputs=", ".join(spec.outputs)))
         items = tuple(returned)
     else:
         items = (returned,)
@@ -105,12 +117,14 @@ def as_arrays(name: str, returned) -> tuple[np.ndarray, ...]:
         try:
             a = np.asarray(item)
         except Exception:  # a ragged list, an object NumPy cannot take
-            raise ContractError(f"{name} returned {output} as {_describe(item)}, which is no "
-                                "array of numbers") from None
+            raise ContractError(tr("{function} returned {output} as {value}, which is no "
+                                   "array of numbers", function=name, output=output_label(output),
+                                   value=_describe(item))) from None
         if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer)
                                    or np.issubdtype(a.dtype, np.floating)):
-            raise ContractError(f"{name} returned {output} of dtype {a.dtype}, expected "
-                                "float64")
+            raise ContractError(tr("{function} returned {output} of dtype {dtype}, expected "
+                                   "float64", function=name, output=output_label(output),
+                                   dtype=a.dtype))
         arrays.append(a.astype(np.float64))
     return tuple(arrays)
 
@@ -121,5 +135,6 @@ def check_shapes(name: str, args: tuple, outputs: tuple[np.ndarray, ...],
     for output, got, want in zip(FUNCTIONS[name].outputs, outputs,
                                  expected_shapes(name, args, keywords), strict=True):
         if got.shape != want and not (want == () and got.size == 1):
-            raise ContractError(f"{name} returned {output} of shape {got.shape}, expected "
-                                f"{want}")
+            raise ContractError(tr("{function} returned {output} of shape {shape}, expected "
+                                   "{expected}", function=name, output=output_label(output),
+                                   shape=got.shape, expected=want))

@@ -25,8 +25,10 @@ import warnings
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
 from visualcnn.common.files import brief
+from visualcnn.common.i18n import tr
 from visualcnn.yours.contract import FUNCTIONS, ContractError, as_arrays, check_shapes
 
 CALL_TIMEOUT = 10.0
@@ -37,6 +39,8 @@ STARTUP_TIMEOUT = 60.0
 # keeps painting and answering its timers while a student's slow function runs.
 WAIT_TICK_S = 0.05
 USER_MODULE = "user_layers"
+# The worker words its messages (a load failure, a wrong return) in the caller's language.
+LANGUAGE_VARIABLE = "VISUALCNN_WORKER_LANGUAGE"
 
 
 class LoadError(UserError):
@@ -81,7 +85,8 @@ def _user_frames(tb, folder: str) -> list[traceback.FrameSummary]:
 def _where(frame: traceback.FrameSummary | None) -> str:
     if frame is None:
         return ""
-    return f"{Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
+    return tr("{file}, line {line}, in {function}", file=Path(frame.filename).name,
+              line=frame.lineno, function=frame.name)
 
 
 def _explain(error: BaseException, folder: str) -> tuple[str, str]:
@@ -110,7 +115,8 @@ def _load(path: str):
 def _load_failure(error: BaseException, path: str, folder: str) -> str:
     if isinstance(error, SyntaxError) and error.lineno is not None:
         name = Path(error.filename or path).name
-        return f"{name}, line {error.lineno}: {type(error).__name__}: {error.msg}"
+        return tr("{file}, line {line}: {error}", file=name, line=error.lineno,
+                  error=f"{type(error).__name__}: {error.msg}")
     frames = _user_frames(error.__traceback__, folder)
     where = f"{_where(frames[-1])}: " if frames else ""
     return where + brief(f"{type(error).__name__}: {error}", 200)
@@ -124,6 +130,7 @@ def serve(path: str) -> None:
     conn = Connection(os.dup(1), readable=False)
     # The student's prints must not mix with the replies, nor with the caller's output
     # (``check --json``): what they write to stdout goes to stderr.
+    i18n.set_language(os.environ.get(LANGUAGE_VARIABLE, i18n.ENGLISH))
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     # Nor may their code read the requests: its stdin is empty.
@@ -183,9 +190,9 @@ class Sandbox:
         # Called as waiting(what, seconds so far) every WAIT_TICK_S while a reply is due.
         self.waiting = waiting
         if not self.path.exists():
-            raise LoadError(f"{self.path}: no such file")
+            raise LoadError(tr("{path}: no such file", path=self.path))
         if not self.path.is_file():
-            raise LoadError(f"{self.path}: is not a file")
+            raise LoadError(tr("{path}: is not a file", path=self.path))
         self._process = None
         self._requests = self._conn = None
         self._defined: tuple[str, ...] | None = None
@@ -198,6 +205,7 @@ class Sandbox:
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [root, *filter(None, [os.environ.get("PYTHONPATH")])]))
+        env[LANGUAGE_VARIABLE] = i18n.language()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "visualcnn.yours.worker", str(self.path.resolve())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
@@ -213,9 +221,9 @@ class Sandbox:
             self._start()  # the previous call was stopped: a fresh worker, the file reloaded
         if self._loaded:
             return
-        reply = self._receive("starting the worker process", STARTUP_TIMEOUT)
+        reply = self._receive(tr("starting the worker process"), STARTUP_TIMEOUT)
         if not isinstance(reply, CallFailed):
-            reply = self._receive(f"loading {self.path.name}")
+            reply = self._receive(tr("loading {file}", file=self.path.name))
         if isinstance(reply, CallFailed):
             self.close()
             raise LoadError(f"{self.path}: {reply}")
@@ -238,14 +246,14 @@ class Sandbox:
             left = start + timeout - time.monotonic()
             if left <= 0:
                 self.close()
-                return CallFailed("timeout", f"{doing} did not finish within {timeout:g} s "
-                                             "(stopped)")
+                return CallFailed("timeout", tr("{doing} did not finish within {limit:g} s "
+                                                "(stopped)", doing=doing, limit=timeout))
             if self._conn.poll(left if self.waiting is None else min(left, WAIT_TICK_S)):
                 break
             if self.waiting is not None:
                 self.waiting(doing, time.monotonic() - start)
                 if self._conn is None:  # closed meanwhile (the caller gave up on it)
-                    return CallFailed("crashed", f"{doing} was stopped")
+                    return CallFailed("crashed", tr("{doing} was stopped", doing=doing))
         try:
             return self._conn.recv()
         except (EOFError, OSError):
@@ -254,8 +262,8 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 code = None
             self.close()
-            return CallFailed("crashed", f"{doing} ended the worker process (exit code "
-                                         f"{code})")
+            return CallFailed("crashed", tr("{doing} ended the worker process (exit code "
+                                            "{code})", doing=doing, code=code))
 
     def call(self, name: str, *args, **keywords) -> tuple:
         """Call the student's ``name`` with ``args`` (and ``keywords``): one float64 array per
@@ -266,24 +274,27 @@ class Sandbox:
         try:
             self.wait_loaded()  # after a stopped call: the file loaded again, afresh
         except LoadError as e:
-            raise CallFailed("crashed", f"{name}: the file could not be loaded again: "
-                                        f"{e}") from None
+            raise CallFailed("crashed", tr("{function}: the file could not be loaded again: "
+                                           "{error}", function=name, error=e)) from None
         try:
             self._requests.send((name, args, keywords))
         except (OSError, ValueError):
             self.close()
-            raise CallFailed("crashed", f"{name}: the worker process is gone") from None
+            raise CallFailed("crashed", tr("{function}: the worker process is gone",
+                                           function=name)) from None
         reply = self._receive(name)
         if isinstance(reply, CallFailed):
             raise reply
         if reply[0] == "not_written":
             raise NotWritten(name)
         if reply[0] == "raised":
-            raise CallFailed("raised", f"{name} raised {reply[1]}", details=reply[2])
+            raise CallFailed("raised", tr("{function} raised {error}", function=name,
+                                          error=reply[1]), details=reply[2])
         if reply[0] == "contract":
             raise CallFailed("contract", reply[1])
         if reply[0] == "unsupported":
-            raise CallFailed("unsupported", f"{name} does not take {', '.join(reply[1])}")
+            raise CallFailed("unsupported", tr("{function} does not take {keywords}",
+                                               function=name, keywords=", ".join(reply[1])))
         outputs = reply[1]
         try:
             check_shapes(name, args, outputs, keywords)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from visualcnn.common.i18n import tr
 from visualcnn.nn.layers import Layer
 from visualcnn.yours.contract import FUNCTIONS
 from visualcnn.yours.engine import TOLERANCE, relative_error
@@ -111,7 +112,8 @@ class YourLayers:
         if function in self._skipped:  # it hung or ended the worker: not again until a reload
             self.comparisons.append(Comparison(
                 layer, function, dict(zip(names, engine, strict=True)),
-                failure=f"not called again until the file is reloaded: {self._skipped[function]}"))
+                failure=tr("not called again until the file is reloaded: {reason}",
+                           reason=self._skipped[function])))
             return None
         try:
             yours = self.box.call(function, *args, **keywords)
@@ -125,9 +127,10 @@ class YourLayers:
             if e.kind == "unsupported":
                 given = ", ".join(f"{k}={v}" for k, v in keywords.items())
                 wanted = ", ".join(f"{k}={DEFAULT_KEYWORDS[k]}" for k in keywords)
-                failure = (f"{layer} needs {function}(..., {given}), and yours does not take "
-                           f"{', '.join(keywords)} (add {wanted}): the engine's result is "
-                           "used for this layer")
+                failure = tr("{layer} needs {function}(..., {given}), and yours does not take "
+                             "{keywords} (add {wanted}): the engine's result is used for "
+                             "this layer", layer=layer, function=function, given=given,
+                             keywords=", ".join(keywords), wanted=wanted)
             self.comparisons.append(Comparison(layer, function, dict(zip(names, engine,
                                                                           strict=True)),
                                                failure=failure))

@@ -15,6 +15,7 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QToolBar
 
 from visualcnn.app.batch.strip import BatchStrip
+from visualcnn.common.i18n import tr
 
 
 def is_whole_batch(trace) -> bool:
@@ -24,8 +25,9 @@ def is_whole_batch(trace) -> bool:
 
 def batch_note(batch: int) -> str:
     """What the panels' gradients are, said once beside the strip."""
-    return (f"Batch of {batch}: dL/dW and dL/db are the batch mean; the maps' gradients "
-            f"are the sample in focus's share of the batch loss, 1/{batch} of its own.")
+    return tr("Batch of {batch}: dL/dW and dL/db are the batch mean; the maps' gradients are "
+              "the sample in focus's share of the batch loss, 1/{batch} of its own.",
+              batch=batch)
 
 
 class BatchView:
@@ -38,7 +40,7 @@ class BatchView:
         self.batch_trace = None
         self.strip = BatchStrip()
         self.strip.focus_requested.connect(self.set_focus)
-        self.bar = QToolBar("Batch", window)
+        self.bar = QToolBar(tr("Batch"), window)
         self.bar.setObjectName("toolbar_batch")
         self.bar.setMovable(False)
         self.bar.toggleViewAction().setVisible(False)  # it shows whenever a batch does
@@ -117,7 +119,7 @@ class BatchView:
         """The previous (-1) or next (+1) sample of the batch ([ and ])."""
         if self.batch_trace is None:
             self.window.statusBar().showMessage(
-                "one sample a step: no batch to move along (set Batch above 1)", 4000)
+                tr("one sample a step: no batch to move along (set Batch above 1)"), 4000)
             return
         self.set_focus((self.focus + delta) % self.batch_trace.batch)
 

@@ -13,6 +13,7 @@ from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from visualcnn.app.views.class_names import short
+from visualcnn.common.i18n import tr
 
 THUMB_MAX = 44     # pixels: a thumbnail's side when the strip has room
 THUMB_MIN = 10     # the smallest side, 64 samples in a 1024-pixel window
@@ -94,16 +95,22 @@ class BatchStrip(QWidget):
 
     def describe(self, i: int) -> str:
         """What the tooltip says of sample ``i``."""
-        where = f" (#{self.indices[i]})" if self.indices[i] is not None else ""
-        text = f"sample {i + 1} of {len(self.images)}{where}: label {self.name(self.labels[i])}"
+        count, label = len(self.images), self.name(self.labels[i])
+        if self.indices[i] is not None:
+            text = tr("sample {number} of {count} (#{index}): label {label}", number=i + 1,
+                      count=count, index=self.indices[i], label=label)
+        else:
+            text = tr("sample {number} of {count}: label {label}", number=i + 1, count=count,
+                      label=label)
         right = self.right(i)
         if right is None:
-            return text + ", not predicted yet"
-        text += (f", predicted {self.name(self.predictions[i])} "
-                 f"({'right' if right else 'wrong'})")
+            return text + tr(", not predicted yet")
+        predicted = self.name(self.predictions[i])
+        text += (tr(", predicted {prediction} (right)", prediction=predicted) if right
+                 else tr(", predicted {prediction} (wrong)", prediction=predicted))
         if self.losses[i] is not None:
-            text += f", loss {self.losses[i]:.3g}"
-        return text + "\nclick to show it in every panel ([ and ] move along the batch)"
+            text += tr(", loss {loss:.3g}", loss=self.losses[i])
+        return text + "\n" + tr("click to show it in every panel ([ and ] move along the batch)")
 
     # ------------------------------------------------------------------------ geometry
     def side(self) -> int:

@@ -31,22 +31,28 @@ from visualcnn.app.classroom.forward_view import ForwardNotes, forward_display
 from visualcnn.app.classroom.images import array_to_qimage, qimage_to_array
 from visualcnn.app.views.class_names import names_or_numbers, short
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 from visualcnn.data.drawn import strokes_to_sample
 from visualcnn.nn.forward import forward_trace
 
 CANVAS_PIXELS = 280   # the canvas's resolution (what it shows; the sample comes from the path)
 PEN_WIDTH = 18.0      # the pen on the canvas, in canvas pixels
 NO_TARGET = -1        # the target box's value for "none"
-HINT = ("Draw a digit: the network shows what it makes of it. Pick its target to see the "
-        "backward pass and to train on it.")
+
+
+def hint() -> str:
+    """What the dock says under the buttons while drawing is on."""
+    return tr("Draw a digit: the network shows what it makes of it. Pick its target to see "
+              "the backward pass and to train on it.")
 
 
 def grey_only_reason(channels: int) -> str:
     """Why drawing is off for data with ``channels`` channels ("" when it is on)."""
     if channels == 1:
         return ""
-    return (f"Drawing is for grey images; this data has {channels} channels (colour), so "
-            "Draw a digit is off. Open grey data (the bundled digits) to draw.")
+    return tr("Drawing is for grey images; this data has {channels} channels (colour), so "
+              "Draw a digit is off. Open grey data (the bundled digits) to draw.",
+              channels=channels)
 
 
 class DrawCanvas(QWidget):
@@ -72,7 +78,7 @@ class DrawCanvas(QWidget):
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setToolTip("Draw a digit with the left mouse button")
+        self.setToolTip(tr("Draw a digit with the left mouse button"))
 
     def heightForWidth(self, width: int) -> int:
         return width
@@ -157,6 +163,8 @@ class ClassSpinBox(QSpinBox):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.names: tuple[str, ...] = names_or_numbers(None, 10)
+        # "none" may be typed in English or in the window's language.
+        self.none_words = {"none", tr("none").lower()}
 
     def set_names(self, names) -> None:
         self.names = tuple(names)
@@ -182,9 +190,9 @@ class ClassSpinBox(QSpinBox):
     def validate(self, text: str, pos: int):
         typed = text.removeprefix(self.prefix()).strip().lower()
         shown = [short(name).lower() for name in self.names]
-        if typed in shown or typed == "none":
+        if typed in shown or typed in self.none_words:
             return QValidator.State.Acceptable, text, pos
-        if any(name.startswith(typed) for name in [*shown, "none"]):
+        if any(name.startswith(typed) for name in [*shown, *self.none_words]):
             return QValidator.State.Intermediate, text, pos
         return QValidator.State.Invalid, text, pos
 
@@ -210,18 +218,19 @@ class DrawPanel(QWidget):
         self.target = ClassSpinBox()
         self.target.setRange(NO_TARGET, 9)
         self.target.setValue(NO_TARGET)
-        self.target.setPrefix("target ")
-        self.target.setSpecialValueText("target none")
-        self.target.setToolTip("The label the drawing should have: the loss and gradients "
-                               "are computed against it. With none, a run shows the forward "
-                               "pass and the prediction only")
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Erase the drawing and its target, for a new digit")
+        # The prefix and "none" make the special text, so that typing after the prefix works.
+        self.target.setPrefix(tr("target "))
+        self.target.setSpecialValueText(self.target.prefix() + tr("none"))
+        self.target.setToolTip(tr("The label the drawing should have: the loss and gradients "
+                                  "are computed against it. With none, a run shows the "
+                                  "forward pass and the prediction only"))
+        self.clear_button = QPushButton(tr("Clear"))
+        self.clear_button.setToolTip(tr("Erase the drawing and its target, for a new digit"))
         self.clear_button.clicked.connect(self.clear)
-        self.try_button = QPushButton("Run the drawing")
+        self.try_button = QPushButton(tr("Run the drawing"))
         self.try_button.setToolTip(try_action.toolTip())
         self.try_button.clicked.connect(try_action.trigger)
-        self.train_button = QPushButton("Train one step on it")
+        self.train_button = QPushButton(tr("Train one step on it"))
         self.train_button.setToolTip(train_action.toolTip())
         self.train_button.clicked.connect(train_action.trigger)
         self.train_button.setEnabled(train_action.isEnabled())
@@ -229,10 +238,10 @@ class DrawPanel(QWidget):
             train_action.isEnabled()))
         self.preview = QLabel()
         self.preview.setFixedSize(84, 84)
-        self.preview.setToolTip("What the network sees: the drawing fitted in a 20 x 20 box "
-                                "and centred by its centre of mass in 28 x 28")
+        self.preview.setToolTip(tr("What the network sees: the drawing fitted in a 20 x 20 box "
+                                   "and centred by its centre of mass in 28 x 28"))
         self.preview.setStyleSheet("background: black; border: 1px solid gray;")
-        self.hint = QLabel(HINT)
+        self.hint = QLabel(hint())
         self.hint.setWordWrap(True)
 
         row = QHBoxLayout()
@@ -254,7 +263,7 @@ class DrawPanel(QWidget):
         The train button follows its action, which the caller sets."""
         for widget in (self.canvas, self.target, self.clear_button, self.try_button):
             widget.setEnabled(not reason)
-        self.hint.setText(reason or HINT)
+        self.hint.setText(reason or hint())
         self.setToolTip(reason)
 
     def set_classes(self, classes: int) -> None:
@@ -295,7 +304,7 @@ class Drawing(QObject):
         self.panel = DrawPanel(a["draw_try"], a["draw_train"])
         self.panel.setMinimumWidth(300)  # room for the three tabs' titles under the column
         self.panel.set_class_names(window.session.dataset.class_names)
-        self.dock = QDockWidget("Draw a digit", window)
+        self.dock = QDockWidget(tr("Draw a digit"), window)
         self.dock.setObjectName("dock_draw")
         self.dock.setWidget(self.panel)
         window.add_side_dock(self.dock)
@@ -342,13 +351,14 @@ class Drawing(QObject):
             self.window.show_banner(self.off_reason())
             return None
         if h != wd:
-            self.window.show_banner(f"Drawing needs square images; this data is {h}x{wd}")
+            self.window.show_banner(tr("Drawing needs square images; this data is {h}x{w}",
+                                       h=h, w=wd))
             return None
         try:
             sample = strokes_to_sample(self.panel.canvas.strokes(), size=h,
                                        box=max(1, round(h * 20 / 28)))
         except UserError as e:
-            self.window.show_banner(f"Nothing to run: {e}")
+            self.window.show_banner(tr("Nothing to run: {error}", error=e))
             return None
         sample = np.repeat(sample, c, axis=0)
         self.drawn_sample = sample
@@ -367,7 +377,8 @@ class Drawing(QObject):
         target = self.panel.target_label()
         w = self.window
         if train and target is None:
-            w.show_banner("Pick the drawing's target label first: a training step needs one")
+            w.show_banner(tr("Pick the drawing's target label first: a training step needs "
+                             "one"))
             return
         sample = self.drawing_as_sample()
         if sample is None:
@@ -381,7 +392,7 @@ class Drawing(QObject):
             return
         run = w.session.train_sample if train else w.session.try_sample
         name = short(w.session.dataset.class_names[target])
-        w.show_trace(run(sample, target, f"drawn, target {name}"))
+        w.show_trace(run(sample, target, tr("drawn, target {name}", name=name)))
         if train:
             w.curves_panel.show_history(w.session.history)
             if w.session.failure:

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMenu
 from visualcnn.app.classroom.gif_writer import GifStream
 from visualcnn.app.classroom.images import qimage_to_packed, render_image
 from visualcnn.common.files import atomic_write
+from visualcnn.common.i18n import ntr, tr
 
 PNG_SCALES = (1, 2, 3, 4)
 DEFAULT_PNG_SCALE = 2    # a 1366 x 768 window gives 2732 x 1536: sharp on a 1080p slide
@@ -48,7 +49,7 @@ def save_png(widget, path, scale: float = 1.0) -> Path:
     image = render_image(widget, scale)
     with atomic_write(path) as tmp:
         if not image.save(str(tmp), "PNG"):
-            raise OSError(f"could not write {path}")
+            raise OSError(tr("could not write {path}", path=path))
     return path
 
 
@@ -145,10 +146,11 @@ class GifRecorder(QObject):
         worker failed, OSError when the file cannot be written). The recording may go on
         afterwards."""
         if not self.frames:
-            raise ValueError("nothing recorded yet: turn on Record GIF and take some steps")
+            raise ValueError(tr("nothing recorded yet: turn on Record GIF and take some steps"))
         self.wait()
         if self.error is not None:
-            raise ValueError(f"the recording failed, record it again ({self.error!r})")
+            raise ValueError(tr("the recording failed, record it again ({error})",
+                                error=repr(self.error)))
         end = self.clock() if self.recording else self._ended
         return self._worker.submit(self._stream.save, path, end).result()
 
@@ -179,11 +181,11 @@ class Exports(QObject):
         a["save_gif"].triggered.connect(self.ask_save_gif)
 
     def _build_scale_menu(self) -> QMenu:
-        menu = QMenu("PNG &scale", self.window)
-        menu.setToolTip("How many times the window's size PNGs are drawn at")
+        menu = QMenu(tr("PNG &scale"), self.window)
+        menu.setToolTip(tr("How many times the window's size PNGs are drawn at"))
         group = QActionGroup(menu)
         for scale in PNG_SCALES:
-            text = {1: "1x (screen pixels)", 2: "2x (slides)"}.get(scale, f"{scale}x")
+            text = {1: tr("1x (screen pixels)"), 2: tr("2x (slides)")}.get(scale, f"{scale}x")
             action = menu.addAction(text)
             action.setCheckable(True)
             action.setData(scale)
@@ -209,7 +211,7 @@ class Exports(QObject):
 
     def _dock_menu(self, dock: QDockWidget, pos) -> None:
         menu = QMenu(dock)
-        menu.addAction("Save this panel as PNG...", lambda: self.ask_save_dock_png(dock))
+        menu.addAction(tr("Save this panel as PNG..."), lambda: self.ask_save_dock_png(dock))
         menu.popup(dock.mapToGlobal(pos))
 
     def _ask_path(self, title: str, name: str, pattern: str) -> str:
@@ -220,13 +222,15 @@ class Exports(QObject):
         try:
             save_png(widget, path, self.png_scale)
         except OSError as e:
-            self.window.show_banner(f"Could not save the picture: {e}")
+            self.window.show_banner(tr("Could not save the picture: {error}", error=e))
             return False
-        self.window.statusBar().showMessage(f"saved {path} ({self.png_scale}x)", 5000)
+        self.window.statusBar().showMessage(tr("saved {path} ({scale}x)", path=path,
+                                               scale=self.png_scale), 5000)
         return True
 
     def ask_save_window_png(self) -> None:
-        path = self._ask_path("Save window as PNG", "visualcnn.png", "PNG images (*.png)")
+        path = self._ask_path(tr("Save window as PNG"), "visualcnn.png",
+                              tr("PNG images (*.png)"))
         if path:
             self._save_png(self.window, path)
 
@@ -237,15 +241,15 @@ class Exports(QObject):
 
     def ask_save_panel_png(self) -> None:
         docks = self.panel_docks()
-        title, ok = QInputDialog.getItem(self.window, "Save panel as PNG", "Panel:",
+        title, ok = QInputDialog.getItem(self.window, tr("Save panel as PNG"), tr("Panel:"),
                                          list(docks), 0, False)
         if ok and title in docks:
             self.ask_save_dock_png(docks[title])
 
     def ask_save_dock_png(self, dock: QDockWidget) -> None:
         name = dock.objectName().removeprefix("dock_") or "panel"
-        path = self._ask_path(f"Save {dock.windowTitle()} as PNG", f"{name}.png",
-                              "PNG images (*.png)")
+        path = self._ask_path(tr("Save {panel} as PNG", panel=dock.windowTitle()),
+                              f"{name}.png", tr("PNG images (*.png)"))
         if path:
             self._save_png(dock, path)
 
@@ -253,8 +257,8 @@ class Exports(QObject):
         if on:
             self.recorder.start()
             self.recorder.capture()  # the picture as it is when recording starts
-            self.window.statusBar().showMessage("recording a GIF frame for every step shown "
-                                                "(a few a second while running)", 5000)
+            self.window.statusBar().showMessage(tr("recording a GIF frame for every step "
+                                                   "shown (a few a second while running)"), 5000)
         else:
             self.recorder.stop()
 
@@ -265,19 +269,19 @@ class Exports(QObject):
         if recorder.recording and not recorder.capture(self.window.loop.running):
             self.window.actions["record_gif"].setChecked(False)
             if recorder.error is not None:
-                self.window.show_banner(f"GIF recording stopped, a frame could not be "
-                                        f"encoded: {recorder.error}")
+                self.window.show_banner(tr("GIF recording stopped, a frame could not be "
+                                           "encoded: {error}", error=recorder.error))
             else:
                 self.window.statusBar().showMessage(
-                    "GIF recording stopped: frame limit reached; save it with File > Save GIF",
-                    8000)
+                    tr("GIF recording stopped: frame limit reached; save it with File > Save "
+                       "GIF"), 8000)
 
     def ask_save_gif(self) -> None:
         if not self.recorder.frames:
-            self.window.show_banner("Nothing recorded yet: turn on File > Record GIF "
-                                    "(Ctrl+Shift+G) and take some steps")
+            self.window.show_banner(tr("Nothing recorded yet: turn on File > Record GIF "
+                                       "(Ctrl+Shift+G) and take some steps"))
             return
-        path = self._ask_path("Save GIF", "visualcnn.gif", "GIF animations (*.gif)")
+        path = self._ask_path(tr("Save GIF"), "visualcnn.gif", tr("GIF animations (*.gif)"))
         if path:
             self.save_gif(path)
 
@@ -289,11 +293,12 @@ class Exports(QObject):
         try:
             self.recorder.save(path)
         except (OSError, ValueError) as e:
-            self.window.show_banner(f"Could not save the GIF: {e}")
+            self.window.show_banner(tr("Could not save the GIF: {error}", error=e))
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()
         self.window.statusBar().showMessage(
-            f"saved {self.recorder.frames} frames to {path} in "
-            f"{time.perf_counter() - start:.1f} s", 8000)
+            ntr("saved {n} frame to {path} in {seconds:.1f} s",
+                "saved {n} frames to {path} in {seconds:.1f} s", self.recorder.frames,
+                path=path, seconds=time.perf_counter() - start), 8000)
         return True

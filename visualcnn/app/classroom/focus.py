@@ -25,6 +25,8 @@ from visualcnn.app.views.panels import (
     output_layer_zero,
 )
 from visualcnn.app.views.tiling import map_tiling, template_shape_before, weight_tiling
+from visualcnn.common import i18n
+from visualcnn.common.i18n import tr
 
 # Layers whose output keeps the sign of their input, and layers whose output is never negative.
 KEEPS_SIGN = ("pool", "avgpool", "flatten")
@@ -40,16 +42,17 @@ class FocusPanel(BoardPanel):
     """Forward (left) and backward (right) of layer ``name`` of ``net``."""
 
     key = "focus"
-    help = ("One layer alone. Left, forward: its input, its weights, its output. Right,\n"
-            "backward: the gradient of the loss with respect to each of them.\n"
-            + SIGNED_COLOURS)
 
     def __init__(self, net, name: str, nonnegative_input: bool = True):
         super().__init__()
+        self.help = tr("One layer alone. Left, forward: its input, its weights, its output. "
+                       "Right,\nbackward: the gradient of the loss with respect to each of "
+                       "them.\n") + i18n.lookup(SIGNED_COLOURS)
         index = next(i for i, s in enumerate(net.specs) if s.name == name)
         spec = net.specs[index]
         self.name, self.index, self.kind = name, index, spec.kind
-        self.title = f"Focus: {name} ({spec.kind}{conv_geometry(spec.padding, spec.stride)})"
+        self.title = tr("Focus: {layer} ({kind})", layer=name,
+                        kind=spec.kind + conv_geometry(spec.padding, spec.stride))
         nonnegative = nonnegative_input
         for s in net.specs[:index]:
             nonnegative = (nonnegative if s.kind in KEEPS_SIGN else s.kind in NONNEGATIVE_OUT)
@@ -59,11 +62,11 @@ class FocusPanel(BoardPanel):
         board = self.board
         self.forward_head = TextBlock(board, 1, 8, rel=1.6)
         self.backward_head = TextBlock(board, 1, 8, rel=1.6)
-        self.forward_head.set_text("forward")
-        self.backward_head.set_text("backward")
+        self.forward_head.set_text(tr("forward"))
+        self.backward_head.set_text(tr("backward"))
 
         tiling = map_tiling(self.in_shape)
-        self.x = Mosaic(board, name, "input x", tiling, not nonnegative)
+        self.x = Mosaic(board, name, tr("input x"), tiling, not nonnegative)
         self.dx = Mosaic(board, name, "dL/dx", tiling, True)
         rows = [[self.forward_head, self.backward_head], [self.x, self.dx]]
         self.winners = MaskOverlay(self.x) if spec.kind == "pool" else None
@@ -72,27 +75,27 @@ class FocusPanel(BoardPanel):
         layer = net.layers[index]
         if "W" in layer.params:
             weights = weight_tiling(layer.params["W"].shape, template_shape_before(net, index))
-            self.W = Mosaic(board, name, "weights W", weights, True)
+            self.W = Mosaic(board, name, tr("weights W"), weights, True)
             self.dW = Mosaic(board, name, "dL/dW", weights, True)
             rows.append([self.W, self.dW])
         # An activation's local derivative: the factor between dL/d(output) and dL/dx.
         self.local = None
         if spec.kind in ACTIVATION_KINDS:
-            self.local = Mosaic(board, name, "local derivative (dL/dx = dL/d(out) × it)",
+            self.local = Mosaic(board, name, tr("local derivative (dL/dx = dL/d(out) × it)"),
                                 map_tiling(spec.shape_in), False, fixed_range=(0.0, 1.0))
             rows.append([self.local])
 
         self.out_shape = spec.shape_out
         tiling = map_tiling(self.out_shape)
-        self.out = Mosaic(board, name, "output", tiling, not out_nonneg)
-        self.dout = Mosaic(board, name, "dL/d(output)", tiling, True)
+        self.out = Mosaic(board, name, tr("output"), tiling, not out_nonneg)
+        self.dout = Mosaic(board, name, tr("dL/d(output)"), tiling, True)
         rows.append([self.out, self.dout])
         self.last = index == len(net.specs) - 1
         self.layout(rows, align_columns=True)  # the backward column lined up
 
     def show_trace(self, trace, sample_index) -> None:
         lt = trace.layers[self.index]
-        why = gradient_reason(trace)
+        why = i18n.lookup(gradient_reason(trace))
         starts_zero = self.last and output_layer_zero(trace)
         if lt.x is not None:
             self.x.show(lt.x[0])
@@ -104,11 +107,12 @@ class FocusPanel(BoardPanel):
             self.winners.set_mask(lt.extras["argmax_mask"][0])
         if self.W is not None:
             if "W" in lt.params:
-                self.W.show(lt.params["W"], OUTPUT_STARTS_AT_ZERO if starts_zero else "")
+                zero = i18n.lookup(OUTPUT_STARTS_AT_ZERO) if starts_zero else ""
+                self.W.show(lt.params["W"], zero)
             if "W" in lt.grads:
                 self.dW.show(lt.grads["W"], "" if self.last else why)
         if lt.out is not None:
-            self.out.show(lt.out[0], LOGITS_ZERO if starts_zero else "")
+            self.out.show(lt.out[0], i18n.lookup(LOGITS_ZERO) if starts_zero else "")
         if lt.dout is not None:
             self.dout.show(lt.dout[0], "" if self.last else why)
 
@@ -123,7 +127,7 @@ class Focus(QObject):
         super().__init__(parent)
         self.window = window
         self.theme = theme
-        self.dock = QDockWidget("Focus", window)
+        self.dock = QDockWidget(tr("Focus"), window)
         self.dock.setObjectName("dock_focus")
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
@@ -133,7 +137,7 @@ class Focus(QObject):
         self._hidden: list[QDockWidget] = []  # the panels' docks the focus hid
         self.group: QActionGroup | None = None
         a = window.actions
-        self.menu = QMenu("F&ocus layer", window.view_menu)
+        self.menu = QMenu(tr("F&ocus layer"), window.view_menu)
         window.view_menu.insertMenu(view_at, self.menu)
         window.view_menu.insertActions(view_at, [a["focus_next"], a["focus_previous"]])
         a["focus_next"].triggered.connect(lambda: self.cycle(1))
@@ -146,7 +150,7 @@ class Focus(QObject):
             self.group.deleteLater()
         self.group = QActionGroup(self)
         for name in [None, *focusable_layers(self.window.session.net)]:
-            action = self.menu.addAction("None: all panels" if name is None else name)
+            action = self.menu.addAction(tr("None: all panels") if name is None else name)
             action.setCheckable(True)
             action.setChecked(name is None)
             action.setData(name)

@@ -22,10 +22,15 @@ from PyQt6.QtWidgets import QGraphicsRectItem
 
 from visualcnn.app.views.output import OutputPanel
 from visualcnn.app.views.panels import ConvPanel, InputPanel
+from visualcnn.common.i18n import tr
 
 NOTE_ON_LIGHT, NOTE_ON_DARK = (60, 60, 60), (225, 225, 225)  # by the theme's background
-WIDE, NARROW = "pick a target\nto see the\nbackward pass", "pick a\ntarget"
 NOTE_SIZE = 0.8  # the note's lines, as a share of a line of the mosaic's title
+
+
+def card_notes() -> tuple[str, str]:
+    """The note on a card, on a wide mosaic and on a narrow one."""
+    return tr("pick a target\nto see the\nbackward pass"), tr("pick a\ntarget")
 
 
 def _note_colour(background: QColor) -> tuple[int, int, int]:
@@ -80,8 +85,9 @@ class ForwardNotes:
                 panel.biases.set_text(panel.biases.item.text().replace("nan", "  –"))
             elif isinstance(panel, InputPanel):
                 p = trace.prediction
-                panel.caption.set_text(f"sample drawn, no target\n"
-                                       f"predicted {panel.name_of(p)} (p {trace.probs[p]:.2f})")
+                panel.caption.set_text(tr("sample drawn, no target\npredicted {name} "
+                                          "(p {probability:.2f})", name=panel.name_of(p),
+                                          probability=trace.probs[p]))
             elif isinstance(panel, OutputPanel):
                 self._mark_prediction(panel, trace)
                 self._note_for(panel).setVisible(True)
@@ -123,6 +129,7 @@ class ForwardNotes:
         """The card over ``mosaic``'s image and colour bar, in the board's colour, with the
         note on it, its lines as tall as the title's allow in the card's width (the short
         note on a narrow mosaic); made the first time."""
+        wide, narrow = card_notes()
         entry = self._labels.get(id(mosaic))
         if entry is None:
             card = QGraphicsRectItem()
@@ -130,7 +137,7 @@ class ForwardNotes:
             card.setZValue(19)
             mosaic.board.view.addItem(card)
             # A size of its own: the note is not one of the board's labels, which it sizes.
-            label = mosaic.board.add_text(0, 0, WIDE, size=1.0, bold=True)
+            label = mosaic.board.add_text(0, 0, wide, size=1.0, bold=True)
             label.setZValue(20)
             entry = self._labels[id(mosaic)] = (mosaic, card, label)
         _mosaic, card, label = entry
@@ -142,7 +149,7 @@ class ForwardNotes:
         title = mosaic.title_item  # may be wrapped over lines
         lines = title.text().count("\n") + 1
         line = NOTE_SIZE * title.boundingRect().height() * title.scale() / lines
-        for text in (WIDE, NARROW):
+        for text in (wide, narrow):
             label.setText(text)
             box = label.boundingRect()  # unscaled: in the font's pixels
             by_height = line * (text.count("\n") + 1) / box.height()
@@ -160,7 +167,7 @@ class ForwardNotes:
     def _note_for(self, output: OutputPanel):
         entry = self._chart_notes.get(id(output))
         if entry is None:
-            note = pg.TextItem("pick a target to see\nthe backward pass", anchor=(0.5, 0.5))
+            note = pg.TextItem(tr("pick a target to see\nthe backward pass"), anchor=(0.5, 0.5))
             note.setPos((len(output.x) - 1) / 2, 0.0)
             output.grad_plot.addItem(note)
             entry = self._chart_notes[id(output)] = (output, note)

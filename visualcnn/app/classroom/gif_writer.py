@@ -25,6 +25,7 @@ import numpy as np
 from PIL import GifImagePlugin, Image
 
 from visualcnn.common.files import atomic_write
+from visualcnn.common.i18n import tr
 
 MIN_DELAY_MS, MAX_DELAY_MS = 80, 2000  # a frame lasts as long as it was on screen, clipped
 MAX_PALETTE_ERROR = 3.0  # mean grey levels off, sampled, before a frame gets its own palette
@@ -107,7 +108,7 @@ class GifStream:
         """Write the GIF so far to ``path``, atomically; the last frame lasts until ``end_s``.
         Frames may still be added afterwards. Raises ValueError with no frame yet."""
         if self._pending is None:
-            raise ValueError("no frames: record at least one before saving")
+            raise ValueError(tr("no frames: record at least one before saving"))
         path = Path(path)
         with atomic_write(path) as tmp, open(tmp, "wb") as out:
             if self._file is not None:

@@ -29,7 +29,9 @@ from PyQt6.QtWidgets import (
 from visualcnn.app.classroom.training_controls import TrainingControls, network_settings
 from visualcnn.app.docks import scrolled
 from visualcnn.app.views.class_names import is_numbered, short
+from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import ntr, tr
 from visualcnn.data import idx_folder_of, load_dataset
 from visualcnn.data.bundled import BUNDLED_NAME
 from visualcnn.data.classes import CLASSES_FILE, GIVEN
@@ -44,9 +46,12 @@ from visualcnn.nn.arch import (
 )
 from visualcnn.training.session import Session
 
-CUSTOM = "(typed)"
-DATASET_FILTER = ("Datasets (*.npz *.csv *.csv.gz *ubyte* *.idx *.gz *.bin batches.meta.txt);;"
-                  "All files (*)")
+DATASET_PATTERNS = "*.npz *.csv *.csv.gz *ubyte* *.idx *.gz *.bin batches.meta.txt"
+
+
+def dataset_filter() -> str:
+    """The file dialog's filter, its names in the window's language."""
+    return tr("Datasets ({patterns});;All files (*)", patterns=DATASET_PATTERNS)
 
 
 def dataset_spec(picked: str) -> str:
@@ -60,22 +65,29 @@ def describe_classes(dataset) -> str:
     """The dataset's classes for the dock: their names and where the names came from."""
     names = dataset.class_names
     if is_numbered(names):
-        hint = ("" if dataset.name == BUNDLED_NAME else
-                f" (a {CLASSES_FILE} beside the data, one name per line, would name them)")
-        return f"Classes: {names[0]}-{names[-1]}, by number{hint}"
+        if dataset.name == BUNDLED_NAME:
+            return tr("Classes: {first}-{last}, by number", first=names[0], last=names[-1])
+        return tr("Classes: {first}-{last}, by number (a {file} beside the data, one name per "
+                  "line, would name them)", first=names[0], last=names[-1], file=CLASSES_FILE)
     source = dataset.classes_from
-    where = ("given on the command line" if source == GIVEN else
-             f"from {source}" if source and Path(source).is_file() else source)
     listed = ", ".join(short(name, 24) for name in names)
-    return f"Classes: {listed}" + (f" ({where})" if where else "")
+    if source == GIVEN:
+        return tr("Classes: {names} (given on the command line)", names=listed)
+    if source and Path(source).is_file():
+        return tr("Classes: {names} (from {file})", names=listed, file=source)
+    if source:
+        return tr("Classes: {names} ({source})", names=listed, source=source)
+    return tr("Classes: {names}", names=listed)
 
 
 def describe(specs) -> str:
     """A summary of parsed layers: their count and parameters, then a line per layer that
     leaves input rows or columns unread (a stride or pool that does not tile its input)."""
     kinds = [sp.kind for sp in specs if sp.kind != "flatten"]
-    return "\n".join([f"valid: {len(kinds)} layers, {parameter_count(specs):,} parameters",
-                      *unread_note(specs)])
+    summary = ntr("valid: {n} layer, {parameters:,} parameters",
+                  "valid: {n} layers, {parameters:,} parameters", len(kinds),
+                  parameters=parameter_count(specs))
+    return "\n".join([summary, *unread_note(specs)])
 
 
 class ModelDataPanel(QWidget):
@@ -91,37 +103,38 @@ class ModelDataPanel(QWidget):
         super().__init__(parent)
         self.input_shape, self.classes = (1, 28, 28), 10
         self.presets = QComboBox()
-        self.presets.addItem(CUSTOM, "")
+        self.presets.addItem(tr("(typed)"), "")
         for name, arch in PRESETS.items():
-            self.presets.addItem(f"{name}: {arch}", arch)
-        self.presets.setToolTip("Architectures to start from")
+            self.presets.addItem(f"{i18n.lookup(name)}: {arch}", arch)
+        self.presets.setToolTip(tr("Architectures to start from"))
         # Long preset strings must not widen the dock column: the combo elides them.
         self.presets.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.presets.setMinimumContentsLength(14)
         self.arch_field = QLineEdit()
-        self.arch_field.setPlaceholderText("e.g. conv8x3-relu-pool2-dense10")
-        self.arch_field.setToolTip("Tokens joined by '-': conv<F>x<K>, relu, pool<K>, "
-                                   "dense<N>; the last is dense<classes>")
+        self.arch_field.setPlaceholderText(tr("e.g. {example}",
+                                              example="conv8x3-relu-pool2-dense10"))
+        self.arch_field.setToolTip(tr("Tokens joined by '-': conv<F>x<K>, relu, pool<K>, "
+                                      "dense<N>; the last is dense<classes>"))
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.apply_button = QPushButton("Apply (new network)")
-        self.apply_button.setToolTip("Build this network for the current data; training "
-                                     "starts over at step 0")
+        self.apply_button = QPushButton(tr("Apply (new network)"))
+        self.apply_button.setToolTip(tr("Build this network for the current data; training "
+                                        "starts over at step 0"))
         self.dataset_label = QLabel()
         self.dataset_label.setWordWrap(True)
         self.classes_label = QLabel()
         self.classes_label.setWordWrap(True)
-        self.open_button = QPushButton("Open dataset...")
+        self.open_button = QPushButton(tr("Open dataset..."))
         self.open_button.setToolTip(open_action.toolTip())
         self.open_button.clicked.connect(open_action.trigger)
-        self.bundled_button = QPushButton("Bundled")
+        self.bundled_button = QPushButton(tr("Bundled"))
         self.bundled_button.setToolTip(bundled_action.toolTip())
         self.bundled_button.clicked.connect(bundled_action.trigger)
 
         form = QFormLayout()
-        form.addRow("Preset", self.presets)
-        form.addRow("Architecture", self.arch_field)
+        form.addRow(tr("Preset"), self.presets)
+        form.addRow(tr("Architecture"), self.arch_field)
         form.addRow("", self.message)
         self.training = TrainingControls(form)  # initialiser, optimiser, their settings
         buttons = QHBoxLayout()
@@ -132,7 +145,7 @@ class ModelDataPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.apply_button)
         layout.addSpacing(8)
-        layout.addWidget(QLabel("<b>Data</b>"))
+        layout.addWidget(QLabel(tr("<b>Data</b>")))
         layout.addWidget(self.dataset_label)
         layout.addWidget(self.classes_label)
         layout.addLayout(buttons)
@@ -147,9 +160,10 @@ class ModelDataPanel(QWidget):
         ds = session.dataset
         self.input_shape, self.classes = ds.input_shape, ds.classes
         c, h, w = ds.input_shape
-        self.dataset_label.setText(f"{ds.name}: {len(ds.y_train):,} training and "
-                                   f"{len(ds.y_test):,} test images, {c}x{h}x{w}, "
-                                   f"{ds.classes} classes" + (f"; {ds.note}" if ds.note else ""))
+        text = tr("{name}: {train:,} training and {test:,} test images, {c}x{h}x{w}, "
+                  "{classes} classes", name=i18n.lookup(ds.name), train=len(ds.y_train),
+                  test=len(ds.y_test), c=c, h=h, w=w, classes=ds.classes)
+        self.dataset_label.setText(text + (tr("; {note}", note=ds.note) if ds.note else ""))
         self.classes_label.setText(describe_classes(ds))
         self.classes_label.setToolTip("\n".join(f"{c}: {name}"
                                                 for c, name in enumerate(ds.class_names)))
@@ -200,7 +214,7 @@ class ModelData(QObject):
         self.window = window
         a = window.actions
         self.panel = ModelDataPanel(a["open_dataset"], a["bundled_dataset"])
-        self.dock = QDockWidget("Model and data", window)
+        self.dock = QDockWidget(tr("Model and data"), window)
         self.dock.setObjectName("dock_model")
         self.dock.setWidget(scrolled(self.panel))
         window.add_side_dock(self.dock)
@@ -241,8 +255,8 @@ class ModelData(QObject):
             return Session(dataset, net, lr=old.lr, seed=old.seed, eval_every=old.eval_every,
                            batch=old.batch)
         except UserError as e:
-            self.window.show_banner(f"Could not build the network, the current model is "
-                                    f"kept: {e}")
+            self.window.show_banner(tr("Could not build the network, the current model is "
+                                       "kept: {error}", error=e))
             return None
 
     def apply_arch(self, arch: str) -> bool:
@@ -253,21 +267,22 @@ class ModelData(QObject):
             return False
         self.swap_session(session)
         net = session.net
-        self.window.statusBar().showMessage(f"new network {net.arch} ({net.optimizer_text()}, "
-                                            f"init {net.init})", 5000)
+        self.window.statusBar().showMessage(
+            tr("new network {arch} ({optimizer}, init {init})", arch=net.arch,
+               optimizer=net.optimizer_text(), init=net.init), 5000)
         return True
 
     def ask_open_dataset(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open dataset: a .npz, a .csv, or any file of an IDX folder", "",
-            DATASET_FILTER)
+            self.window, tr("Open dataset: a .npz, a .csv, or any file of an IDX folder"), "",
+            dataset_filter())
         if path:
             self.open_dataset(dataset_spec(path))
 
     def ask_open_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(
-            self.window, "Open dataset folder: CIFAR-10 binary, train/ and test/ image "
-            "folders, or IDX files")
+            self.window, tr("Open dataset folder: CIFAR-10 binary, train/ and test/ image "
+                            "folders, or IDX files"))
         if path:
             self.open_dataset(path)
 
@@ -280,7 +295,8 @@ class ModelData(QObject):
         try:
             dataset = load_dataset(spec)
         except UserError as e:
-            w.show_banner(f"Could not open the dataset, the current model is kept: {e}")
+            w.show_banner(tr("Could not open the dataset, the current model is kept: {error}",
+                             error=e))
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()
@@ -289,6 +305,8 @@ class ModelData(QObject):
         if session is None:
             return False
         self.swap_session(session)
-        note = f" ({dataset.note})" if dataset.note else ""
-        w.statusBar().showMessage(f"opened {dataset.name}{note}", 8000)
+        name = i18n.lookup(dataset.name)
+        message = (tr("opened {name} ({note})", name=name, note=dataset.note)
+                   if dataset.note else tr("opened {name}", name=name))
+        w.statusBar().showMessage(message, 8000)
         return True

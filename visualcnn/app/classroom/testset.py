@@ -29,13 +29,17 @@ from PyQt6.QtWidgets import (
 
 from visualcnn.app.classroom.images import array_to_qimage
 from visualcnn.app.views.class_names import is_numbered, short
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 
 MAX_THUMBNAILS = 300   # a gallery of thousands of icons would take seconds to build
 THUMB = 56
-AXES = "Confusion matrix: rows true class, columns predicted class"
+AXES = N_("Confusion matrix: rows true class, columns predicted class")
 # Named classes: the rows carry the names, the columns their numbers, so ten columns still
 # fit a narrow dock.
-AXES_NAMED = AXES + " (numbered as the rows)"
+AXES_NAMED = N_("Confusion matrix: rows true class, columns predicted class (numbered as the "
+                "rows)")
+NOT_EVALUATED = N_("The test split has not been evaluated yet.")
 ROW_NAME = 11  # characters of a class name beside a row: the ten columns need the width
 GALLERY_TEXT = 66  # pixels beside a thumbnail's width for its caption; named classes get more
 
@@ -59,19 +63,19 @@ class TestSetView(QWidget):
         self._shown = None          # the predictions array last drawn
         self._session = None
         self.filter: tuple[int, int] | None = None
-        self.heading = QLabel("The test split has not been evaluated yet.")
+        self.heading = QLabel(i18n.lookup(NOT_EVALUATED))
         self.heading.setWordWrap(True)
-        self.evaluate_button = QPushButton("Evaluate the test split")
+        self.evaluate_button = QPushButton(tr("Evaluate the test split"))
         self.evaluate_button.setToolTip(evaluate_action.toolTip())
         self.evaluate_button.clicked.connect(evaluate_action.trigger)
-        self.axes = QLabel(AXES)
+        self.axes = QLabel(i18n.lookup(AXES))
         self.axes.setWordWrap(True)
         self.matrix = QTableWidget(0, 0)
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         # A count a pixel too wide for its cell still reads; "…" in its place would not.
         self.matrix.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.matrix.setToolTip("Rows: true class; columns: predicted class. Click a cell to "
-                               "see its images below; click it again for all mistakes.")
+        self.matrix.setToolTip(tr("Rows: true class; columns: predicted class. Click a cell "
+                                  "to see its images below; click it again for all mistakes."))
         self.matrix.cellClicked.connect(self._on_cell)
         self.gallery_label = QLabel()
         self.gallery = QListWidget()
@@ -81,8 +85,8 @@ class TestSetView(QWidget):
         self.gallery.setMovement(QListView.Movement.Static)
         self.gallery.setUniformItemSizes(True)
         self.gallery.setGridSize(QSize(THUMB + GALLERY_TEXT, THUMB + 26))
-        self.gallery.setToolTip("Misclassified test images; click one to make it the current "
-                                "sample and see why it is wrong")
+        self.gallery.setToolTip(tr("Misclassified test images; click one to make it the "
+                                   "current sample and see why it is wrong"))
         self.gallery.itemClicked.connect(self._on_item)
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
@@ -115,7 +119,7 @@ class TestSetView(QWidget):
             return False
         self._shown = predictions
         if predictions is None:
-            self.heading.setText("The test split has not been evaluated yet.")
+            self.heading.setText(i18n.lookup(NOT_EVALUATED))
             self.matrix.setRowCount(0)
             self.matrix.setColumnCount(0)
             self.gallery.clear()
@@ -125,8 +129,10 @@ class TestSetView(QWidget):
         y = ds.y_test
         self.counts = confusion_matrix(y, predictions, ds.classes)
         right = int(np.trace(self.counts))
-        self.heading.setText(f"Test split at step {session.net.step}: {right} of {len(y)} "
-                             f"right ({right / len(y):.1%}), {len(y) - right} wrong")
+        self.heading.setText(tr("Test split at step {step}: {right} of {total} right "
+                                "({share:.1%}), {wrong} wrong", step=session.net.step,
+                                right=right, total=len(y), share=right / len(y),
+                                wrong=len(y) - right))
         self._fill_matrix(ds.classes)
         self._fill_gallery()
         return True
@@ -144,15 +150,15 @@ class TestSetView(QWidget):
         # Short column labels, so that ten columns fit a narrow dock; the axis is named above.
         m.setHorizontalHeaderLabels([str(c) for c in range(classes)])
         if is_numbered(names):
-            self.axes.setText(AXES)
-            m.setVerticalHeaderLabels([f"true {c}" for c in range(classes)])
+            self.axes.setText(i18n.lookup(AXES))
+            m.setVerticalHeaderLabels([tr("true {label}", label=c) for c in range(classes)])
         else:
-            self.axes.setText(AXES_NAMED)
+            self.axes.setText(i18n.lookup(AXES_NAMED))
             m.setVerticalHeaderLabels([f"{c} {short(names[c], ROW_NAME)}"
                                        for c in range(classes)])
         for c in range(classes):
-            m.horizontalHeaderItem(c).setToolTip(f"predicted {names[c]}")
-            m.verticalHeaderItem(c).setToolTip(f"true {names[c]}")
+            m.horizontalHeaderItem(c).setToolTip(tr("predicted {label}", label=names[c]))
+            m.verticalHeaderItem(c).setToolTip(tr("true {label}", label=names[c]))
         row_totals = np.maximum(self.counts.sum(axis=1), 1)
         for r in range(classes):
             for c in range(classes):
@@ -192,10 +198,15 @@ class TestSetView(QWidget):
                                        THUMB + 26 + extra_line))
         wrong = self.wrong_indices()
         shown = wrong[:MAX_THUMBNAILS]
-        what = ("all mistakes" if self.filter is None else
-                f"true {self.name_of(self.filter[0])} predicted as {self.name_of(self.filter[1])}")
-        more = f", first {len(shown)} shown" if len(shown) < len(wrong) else ""
-        self.gallery_label.setText(f"Misclassified: {len(wrong)} ({what}{more})")
+        what = (tr("all mistakes") if self.filter is None else
+                tr("true {true} predicted as {predicted}", true=self.name_of(self.filter[0]),
+                   predicted=self.name_of(self.filter[1])))
+        if len(shown) < len(wrong):
+            self.gallery_label.setText(tr("Misclassified: {count} ({what}, first {shown} shown)",
+                                          count=len(wrong), what=what, shown=len(shown)))
+        else:
+            self.gallery_label.setText(tr("Misclassified: {count} ({what})", count=len(wrong),
+                                          what=what))
         for i in shown:
             image = array_to_qimage(ds.x_test[i, 0])
             pixmap = QPixmap.fromImage(image).scaled(
@@ -206,7 +217,8 @@ class TestSetView(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, int(i))
             if named:  # the view sizes every item as the first: room for the longest caption
                 item.setSizeHint(self.gallery.gridSize() - QSize(4, 4))
-            item.setToolTip(f"test #{i}: true {true}, predicted {predicted}")
+            item.setToolTip(tr("test #{index}: true {true}, predicted {predicted}", index=i,
+                               true=true, predicted=predicted))
             self.gallery.addItem(item)
 
     def _caption(self, true: str, predicted: str) -> str:
@@ -214,7 +226,7 @@ class TestSetView(QWidget):
         name on its own line, cut to the thumbnail's width."""
         metrics = self.gallery.fontMetrics()
         room = self.gallery.gridSize().width() - 10  # the view's margins around the text
-        one_line = f"true {true} → pred {predicted}"
+        one_line = tr("true {true} → pred {predicted}", true=true, predicted=predicted)
         if metrics.horizontalAdvance(one_line) <= room:
             return one_line
         elide = lambda text: metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)  # noqa: E731
@@ -239,7 +251,7 @@ class TestSet(QObject):
         super().__init__(parent)
         self.window = window
         self.view = TestSetView(window.actions["evaluate"])
-        self.dock = QDockWidget("Test set", window)
+        self.dock = QDockWidget(tr("Test set"), window)
         self.dock.setObjectName("dock_test_set")
         self.dock.setWidget(self.view)
         window.add_side_dock(self.dock)
@@ -259,5 +271,5 @@ class TestSet(QObject):
         w.loop.stop()
         ds = w.session.dataset
         trace = w.session.try_sample(ds.x_test[index], int(ds.y_test[index]),
-                                     f"test #{index}")
+                                     tr("test #{index}", index=index))
         w.show_trace(trace)

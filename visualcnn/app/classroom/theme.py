@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QDockWidget, QGraphicsSimpleTextItem, QMenu, QWidget
 from visualcnn.app.actions import ThemedIcons
 from visualcnn.app.views.board import Board
 from visualcnn.app.views.colormaps import GAP_INDEX
+from visualcnn.common.i18n import tr
 
 THEMES = {
     # board background, board text, plot background, plot foreground
@@ -108,7 +109,7 @@ class Theme(QObject):
         window.docks_built.connect(lambda: QTimer.singleShot(0, self._apply_if_alive))
         QTimer.singleShot(0, self._apply_if_alive)
         a = window.actions
-        self.menu = QMenu("&Theme", window.view_menu)
+        self.menu = QMenu(tr("&Theme"), window.view_menu)
         group = QActionGroup(self)
         for name in THEMES:
             group.addAction(a[f"theme_{name}"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout
 
+from visualcnn.common import i18n
+from visualcnn.common.i18n import tr
 from visualcnn.nn.init import DEFAULT_INIT, INIT_HELP, INITIALISERS
 from visualcnn.nn.optimizers import (
     DEFAULT_MOMENTUM,
@@ -16,6 +18,14 @@ from visualcnn.nn.optimizers import (
 )
 
 
+def shown_name(name: str) -> str:
+    """An initialiser's or optimiser's name as the combo shows it: the words translated, the
+    proper names (he, xavier, sgd, adam) as they are."""
+    words = {"uniform": tr("uniform"), "constant": tr("constant"), "zeros": tr("zeros"),
+             "momentum": tr("momentum")}
+    return words.get(name, name)
+
+
 class TrainingControls:
     """The four controls, added as rows of ``form``; ``settings()`` gives them as the
     keywords of ``Network``, ``show_network(net)`` shows a network's own."""
@@ -23,28 +33,30 @@ class TrainingControls:
     def __init__(self, form: QFormLayout):
         self.init = QComboBox()
         for name in INITIALISERS:
-            self.init.addItem(name, name)
-            self.init.setItemData(self.init.count() - 1, INIT_HELP[name],
+            self.init.addItem(shown_name(name), name)
+            self.init.setItemData(self.init.count() - 1, i18n.lookup(INIT_HELP[name]),
                                   role=Qt.ItemDataRole.ToolTipRole)
-        self.init.setToolTip("The weights a new network starts from (Apply)")
+        self.init.setToolTip(tr("The weights a new network starts from (Apply)"))
         self.optimizer = QComboBox()
         for name in OPTIMIZERS:
-            self.optimizer.addItem(name, name)
-            self.optimizer.setItemData(self.optimizer.count() - 1, OPTIMIZER_HELP[name],
+            self.optimizer.addItem(shown_name(name), name)
+            self.optimizer.setItemData(self.optimizer.count() - 1,
+                                       i18n.lookup(OPTIMIZER_HELP[name]),
                                        role=Qt.ItemDataRole.ToolTipRole)
-        self.optimizer.setToolTip("How each gradient becomes a change of the weights "
-                                  "(Apply); g = dL/dW + weight decay x W")
+        self.optimizer.setToolTip(tr("How each gradient becomes a change of the weights "
+                                     "(Apply); g = dL/dW + weight decay x W"))
         self.momentum = QDoubleSpinBox(minimum=0.0, maximum=0.99, singleStep=0.05,
                                        decimals=2, value=DEFAULT_MOMENTUM)
-        self.momentum.setToolTip("SGD momentum: v = momentum·v − lr·g (optimiser momentum)")
+        self.momentum.setToolTip(tr("SGD momentum: v = momentum·v − lr·g (optimiser "
+                                    "momentum)"))
         self.weight_decay = QDoubleSpinBox(minimum=0.0, maximum=MAX_WEIGHT_DECAY,
                                            singleStep=1e-4, decimals=5, value=0.0)
-        self.weight_decay.setToolTip("L2 weight decay added to every gradient as "
-                                     "decay × weight, as PyTorch's weight_decay")
-        form.addRow("Initialiser", self.init)
-        form.addRow("Optimiser", self.optimizer)
-        form.addRow("Momentum", self.momentum)
-        form.addRow("Weight decay", self.weight_decay)
+        self.weight_decay.setToolTip(tr("L2 weight decay added to every gradient as "
+                                        "decay × weight, as PyTorch's weight_decay"))
+        form.addRow(tr("Initialiser"), self.init)
+        form.addRow(tr("Optimiser"), self.optimizer)
+        form.addRow(tr("Momentum"), self.momentum)
+        form.addRow(tr("Weight decay"), self.weight_decay)
         self.optimizer.currentIndexChanged.connect(self._enable_momentum)
         self._enable_momentum()
 

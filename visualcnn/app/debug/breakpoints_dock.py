@@ -11,6 +11,7 @@ from __future__ import annotations
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
+from visualcnn.common.i18n import tr
 from visualcnn.training.breakpoints import Breakpoints
 from visualcnn.training.divergence import DEFAULT_FACTOR
 
@@ -27,11 +28,11 @@ class BreakpointsWidget(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 6, 6, 6)
         row = 0
-        self.jump_on = QCheckBox("loss or gradient jumps x")
-        self.jump_on.setToolTip("Pause at the first sign of divergence: the loss or a layer's "
-                                "gradient norm this many times its recent level (the loss "
-                                "counted as at least a uniform guess's), or the loss 100 times "
-                                "a uniform guess's")
+        self.jump_on = QCheckBox(tr("loss or gradient jumps x"))
+        self.jump_on.setToolTip(tr("Pause at the first sign of divergence: the loss or a "
+                                   "layer's gradient norm this many times its recent level "
+                                   "(the loss counted as at least a uniform guess's), or the "
+                                   "loss 100 times a uniform guess's"))
         self.jump_on.setChecked(divergence_factor is not None)
         self.jump_factor = QDoubleSpinBox(decimals=1, minimum=2.0, maximum=1e6, singleStep=5.0,
                                           value=divergence_factor or DEFAULT_FACTOR)
@@ -51,42 +52,43 @@ class BreakpointsWidget(QWidget):
             for w in widgets:
                 w.valueChanged.connect(self._emit)
 
-        self.wrong = QCheckBox("prediction is wrong")
+        self.wrong = QCheckBox(tr("prediction is wrong"))
         self.wrong.toggled.connect(self._emit)
         grid.addWidget(self.wrong, row, 0, 1, 2)
         row += 1
-        self.loss_on = QCheckBox("loss above")
+        self.loss_on = QCheckBox(tr("loss above"))
         self.loss_value = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1e3, value=2.3,
                                          singleStep=0.1)
         add(self.loss_on, self.loss_value)
-        self.label_on = QCheckBox("label is")
+        self.label_on = QCheckBox(tr("label is"))
         self.label_value = QSpinBox(minimum=0, maximum=9, value=0)
         add(self.label_on, self.label_value)
-        self.step_on = QCheckBox("step reaches")
+        self.step_on = QCheckBox(tr("step reaches"))
         self.step_value = QSpinBox(minimum=1, maximum=10**9, value=100)
         add(self.step_on, self.step_value)
-        self.sample_on = QCheckBox("sample # is")
-        self.sample_on.setToolTip("Pause when this sample of the training split (its index, "
-                                  "as the Input panel shows it) is trained on")
+        self.sample_on = QCheckBox(tr("sample # is"))
+        self.sample_on.setToolTip(tr("Pause when this sample of the training split (its "
+                                     "index, as the Input panel shows it) is trained on"))
         self.sample_value = QSpinBox(minimum=0, maximum=max(0, train_size - 1), value=0)
         add(self.sample_on, self.sample_value)
-        self.changed_on = QCheckBox("sample's prediction changed")
-        self.changed_on.setToolTip("Pause when a sample's prediction differs from the one it "
-                                   "got the last time it was trained on (the first time a "
-                                   "sample is seen never fires)")
+        self.changed_on = QCheckBox(tr("sample's prediction changed"))
+        self.changed_on.setToolTip(tr("Pause when a sample's prediction differs from the one "
+                                      "it got the last time it was trained on (the first time "
+                                      "a sample is seen never fires)"))
         self.changed_on.toggled.connect(self._emit)
         grid.addWidget(self.changed_on, row, 0, 1, 2)
         row += 1
         self.norm_above: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
         self.norm_below: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
         for name in layer_names:
-            for table, word, value in ((self.norm_above, "above", 10.0),
-                                       (self.norm_below, "below", 1e-4)):
-                box = QCheckBox(f"{name} |dL/dW| {word}")
+            for table, text, value in (
+                    (self.norm_above, tr("{layer} |dL/dW| above", layer=name), 10.0),
+                    (self.norm_below, tr("{layer} |dL/dW| below", layer=name), 1e-4)):
+                box = QCheckBox(text)
                 spin = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1e9, value=value)
                 add(box, spin)
                 table[name] = (box, spin)
-        note = QLabel("A non-finite loss, gradient or weight always pauses.")
+        note = QLabel(tr("A non-finite loss, gradient or weight always pauses."))
         note.setWordWrap(True)
         grid.addWidget(note, row, 0, 1, 2)
         self.fired = QLabel("")

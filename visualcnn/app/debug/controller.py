@@ -39,8 +39,8 @@ SIDE_REFRESH_S = 0.25  # inspector and update view while running
 def _named(samples) -> str:
     """"sample #12", or "the batch of 8 from sample #12"."""
     if len(samples) == 1:
-        return f"sample #{samples[0]}"
-    return f"the batch of {len(samples)} from sample #{samples[0]}"
+        return tr("sample #{index}", index=samples[0])
+    return tr("the batch of {size} from sample #{index}", size=len(samples), index=samples[0])
 
 
 class DebuggerView:
@@ -103,14 +103,14 @@ class DebuggerView:
         self.gradcheck.whole.attach(self)
         self.gradcheck.run.clicked.connect(w.actions["gradcheck"].trigger)
         self.update_view = UpdateWidget()
-        self.inspector_dock = self._dock("inspector", "Inspector", self.inspector.widget)
+        self.inspector_dock = self._dock("inspector", tr("Inspector"), self.inspector.widget)
         self.inspector.dock = self.inspector_dock
-        self.breakpoints_dock = self._dock("breakpoints", "Breakpoints", self.breakpoints)
-        self.gradcheck_dock = self._dock("gradcheck", "Gradient check", self.gradcheck)
-        self.update_dock = self._dock("update", "Update", self.update_view)
+        self.breakpoints_dock = self._dock("breakpoints", tr("Breakpoints"), self.breakpoints)
+        self.gradcheck_dock = self._dock("gradcheck", tr("Gradient check"), self.gradcheck)
+        self.update_dock = self._dock("update", tr("Update"), self.update_view)
         self.update_dock.visibilityChanged.connect(self._on_update_visibility)
         self.diff_view = DiffWidget(w, self.debugger)
-        self.diff_dock = self._dock("diff", "Diff weights", self.diff_view)
+        self.diff_dock = self._dock("diff", tr("Diff weights"), self.diff_view)
         self.debug_docks = [self.inspector_dock, self.breakpoints_dock, self.gradcheck_dock,
                             self.update_dock, self.diff_dock]
         self.timeline = TimelineView(self)
@@ -228,12 +228,12 @@ class DebuggerView:
         if note is not None:
             trace = self.window.session.train_sample(self.trace.input[0], self.trace.label, note)
             self.window.show_trace(trace)
-            self.window.statusBar().showMessage(f"replayed {note}", 4000)
+            self.window.statusBar().showMessage(tr("replayed {what}", what=note), 4000)
             return
         samples = self.debugger.shown_batch(self._whole())
         trace = self.debugger.replay(samples if len(samples) > 1 else samples[0])
         self.window.show_trace(trace)
-        self.window.statusBar().showMessage(f"replayed {_named(samples)}", 4000)
+        self.window.statusBar().showMessage(tr("replayed {what}", what=_named(samples)), 4000)
 
     def dry_run(self) -> None:
         self._pause()
@@ -242,7 +242,7 @@ class DebuggerView:
         if note is not None:
             trace = self.window.session.try_sample(self.trace.input[0], self.trace.label, note)
             self.window.show_trace(trace)
-            self.phase_view.show_status(f"dry run on {note} (no update)")
+            self.phase_view.show_status(tr("dry run on {what} (no update)", what=note))
             return
         samples = self.debugger.shown_batch(self._whole())
         trace = self.debugger.dry_run(samples if len(samples) > 1 else samples[0])
@@ -252,7 +252,7 @@ class DebuggerView:
         for panel in self.window.panels:
             if isinstance(panel, InputPanel):
                 panel.show_trace(shown, samples[shown.focus])
-        self.phase_view.show_status(f"dry run on {_named(samples)} (no update)")
+        self.phase_view.show_status(tr("dry run on {what} (no update)", what=_named(samples)))
 
     def run_gradcheck(self) -> None:
         self._pause()
@@ -264,7 +264,8 @@ class DebuggerView:
         note = s.note_for(trace) if trace is not None and hasattr(s, "note_for") else None
         if trace is not None and trace.input is not None:
             x, y = trace.input[0], trace.label
-            what = note or f"sample #{self.debugger.shown_batch(self._whole())[trace.focus]}"
+            what = note or tr("sample #{index}",
+                              index=self.debugger.shown_batch(self._whole())[trace.focus])
         else:
             index = s.next_sample_index
             x, y, what = s.dataset.x_train[index], int(s.dataset.y_train[index]), f"#{index}"
@@ -318,14 +319,16 @@ class DebuggerView:
         self._sync_session()
 
     def _on_breakpoint(self, reason: str) -> None:
-        self.breakpoints.fired.setText(f"fired: {reason}")
-        self.window.show_banner(f"Breakpoint: {reason}. Press Run to go on.")
+        self.breakpoints.fired.setText(tr("fired: {reason}", reason=reason))
+        self.window.show_banner(tr("Breakpoint: {reason}. Press Run to go on.", reason=reason))
 
     def _on_failed(self, message: str) -> None:
         index = self.window.session.sample_index
         text = self.window.banner.text()
-        if index is not None and f"sample #{index}" not in text:
-            self.window.show_banner(f"{text} (sample #{index})")
+        # The message may come from code not yet translated: either language names it.
+        named = (f"sample #{index}", tr("sample #{index}", index=index))
+        if index is not None and not any(n in text for n in named):
+            self.window.show_banner(tr("{message} (sample #{index})", message=text, index=index))
 
     def _update_enabled(self) -> None:
         # Step back stays on at the start of the run: pressed there, it says why it cannot.

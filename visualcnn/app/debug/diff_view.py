@@ -30,14 +30,27 @@ from PyQt6.QtWidgets import (
 from visualcnn.app.views.mosaic import Mosaic
 from visualcnn.app.views.panel import BoardPanel, TextBlock
 from visualcnn.app.views.tiling import template_shape_before, weight_tiling
+from visualcnn.common.i18n import tr
 from visualcnn.nn.diff import diff_params, named_params
 
 RUN_REFRESH_S = 0.5  # while running, the dock follows at most this often
 
 
 def _norm_text(d) -> str:
-    rel = "" if np.isnan(d.relative) else f" = {d.relative:.3g} of |pinned|"
-    return f"|Δ{d.name.split('/')[1]}| {d.norm:.3g}{rel}"
+    key = d.name.split("/")[1]
+    if np.isnan(d.relative):
+        return f"|Δ{key}| {d.norm:.3g}"
+    return tr("|Δ{key}| {norm:.3g} = {relative:.3g} of |pinned|", key=key, norm=d.norm,
+              relative=d.relative)
+
+
+def _moved_most_title(unit_noun: str) -> str:
+    """The heading of the slices that moved most, by what a slice is."""
+    if unit_noun == "filter":
+        return tr("filters that moved most:")
+    if unit_noun == "entry":
+        return tr("entries that moved most:")
+    return tr("units that moved most:")
 
 
 class LayerDiffView(BoardPanel):
@@ -47,8 +60,8 @@ class LayerDiffView(BoardPanel):
         super().__init__()
         self.name = layer.name
         tiling = weight_tiling(layer.params["W"].shape, template_shape)
-        self.delta = Mosaic(self.board, self.name, f"{self.name} ΔW = now − pinned", tiling,
-                            True)
+        self.delta = Mosaic(self.board, self.name,
+                            tr("{layer} ΔW = now − pinned", layer=self.name), tiling, True)
         self.numbers = TextBlock(self.board, 4, 40)
         self.layout([[self.delta], [self.numbers]])
         self.board.setMinimumHeight(300 if layer.kind == "dense" else 220)
@@ -59,10 +72,10 @@ class LayerDiffView(BoardPanel):
         self.numbers.set_text(why)
 
     def show(self, dW, db) -> None:
-        self.delta.show(dW.delta, "no change: these weights are the pinned ones")
-        moved = ", ".join(f"{i} ({v:.2g})" for i, v in dW.moved_most(3)) or "none"
+        self.delta.show(dW.delta, tr("no change: these weights are the pinned ones"))
+        moved = ", ".join(f"{i} ({v:.2g})" for i, v in dW.moved_most(3)) or tr("none")
         self.numbers.set_text(f"{_norm_text(dW)}\n{_norm_text(db)}\n"
-                              f"{dW.unit_noun}s that moved most:\n {moved}")
+                              f"{_moved_most_title(dW.unit_noun)}\n {moved}")
 
 
 class DiffWidget(QWidget):
@@ -75,13 +88,14 @@ class DiffWidget(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         top = QHBoxLayout()
-        self.pin = QPushButton("Pin these weights")
-        self.pin.setToolTip("Keep a copy of the weights now; the dock then shows what changed "
-                            "since, at every step shown (go to another step to compare two)")
+        self.pin = QPushButton(tr("Pin these weights"))
+        self.pin.setToolTip(tr("Keep a copy of the weights now; the dock then shows what "
+                               "changed since, at every step shown (go to another step to "
+                               "compare two)"))
         self.pin.clicked.connect(self.pin_weights)
         top.addWidget(self.pin)
-        self.caption = QLabel("Pin the weights at one step, go to another (Step, Step back, "
-                              "the timeline): here is what changed in between.")
+        self.caption = QLabel(tr("Pin the weights at one step, go to another (Step, Step "
+                                 "back, the timeline): here is what changed in between."))
         self.caption.setWordWrap(True)
         top.addWidget(self.caption, 1)
         outer.addLayout(top)
@@ -123,14 +137,14 @@ class DiffWidget(QWidget):
         self.step_a, self.step_b = QSpinBox(), QSpinBox()
         for box in (self.step_a, self.step_b):
             box.setRange(0, 0)
-            box.setToolTip("A step the run can go back to (Debug > Timeline shows them)")
-        self.compare = QPushButton("Compare")
-        self.compare.setToolTip("Step B's weights minus step A's, worked out from the rewind "
-                                "history; the window stays at the step it shows")
+            box.setToolTip(tr("A step the run can go back to (Debug > Timeline shows them)"))
+        self.compare = QPushButton(tr("Compare"))
+        self.compare.setToolTip(tr("Step B's weights minus step A's, worked out from the "
+                                   "rewind history; the window stays at the step it shows"))
         self.compare.clicked.connect(self.compare_steps)
-        row.addWidget(QLabel("Compare step"))
+        row.addWidget(QLabel(tr("Compare step")))
         row.addWidget(self.step_a)
-        row.addWidget(QLabel("with step"))
+        row.addWidget(QLabel(tr("with step")))
         row.addWidget(self.step_b)
         row.addWidget(self.compare)
         row.addStretch(1)
@@ -159,7 +173,7 @@ class DiffWidget(QWidget):
         try:
             weights_a, weights_b = self.debugger.weights_at(a), self.debugger.weights_at(b)
         except ValueError as e:  # the run changed under the boxes (a reset, a checkpoint)
-            self.caption.setText(f"Cannot compare: {e}")
+            self.caption.setText(tr("Cannot compare: {error}", error=e))
             return
         self.pinned, self.pinned_step = weights_a, a
         self.against = (b, weights_b)
@@ -185,21 +199,24 @@ class DiffWidget(QWidget):
         if self.pinned is None:
             self.diffs = None
             for view in self.views:
-                view.blank("nothing pinned yet")
+                view.blank(tr("nothing pinned yet"))
             return
         try:
             now = self.against[1] if self.against is not None else named_params(net)
             self.diffs = diff_params(self.pinned, now)
         except ValueError as e:  # another architecture since the pin
             self.diffs = None
-            self.caption.setText(f"The pinned weights no longer fit: {e}. Pin again.")
+            self.caption.setText(tr("The pinned weights no longer fit: {error}. Pin again.",
+                                    error=e))
             return
         by_name = {d.name: d for d in self.diffs}
         total = float(np.sqrt(sum(d.norm ** 2 for d in self.diffs)))
         if self.against is not None:
-            what = f"Step {self.against[0]} − step {self.pinned_step} (picked)"
+            what = tr("Step {b} − step {a} (picked)", b=self.against[0], a=self.pinned_step)
         else:
-            what = f"Step {net.step} − pinned step {self.pinned_step}"
-        self.caption.setText(f"{what}: |Δ all weights| {total:.3g}. Blue went down, red up.")
+            what = tr("Step {now} − pinned step {pinned}", now=net.step,
+                      pinned=self.pinned_step)
+        self.caption.setText(tr("{what}: |Δ all weights| {total:.3g}. Blue went down, red up.",
+                                what=what, total=total))
         for view in self.views:
             view.show(by_name[f"{view.name}/W"], by_name[f"{view.name}/b"])

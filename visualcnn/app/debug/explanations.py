@@ -16,7 +16,9 @@ import numpy as np
 
 from visualcnn.app.views.activation_panels import FORMULAS
 from visualcnn.app.views.colormaps import DIVERGING
+from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 from visualcnn.nn.explain import (
     conv_geometry,
     explain_activation_unit,
@@ -105,46 +107,57 @@ def explain(trace, sel: Selection) -> tuple[object | None, str]:
     try:
         return _EXPLAINERS[sel.what](trace, sel)
     except NotYet as e:
-        return None, f"<p><b>{e}</b>: not yet computed in this phase.</p>"
+        return None, tr("<p><b>{what}</b>: not yet computed in this phase.</p>", what=e)
     except UserError as e:  # a unit the engine does not explain (an input read by a pool)
         return None, f"<p>{html.escape(str(e))}</p>"
+
+
+def _not_yet_output(trace, layer: str) -> None:
+    """NotYet when ``layer``'s output is not computed in the phase on screen."""
+    if trace.layer(layer).out is None:
+        raise NotYet(tr("{layer} output", layer=layer))
+
+
+def _equal(same: bool) -> str:
+    """", equal" after a recomputed total that matches the stored value."""
+    return tr(", equal") if same else ""
 
 
 def conv_unit(trace, sel: Selection) -> tuple[object, str]:
     """A conv output unit, ``sel.index`` = (filter, y, x): patch × kernel + bias."""
     f, i, j = sel.index
-    if trace.layer(sel.layer).out is None:
-        raise NotYet(f"{sel.layer} output")
+    _not_yet_output(trace, sel.layer)
     e = explain_conv_unit(trace, sel.layer, f, i, j)
     height, width = trace.layer(sel.layer).x.shape[2:]
     padding = _outside(e.rows, height)[:, None] | _outside(e.cols, width)[None, :]
-    parts = [f"<h3>{sel.layer} · filter {f} · output at (y {i}, x {j})</h3>",
-             "<p>out = Σ<sub>c,a,b</sub> patch[c,a,b] × kernel[c,a,b] + b</p>",
+    parts = [tr("<h3>{layer} · filter {filter} · output at (y {y}, x {x})</h3>",
+                layer=sel.layer, filter=f, y=i, x=j),
+             tr("<p>out = Σ<sub>c,a,b</sub> patch[c,a,b] × kernel[c,a,b] + b</p>"),
              _window_place(e, padding)]
     sums = []
     channels = e.patch.shape[0]
     for ch in range(channels):
         if channels > 1:
-            parts.append(f"<p><b>input channel {ch}</b> (Σ products "
-                         f"{fmt(float(e.products[ch].sum()))})</p>")
+            parts.append(tr("<p><b>input channel {channel}</b> (Σ products {sum})</p>",
+                            channel=ch, sum=fmt(float(e.products[ch].sum()))))
         # Two rows: three grids side by side do not fit a dock beside the panels.
-        parts.append(side_by_side(html_grid(e.patch[ch], "patch", padding=padding), "<b>×</b>",
-                                  html_grid(e.kernel[ch], "kernel")))
-        parts.append(side_by_side("<b>=</b>", html_grid(e.products[ch], "products")))
+        parts.append(side_by_side(html_grid(e.patch[ch], tr("patch"), padding=padding),
+                                  "<b>×</b>", html_grid(e.kernel[ch], tr("kernel"))))
+        parts.append(side_by_side("<b>=</b>", html_grid(e.products[ch], tr("products"))))
         sums.append(float(e.products[ch].sum()))
     total_products = float(e.products.sum())
     by_channel = (" = " + " + ".join(fmt(s) for s in sums)) if len(sums) > 1 else ""
-    parts.append(
-        f"<p style='font-size:11pt'>Σ products{by_channel} = <b>{fmt(total_products)}</b>"
-        f"<br>+ bias {fmt(e.bias)}<br>= <b>{fmt(e.total)}</b> "
-        f"&nbsp; (the forward pass stored {fmt(e.output)}"
-        f"{', equal' if math.isclose(e.total, e.output, rel_tol=1e-9, abs_tol=1e-12) else ''})"
-        "</p>")
+    same = math.isclose(e.total, e.output, rel_tol=1e-9, abs_tol=1e-12)
+    parts.append(tr("<p style='font-size:11pt'>Σ products{by_channel} = <b>{products}</b>"
+                    "<br>+ bias {bias}<br>= <b>{total}</b> &nbsp; (the forward pass stored "
+                    "{output}{equal})</p>", by_channel=by_channel, products=fmt(total_products),
+                    bias=fmt(e.bias), total=fmt(e.total), output=fmt(e.output),
+                    equal=_equal(same)))
     if e.gradient is not None:
-        parts.append(f"<p>dL/d(out) at this unit: {fmt(e.gradient)}</p>")
-    parts.append(f"<p><span style='color:#c8a000'>■</span> receptive field rows "
-                 f"{e.rows[0]}–{e.rows[1] - 1}, columns {e.cols[0]}–{e.cols[1] - 1} "
-                 f"of the layer's input</p>")
+        parts.append(tr("<p>dL/d(out) at this unit: {gradient}</p>", gradient=fmt(e.gradient)))
+    parts.append(tr("<p><span style='color:#c8a000'>■</span> receptive field rows "
+                    "{top}–{bottom}, columns {left}–{right} of the layer's input</p>",
+                    top=e.rows[0], bottom=e.rows[1] - 1, left=e.cols[0], right=e.cols[1] - 1))
     return e, "".join(parts)
 
 
@@ -162,11 +175,12 @@ def _window_place(e, padding: np.ndarray) -> str:
     stride, pad = e.stride, e.padding
     how = ""
     if stride != 1 or pad:
-        how = (f" = (y {i} × {stride} − {pad}, x {j} × {stride} − {pad}): stride {stride}, "
-               f"padding {pad}")
-    grey = (f"; the {int(padding.sum())} grey cells of each channel lie in the padding and are "
-            "zeros" if padding.any() else "")
-    return f"<p>window's top-left at input (y {top}, x {left}){how}{grey}</p>"
+        how = tr(" = (y {i} × {stride} − {pad}, x {j} × {stride} − {pad}): stride {stride}, "
+                 "padding {pad}", i=i, j=j, stride=stride, pad=pad)
+    grey = (tr("; the {count} grey cells of each channel lie in the padding and are zeros",
+               count=int(padding.sum())) if padding.any() else "")
+    return tr("<p>window's top-left at input (y {top}, x {left}){how}{grey}</p>",
+              top=top, left=left, how=how, grey=grey)
 
 
 def kernel_weight(trace, sel: Selection) -> tuple[object | None, str]:
@@ -176,34 +190,38 @@ def kernel_weight(trace, sel: Selection) -> tuple[object | None, str]:
     f, c, a, b = sel.index
     lt = trace.layer(sel.layer)
     w = float(lt.params["W"][f, c, a, b])
-    head = (f"<h3>{sel.layer} · weight W[filter {f}, channel {c}, {a}, {b}] = {fmt(w)}</h3>")
+    head = tr("<h3>{layer} · weight W[filter {filter}, channel {channel}, {a}, {b}] = "
+              "{weight}</h3>", layer=sel.layer, filter=f, channel=c, a=a, b=b, weight=fmt(w))
     if lt.dout is None:
-        return None, head + "<p>dL/dW: not yet computed (the backward pass has not reached " \
-            f"{sel.layer}).</p>"
+        return None, head + tr("<p>dL/dW: not yet computed (the backward pass has not reached "
+                               "{layer}).</p>", layer=sel.layer)
     e = explain_kernel_weight(trace, sel.layer, f, c, a, b, top=6)
     pad, stride = conv_geometry(lt)
     at_p, at_q = _read_at("p", "a", pad, stride), _read_at("q", "b", pad, stride)
     rows = "".join(f"<tr><td>({p}, {q})</td><td align='right'>{fmt(d)}</td>"
                    f"<td align='right'>{fmt(x)}</td><td align='right'><b>{fmt(t)}</b></td>"
                    "</tr>" for (p, q), d, x, t in e.largest)
-    table = ("<table cellspacing='0' cellpadding='3' border='1'><tr><th>position (p, q)"
-             f"</th><th>dL/dout[p,q]</th><th>x[{at_p}, {at_q}]</th><th>term</th></tr>"
-             f"{rows}</table>")
+    table = (tr("<table cellspacing='0' cellpadding='3' border='1'><tr><th>position (p, q)"
+                "</th><th>dL/dout[p,q]</th><th>x[{at_p}, {at_q}]</th><th>term</th></tr>",
+                at_p=at_p, at_q=at_q) + f"{rows}</table>")
     update = ""
     if lt.updates:
         u = float(lt.updates["W"][f, c, a, b])
         plain = math.isclose(u, -trace.lr * e.gradient, rel_tol=1e-12, abs_tol=1e-300)
         # Momentum, Adam and weight decay apply a change of their own making.
         rule = (f"−lr × dL/dW = −{trace.lr:g} × {fmt(e.gradient)} = " if plain
-                else "by the optimiser's rule, ")
-        update = f"<p>update {rule}{fmt(u)}; weight after = {fmt(w + u)}</p>"
-    padding = (f"; x is 0 where the index falls in the padding ({pad} on every side)"
-               if pad else "")
-    return e, (head + f"<p>dL/dW = Σ<sub>p,q</sub> dL/dout[f,p,q] × x[c, {at_p}, {at_q}] "
-               f"over {e.terms.size} output positions{padding}</p>"
-               f"<p>largest terms:</p>{table}"
-               f"<p style='font-size:11pt'>Σ of all {e.terms.size} terms = "
-               f"<b>{fmt(e.total)}</b> &nbsp; (backprop's dL/dW: {fmt(e.gradient)})</p>"
+                else tr("by the optimiser's rule, "))
+        update = tr("<p>update {rule}{update}; weight after = {after}</p>",
+                    rule=rule, update=fmt(u), after=fmt(w + u))
+    padding = (tr("; x is 0 where the index falls in the padding ({pad} on every side)",
+                  pad=pad) if pad else "")
+    return e, (head + tr("<p>dL/dW = Σ<sub>p,q</sub> dL/dout[f,p,q] × x[c, {at_p}, {at_q}] "
+                         "over {count} output positions{padding}</p>",
+                         at_p=at_p, at_q=at_q, count=e.terms.size, padding=padding)
+               + tr("<p>largest terms:</p>") + table
+               + tr("<p style='font-size:11pt'>Σ of all {count} terms = <b>{total}</b> &nbsp; "
+                    "(backprop's dL/dW: {gradient})</p>", count=e.terms.size,
+                    total=fmt(e.total), gradient=fmt(e.gradient))
                + _batch_share(trace) + update)
 
 
@@ -211,9 +229,10 @@ def _batch_share(trace) -> str:
     """Why a batch's dL/dW is not the sum over one sample's positions."""
     if trace.batch <= 1:
         return ""
-    return (f"<p>A batch of {trace.batch}: these terms are sample {trace.focus + 1}'s share "
-            f"(dL/dout is 1/{trace.batch} of its own); backprop's dL/dW adds up the shares of "
-            f"all {trace.batch} samples, the batch's mean gradient.</p>")
+    return tr("<p>A batch of {batch}: these terms are sample {sample}'s share (dL/dout is "
+              "1/{batch} of its own); backprop's dL/dW adds up the shares of all {batch} "
+              "samples, the batch's mean gradient.</p>", batch=trace.batch,
+              sample=trace.focus + 1)
 
 
 def _read_at(out: str, offset: str, pad: int, stride: int) -> str:
@@ -222,52 +241,62 @@ def _read_at(out: str, offset: str, pad: int, stride: int) -> str:
     return f"{stride if stride != 1 else ''}{out}+{offset}" + (f"−{pad}" if pad else "")
 
 
+def _pooled_head(layer: str, ch: int, i: int, j: int) -> str:
+    return tr("<h3>{layer} · channel {channel} · pooled unit (y {y}, x {x})</h3>",
+              layer=layer, channel=ch, y=i, x=j)
+
+
 def pool_unit(trace, sel: Selection) -> tuple[object, str]:
     """A pooled unit, ``sel.index`` = (channel, y, x): its window, the winner, and where
     its gradient goes."""
     ch, i, j = sel.index
-    if trace.layer(sel.layer).out is None:
-        raise NotYet(f"{sel.layer} output")
+    _not_yet_output(trace, sel.layer)
     e = explain_pool_unit(trace, sel.layer, ch, i, j)
     wi, wj = e.winner[0] - e.rows[0], e.winner[1] - e.cols[0]
     if e.gradient is None:
-        where = "<p>dL/d(pooled): not yet computed.</p>"
+        where = tr("<p>dL/d(pooled): not yet computed.</p>")
     else:
         k = e.window.shape[0]
-        where = (f"<p>dL/d(pooled) = {fmt(e.gradient)} goes back to the winner "
-                 f"(y {e.winner[0]}, x {e.winner[1]}) of the pool's input alone; the other "
-                 f"{k * k - 1} positions of the window get 0.</p>")
-    return e, (f"<h3>{sel.layer} · channel {ch} · pooled unit (y {i}, x {j})</h3>"
-               + side_by_side(html_grid(e.window, "window", mark=(wi, wj)))
-               + f"<p>max = <b>{fmt(e.output)}</b>, won by window position ({wi}, {wj}) = "
-               f"input (y {e.winner[0]}, x {e.winner[1]}) <span style='color:#e000e0'>■"
-               "</span> (ties go to the first maximum)</p>" + where)
+        where = tr("<p>dL/d(pooled) = {gradient} goes back to the winner (y {y}, x {x}) of "
+                   "the pool's input alone; the other {others} positions of the window get "
+                   "0.</p>", gradient=fmt(e.gradient), y=e.winner[0], x=e.winner[1],
+                   others=k * k - 1)
+    return e, (_pooled_head(sel.layer, ch, i, j)
+               + side_by_side(html_grid(e.window, tr("window"), mark=(wi, wj)))
+               + tr("<p>max = <b>{output}</b>, won by window position ({wi}, {wj}) = input "
+                    "(y {y}, x {x}) <span style='color:#e000e0'>■</span> (ties go to the "
+                    "first maximum)</p>", output=fmt(e.output), wi=wi, wj=wj,
+                    y=e.winner[0], x=e.winner[1])
+               + where)
 
 
 def dense_unit(trace, sel: Selection) -> tuple[object, str]:
     """A dense output unit, ``sel.index`` = (m,): the largest terms of W[m] · x + b[m]."""
     (m,) = sel.index
-    if trace.layer(sel.layer).out is None:
-        raise NotYet(f"{sel.layer} output")
+    _not_yet_output(trace, sel.layer)
     e = explain_dense_unit(trace, sel.layer, m, top=6)
     rows = "".join(f"<tr><td>{d}</td><td align='right'>{fmt(w)}</td>"
                    f"<td align='right'>{fmt(x)}</td><td align='right'><b>{fmt(t)}</b></td>"
                    "</tr>" for d, w, x, t in e.largest)
-    grad = "" if e.gradient is None else f"<p>dL/d(out) = {fmt(e.gradient)}</p>"
-    return e, (f"<h3>{sel.layer} · unit {m}</h3><p>out[m] = Σ<sub>d</sub> W[m,d] × x[d] + b[m]"
-               f" over {e.terms.size} inputs</p><p>largest terms:</p>"
-               "<table cellspacing='0' cellpadding='3' border='1'><tr><th>d</th><th>W[m,d]</th>"
-               f"<th>x[d]</th><th>term</th></tr>{rows}</table>"
-               f"<p style='font-size:11pt'>Σ terms {fmt(float(e.terms.sum()))} + b "
-               f"{fmt(e.bias)} = <b>{fmt(e.total)}</b> &nbsp; (forward pass: {fmt(e.output)})"
-               f"</p>{grad}")
+    grad = "" if e.gradient is None else tr("<p>dL/d(out) = {gradient}</p>",
+                                            gradient=fmt(e.gradient))
+    return e, (tr("<h3>{layer} · unit {unit}</h3><p>out[m] = Σ<sub>d</sub> W[m,d] × x[d] + "
+                  "b[m] over {count} inputs</p>", layer=sel.layer, unit=m, count=e.terms.size)
+               + tr("<p>largest terms:</p>")
+               + tr("<table cellspacing='0' cellpadding='3' border='1'><tr><th>d</th>"
+                    "<th>W[m,d]</th><th>x[d]</th><th>term</th></tr>")
+               + f"{rows}</table>"
+               + tr("<p style='font-size:11pt'>Σ terms {sum} + b {bias} = <b>{total}</b> "
+                    "&nbsp; (forward pass: {output})</p>", sum=fmt(float(e.terms.sum())),
+                    bias=fmt(e.bias), total=fmt(e.total), output=fmt(e.output))
+               + grad)
 
 
 def softmax(trace, sel: Selection) -> tuple[object, str]:
     """Softmax and cross-entropy over every class, ``sel.index`` = (the class clicked,)."""
     (chosen,) = sel.index
     if trace.probs is None:
-        raise NotYet("the probabilities")
+        raise NotYet(tr("the probabilities"))
     e = explain_softmax(trace)
     rows = []
     for m in range(len(e.logits)):
@@ -277,82 +306,90 @@ def softmax(trace, sel: Selection) -> tuple[object, str]:
                     f"</td><td align='right'>{short(e.exps[m])}</td><td align='right'>"
                     f"<b>{short(e.probs[m])}</b></td><td align='right'>"
                     f"{short(e.dlogits[m])}</td></tr>")
-    return e, ("<h3>softmax and cross-entropy</h3>"
-               "<p>p<sub>m</sub> = exp(z<sub>m</sub> − max z) / Σ<sub>k</sub> exp(z<sub>k</sub>"
-               f" − max z), max z = {fmt(float(e.logits.max()))}<br>L = −log p<sub>y</sub>;"
-               " &nbsp; dL/dz = p − y (y: one-hot label)</p>"
-               "<table cellspacing='0' cellpadding='2' border='1'><tr><th>class</th>"
-               "<th>logit z</th><th>exp(z−max)</th><th>p</th><th>p − y</th></tr>"
+    return e, (tr("<h3>softmax and cross-entropy</h3>"
+                  "<p>p<sub>m</sub> = exp(z<sub>m</sub> − max z) / Σ<sub>k</sub> exp(z<sub>k"
+                  "</sub> − max z), max z = {max_z}<br>L = −log p<sub>y</sub>; &nbsp; dL/dz = "
+                  "p − y (y: one-hot label)</p>", max_z=fmt(float(e.logits.max())))
+               + tr("<table cellspacing='0' cellpadding='2' border='1'><tr><th>class</th>"
+                    "<th>logit z</th><th>exp(z−max)</th><th>p</th><th>p − y</th></tr>")
                + "".join(rows) + "</table>"
-               f"<p>Σ exp = {fmt(e.total)}<br>p<sub>{chosen}</sub> = "
-               f"{fmt(e.exps[chosen])} / {fmt(e.total)} = <b>{fmt(e.probs[chosen])}</b>"
-               f"<br>loss = −log p<sub>{e.label}</sub> = −log {fmt(e.probs[e.label])} = "
-               f"<b>{fmt(e.loss)}</b></p>")
+               + tr("<p>Σ exp = {total}<br>p<sub>{chosen}</sub> = {exp} / {total} = "
+                    "<b>{p}</b><br>loss = −log p<sub>{label}</sub> = −log {p_label} = "
+                    "<b>{loss}</b></p>", total=fmt(e.total), chosen=chosen,
+                    exp=fmt(e.exps[chosen]), p=fmt(e.probs[chosen]), label=e.label,
+                    p_label=fmt(e.probs[e.label]), loss=fmt(e.loss)))
+
+
+def _not_reached_out() -> str:
+    return tr("<p>dL/d(out): not yet computed (the backward pass has not reached it).</p>")
 
 
 def relu_unit(trace, sel: Selection) -> tuple[object, str]:
     """A ReLU unit, ``sel.index`` = (channel, y, x) or (d,): its input, whether it passed,
     and the gradient it let through, dL/dout x gate."""
-    if trace.layer(sel.layer).out is None:
-        raise NotYet(f"{sel.layer} output")
+    _not_yet_output(trace, sel.layer)
     e = explain_relu_unit(trace, sel.layer, *sel.index)
-    where = (f"channel {e.index[0]} · unit (y {e.index[1]}, x {e.index[2]})"
-             if len(e.index) == 3 else f"unit {e.index[0]}")
-    verdict = ("<b>passed</b> (input &gt; 0, gate 1)" if e.passed
-               else "<b>blocked</b> (input ≤ 0, gate 0)")
+    verdict = (tr("<b>passed</b> (input &gt; 0, gate 1)") if e.passed
+               else tr("<b>blocked</b> (input ≤ 0, gate 0)"))
     if e.upstream is None:
-        grad = "<p>dL/d(out): not yet computed (the backward pass has not reached it).</p>"
+        grad = _not_reached_out()
     else:
-        grad = (f"<p style='font-size:11pt'>gradient let through = dL/d(out) × gate = "
-                f"{fmt(e.upstream)} × {e.gate:g} = <b>{fmt(e.upstream * e.gate)}</b>"
-                f" &nbsp; (backprop's dL/d(input): {fmt(e.gradient)})</p>")
-    return e, (f"<h3>{sel.layer} · {where}</h3><p>out = max(input, 0)</p>"
-               f"<p style='font-size:11pt'>input {fmt(e.input)} → {verdict} → out = "
-               f"<b>{fmt(e.output)}</b></p>" + grad)
+        grad = tr("<p style='font-size:11pt'>gradient let through = dL/d(out) × gate = "
+                  "{upstream} × {gate:g} = <b>{through}</b> &nbsp; (backprop's dL/d(input): "
+                  "{gradient})</p>", upstream=fmt(e.upstream), gate=e.gate,
+                  through=fmt(e.upstream * e.gate), gradient=fmt(e.gradient))
+    return e, (f"<h3>{sel.layer} · {_unit_words(e.index)}</h3>"
+               + tr("<p>out = max(input, 0)</p>")
+               + tr("<p style='font-size:11pt'>input {input} → {verdict} → out = "
+                    "<b>{output}</b></p>", input=fmt(e.input), verdict=verdict,
+                    output=fmt(e.output))
+               + grad)
 
 
 def _unit_words(index: tuple[int, ...]) -> str:
     """"channel 2 · unit (y 3, x 4)" on maps, "unit 7" on a vector."""
     if len(index) == 3:
-        return f"channel {index[0]} · unit (y {index[1]}, x {index[2]})"
-    return f"unit {index[0]}"
+        return tr("channel {channel} · unit (y {y}, x {x})",
+                  channel=index[0], y=index[1], x=index[2])
+    return tr("unit {unit}", unit=index[0])
 
 
 def _local_derivative_sum(kind: str, e) -> str:
     """The local derivative worked out from the unit's own numbers."""
     if kind == "sigmoid":
-        return f"out × (1 − out) = {fmt(e.output)} × (1 − {fmt(e.output)})"
+        return tr("out × (1 − out) = {out} × (1 − {out})", out=fmt(e.output))
     if kind == "tanh":
-        return f"1 − out² = 1 − {fmt(e.output)}²"
-    return f"input {'&gt; 0 → 1' if e.input > 0 else '≤ 0 → 0.01'}"
+        return tr("1 − out² = 1 − {out}²", out=fmt(e.output))
+    return tr("input &gt; 0 → 1") if e.input > 0 else tr("input ≤ 0 → 0.01")
 
 
 def activation_unit(trace, sel: Selection) -> tuple[object, str]:
     """A sigmoid, tanh or leaky ReLU unit, ``sel.index`` = (channel, y, x) or (d,): its
     input and output, its local derivative, and the gradient it passes back,
     dL/d(out) x the local derivative."""
-    lt = trace.layer(sel.layer)
-    if lt.out is None:
-        raise NotYet(f"{sel.layer} output")
+    _not_yet_output(trace, sel.layer)
     e = explain_activation_unit(trace, sel.layer, *sel.index)
-    label, formula, derivative, most = FORMULAS[e.kind]
+    # The panels' table of formulas is defined before a language is chosen.
+    label, formula, derivative, most = (
+        i18n.lookup(v) if isinstance(v, str) else v for v in FORMULAS[e.kind])
     local = e.local_derivative
-    parts = [f"<h3>{sel.layer} · {_unit_words(e.index)}</h3><p>{label}: out = {formula}</p>",
-             f"<p style='font-size:11pt'>input {fmt(e.input)} → out = <b>{fmt(e.output)}</b>"
-             "</p>",
-             f"<p>local derivative d(out)/d(in) = {derivative}<br>= "
-             f"{_local_derivative_sum(e.kind, e)} = <b>{fmt(local)}</b> (at most {most:g})"
-             "</p>"]
+    parts = [f"<h3>{sel.layer} · {_unit_words(e.index)}</h3>",
+             tr("<p>{name}: out = {formula}</p>", name=label, formula=formula),
+             tr("<p style='font-size:11pt'>input {input} → out = <b>{output}</b></p>",
+                input=fmt(e.input), output=fmt(e.output)),
+             tr("<p>local derivative d(out)/d(in) = {derivative}<br>= {worked} = "
+                "<b>{local}</b> (at most {most:g})</p>", derivative=derivative,
+                worked=_local_derivative_sum(e.kind, e), local=fmt(local), most=most)]
     if e.kind == "sigmoid":
-        parts.append("<p>At most 0.25: a gradient leaves a sigmoid at most a quarter as large "
-                     "as it came, which is why deep sigmoid nets fade.</p>")
+        parts.append(tr("<p>At most 0.25: a gradient leaves a sigmoid at most a quarter as "
+                        "large as it came, which is why deep sigmoid nets fade.</p>"))
     if e.upstream is None:
-        parts.append("<p>dL/d(out): not yet computed (the backward pass has not reached it)."
-                     "</p>")
+        parts.append(_not_reached_out())
     else:
-        parts.append(f"<p style='font-size:11pt'>dL/d(in) = dL/d(out) × local derivative = "
-                     f"{fmt(e.upstream)} × {fmt(local)} = <b>{fmt(e.product)}</b>"
-                     f" &nbsp; (backprop's dL/d(input): {fmt(e.gradient)})</p>")
+        parts.append(tr("<p style='font-size:11pt'>dL/d(in) = dL/d(out) × local derivative = "
+                        "{upstream} × {local} = <b>{product}</b> &nbsp; (backprop's "
+                        "dL/d(input): {gradient})</p>", upstream=fmt(e.upstream),
+                        local=fmt(local), product=fmt(e.product), gradient=fmt(e.gradient)))
     return e, "".join(parts)
 
 
@@ -360,24 +397,25 @@ def avgpool_unit(trace, sel: Selection) -> tuple[object, str]:
     """An average-pooled unit, ``sel.index`` = (channel, y, x): its window, the mean, and
     the equal share of its gradient every member of the window gets."""
     ch, i, j = sel.index
-    if trace.layer(sel.layer).out is None:
-        raise NotYet(f"{sel.layer} output")
+    _not_yet_output(trace, sel.layer)
     e = explain_avgpool_unit(trace, sel.layer, ch, i, j)
     members = e.window.size
     if e.gradient is None:
-        where = "<p>dL/d(pooled): not yet computed.</p>"
+        where = tr("<p>dL/d(pooled): not yet computed.</p>")
     else:
-        where = (f"<p style='font-size:11pt'>dL/d(pooled) = {fmt(e.gradient)} is shared "
-                 f"evenly: each of the {members} members of the window gets 1/{members} of "
-                 f"it, {fmt(e.gradient)} / {members} = <b>{fmt(e.share)}</b> "
-                 "(no winner, unlike max-pool)</p>")
-    return e, (f"<h3>{sel.layer} · channel {ch} · pooled unit (y {i}, x {j})</h3>"
-               + side_by_side(html_grid(e.window, "window"))
-               + f"<p style='font-size:11pt'>mean = Σ window / {members} = "
-               f"{fmt(float(e.window.sum()))} / {members} = <b>{fmt(e.total)}"
-               f"</b> &nbsp; (the forward pass stored {fmt(e.output)})</p>"
-               f"<p><span style='color:#c8a000'>■</span> window rows {e.rows[0]}–"
-               f"{e.rows[1] - 1}, columns {e.cols[0]}–{e.cols[1] - 1} of the pool's input</p>"
+        where = tr("<p style='font-size:11pt'>dL/d(pooled) = {gradient} is shared evenly: "
+                   "each of the {members} members of the window gets 1/{members} of it, "
+                   "{gradient} / {members} = <b>{share}</b> (no winner, unlike max-pool)</p>",
+                   gradient=fmt(e.gradient), members=members, share=fmt(e.share))
+    return e, (_pooled_head(sel.layer, ch, i, j)
+               + side_by_side(html_grid(e.window, tr("window")))
+               + tr("<p style='font-size:11pt'>mean = Σ window / {members} = {sum} / "
+                    "{members} = <b>{total}</b> &nbsp; (the forward pass stored {output})</p>",
+                    members=members, sum=fmt(float(e.window.sum())), total=fmt(e.total),
+                    output=fmt(e.output))
+               + tr("<p><span style='color:#c8a000'>■</span> window rows {top}–{bottom}, "
+                    "columns {left}–{right} of the pool's input</p>", top=e.rows[0],
+                    bottom=e.rows[1] - 1, left=e.cols[0], right=e.cols[1] - 1)
                + where)
 
 
@@ -387,30 +425,33 @@ def input_pixel(trace, sel: Selection) -> tuple[object, str]:
     e = explain_input_pixel(trace, *sel.index)
     c, i, j = e.index
     conv = e.offsets[0, 0] >= 0
-    head = (f"<h3>input · channel {c} · pixel (y {i}, x {j}) = {fmt(e.value)}</h3>"
-            f"<p>read by {len(e.readers)} units of {e.layer}"
-            + (" (each filter, at every window that covers the pixel)" if conv else "")
-            + "</p>")
+    head = (tr("<h3>input · channel {channel} · pixel (y {y}, x {x}) = {value}</h3>",
+               channel=c, y=i, x=j, value=fmt(e.value))
+            + tr("<p>read by {count} units of {layer}{how}</p>", count=len(e.readers),
+                 layer=e.layer, how=tr(" (each filter, at every window that covers the "
+                                       "pixel)") if conv else ""))
     if e.douts is None:
-        return e, head + (f"<p>dL/d(pixel): not yet computed (the backward pass has not "
-                          f"reached {e.layer}).</p>")
+        return e, head + tr("<p>dL/d(pixel): not yet computed (the backward pass has not "
+                            "reached {layer}).</p>", layer=e.layer)
     rows = []
     for r in e.largest(6):
         f, p, q = (int(v) for v in e.readers[r])
-        unit = f"f {f}, (y {p}, x {q})" if conv else f"unit {f}"
+        unit = f"f {f}, (y {p}, x {q})" if conv else tr("unit {unit}", unit=f)
         weight = (f"W[{f},{c},{e.offsets[r, 0]},{e.offsets[r, 1]}]" if conv else "W")
         rows.append(f"<tr><td>{unit}</td><td align='right'>{fmt(e.douts[r])}</td>"
                     f"<td>{weight} = {fmt(e.weights[r])}</td>"
                     f"<td align='right'><b>{fmt(e.terms[r])}</b></td></tr>")
     same = math.isclose(e.total, e.gradient, rel_tol=1e-9, abs_tol=1e-15)
     # The sum first: it is the point, and the table below it may need scrolling.
-    return e, (head + "<p>dL/d(pixel) = Σ<sub>readers</sub> dL/d(unit) × the weight it "
-               "reads the pixel through</p>"
-               f"<p style='font-size:11pt'>Σ of all {len(e.readers)} terms = "
-               f"<b>{fmt(e.total)}</b> &nbsp; (backprop's dL/d(input): {fmt(e.gradient)}"
-               f"{', equal' if same else ''})</p><p>largest contributions:</p>"
-               "<table cellspacing='0' cellpadding='3' border='1'><tr><th>reader</th>"
-               f"<th>dL/d(unit)</th><th>weight</th><th>term</th></tr>{''.join(rows)}</table>")
+    return e, (head + tr("<p>dL/d(pixel) = Σ<sub>readers</sub> dL/d(unit) × the weight it "
+                         "reads the pixel through</p>")
+               + tr("<p style='font-size:11pt'>Σ of all {count} terms = <b>{total}</b> &nbsp; "
+                    "(backprop's dL/d(input): {gradient}{equal})</p>", count=len(e.readers),
+                    total=fmt(e.total), gradient=fmt(e.gradient), equal=_equal(same))
+               + tr("<p>largest contributions:</p>")
+               + tr("<table cellspacing='0' cellpadding='3' border='1'><tr><th>reader</th>"
+                    "<th>dL/d(unit)</th><th>weight</th><th>term</th></tr>")
+               + "".join(rows) + "</table>")
 
 
 _EXPLAINERS = {"conv": conv_unit, "weight": kernel_weight, "pool": pool_unit,

@@ -21,13 +21,15 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from visualcnn.app.debug.gradcheck_whole import WholeNetworkCheck
+from visualcnn.app.debug.gradcheck_whole import WholeNetworkCheck, tensor_label, verdict_html
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, ntr, tr
 from visualcnn.nn.gradcheck import TOLERANCE
 
-KINK_TIP = ("Grey entries sit at a kink: nudging them by ±eps flipped a max-pool winner or a "
-            "ReLU gate, so the loss has a corner there and a finite difference measures neither "
-            "side's slope. They are shown but left out of the largest error (on MNIST, ties "
-            "between all-zero pooling windows make many of them).")
+KINK_TIP = N_("Grey entries sit at a kink: nudging them by ±eps flipped a max-pool winner or "
+              "a ReLU gate, so the loss has a corner there and a finite difference measures "
+              "neither side's slope. They are shown but left out of the largest error (on "
+              "MNIST, ties between all-zero pooling windows make many of them).")
 
 LARGE = 1000  # entries above which a tensor is checked on a random sample by default
 
@@ -42,47 +44,48 @@ class GradcheckWidget(QWidget):
         self.tabs = QTabWidget()
         outer.addWidget(self.tabs)
         one = QWidget()
-        self.tabs.addTab(one, "One tensor")
+        self.tabs.addTab(one, tr("One tensor"))
         # Every tensor at once, and any single entry by its index (gradcheck_whole.py).
         self.whole = WholeNetworkCheck()
-        self.tabs.addTab(self.whole, "Whole network")
+        self.tabs.addTab(self.whole, tr("Whole network"))
         layout = QVBoxLayout(one)
         layout.setContentsMargins(0, 4, 0, 0)
         controls = QHBoxLayout()
         self.tensor = QComboBox()
-        self.tensor.setToolTip("The parameter tensor (or the input) whose gradient is checked")
+        self.tensor.setToolTip(tr("The parameter tensor (or the input) whose gradient is "
+                                  "checked"))
         self.mode = QComboBox()
-        self.mode.addItem("all entries", "all")
-        self.mode.addItem("random sample of", "sample")
+        self.mode.addItem(tr("all entries"), "all")
+        self.mode.addItem(tr("random sample of"), "sample")
         self.count = QSpinBox(minimum=1, maximum=100000, value=200)
-        self.count.setToolTip("How many entries a random sample checks")
-        self.run = QPushButton("Check")
-        for w in (QLabel("tensor"), self.tensor, self.mode, self.count, self.run):
+        self.count.setToolTip(tr("How many entries a random sample checks"))
+        self.run = QPushButton(tr("Check"))
+        for w in (QLabel(tr("tensor")), self.tensor, self.mode, self.count, self.run):
             controls.addWidget(w)
         controls.addStretch(1)
         layout.addLayout(controls)
-        self.summary = QLabel("Choose a tensor and press Check (Ctrl+G): backprop against "
-                              "centred finite differences on the sample shown.")
+        self.summary = QLabel(tr("Choose a tensor and press Check (Ctrl+G): backprop against "
+                                 "centred finite differences on the sample shown."))
         self.summary.setWordWrap(True)
-        self.summary.setToolTip(KINK_TIP)
+        self.summary.setToolTip(i18n.lookup(KINK_TIP))
         layout.addWidget(self.summary)
         # Kept on self: pyqtgraph's items live in the Python object, which must outlive
         # every paint of its view.
         self.plots = plots = pg.GraphicsLayoutWidget()
         plots.setBackground("w")
-        plots.setToolTip(KINK_TIP)
+        plots.setToolTip(i18n.lookup(KINK_TIP))
         self.scatter_plot = plots.addPlot()
-        self.scatter_plot.setTitle("numeric vs backprop, per entry", size="8pt")
-        self.scatter_plot.setLabel("bottom", "backprop")
-        self.scatter_plot.setLabel("left", "finite difference")
+        self.scatter_plot.setTitle(tr("numeric vs backprop, per entry"), size="8pt")
+        self.scatter_plot.setLabel("bottom", tr("backprop"))
+        self.scatter_plot.setLabel("left", tr("finite difference"))
         self.diagonal = self.scatter_plot.plot(pen=pg.mkPen((120, 120, 120), width=1,
                                                             style=Qt.PenStyle.DashLine))
         self.scatter = pg.ScatterPlotItem(size=5)
         self.scatter_plot.addItem(self.scatter)
         plots.nextRow()  # stacked: the dock is a narrow column
         self.error_plot = plots.addPlot()
-        self.error_plot.setTitle("relative error per entry (log)", size="8pt")
-        self.error_plot.setLabel("bottom", "entry")
+        self.error_plot.setTitle(tr("relative error per entry (log)"), size="8pt")
+        self.error_plot.setLabel("bottom", tr("entry"))
         self.error_plot.setLogMode(y=True)
         self.errors = pg.ScatterPlotItem(size=5)
         self.error_plot.addItem(self.errors)
@@ -105,11 +108,12 @@ class GradcheckWidget(QWidget):
 
     def set_tensors(self, names: list[str], sizes: dict[str, int]) -> None:
         self._sizes = dict(sizes)
-        current = self.tensor.currentText()
+        current = self.tensor.currentData()
         self.tensor.clear()
         for n in names:
-            self.tensor.addItem(f"{n}", n)
-            self.tensor.setItemData(self.tensor.count() - 1, f"{sizes[n]} entries",
+            self.tensor.addItem(tensor_label(n), n)
+            self.tensor.setItemData(self.tensor.count() - 1,
+                                    ntr("{n} entry", "{n} entries", sizes[n]),
                                     Qt.ItemDataRole.ToolTipRole)
         if current in names:
             self.tensor.setCurrentIndex(names.index(current))
@@ -124,18 +128,19 @@ class GradcheckWidget(QWidget):
         t = report.tensors[0]
         kinks = int(t.at_kink.sum())
         smooth = ~t.at_kink
-        verdict = "PASS" if report.passed else "FAIL"
-        colour = "#1b5e20" if report.passed else "#b71c1c"
         worst = ""
         if smooth.any():
             k = int(np.argmax(np.where(smooth, t.rel_error, -1.0)))
-            worst = (f" at {t.unravel(int(t.index[k]))} (backprop {t.analytic[k]:.6g}, "
-                     f"numeric {t.numeric[k]:.6g})")
-        self.summary.setText(
-            f"<b>{t.name}</b> on {sample} at step {step}: {len(t.index)} entries checked"
-            f"; largest relative error <b>{report.max_error:.2e}</b>{worst} — "
-            f"<b style='color:{colour}'>{verdict}</b> against {report.tolerance:g}."
-            f"<br>{kinks} at a kink: skipped (grey; hover for why).")
+            worst = tr(" at {index} (backprop {backprop:.6g}, numeric {numeric:.6g})",
+                       index=t.unravel(int(t.index[k])), backprop=t.analytic[k],
+                       numeric=t.numeric[k])
+        self.summary.setText(tr(
+            "<b>{tensor}</b> on {sample} at step {step}: {entries} entries checked; largest "
+            "relative error <b>{error:.2e}</b>{worst} — {verdict} against {tolerance:g}."
+            "<br>{kinks} at a kink: skipped (grey; hover for why).", tensor=tensor_label(t.name),
+            sample=sample, step=step, entries=len(t.index), error=report.max_error,
+            worst=worst, verdict=verdict_html(report.passed), tolerance=report.tolerance,
+            kinks=kinks))
         brushes = [pg.mkBrush(170, 170, 170) if k else
                    pg.mkBrush(30, 120, 30) if e <= report.tolerance else pg.mkBrush(200, 0, 0)
                    for k, e in zip(t.at_kink, t.rel_error, strict=True)]

@@ -29,6 +29,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 from visualcnn.nn.gradcheck import (
     all_tensor_names,
     check_entry,
@@ -36,16 +38,28 @@ from visualcnn.nn.gradcheck import (
     tensor_shape,
 )
 
-COLUMNS = ("tensor", "largest rel. error", "at index", "corners", "entries", "backprop",
-           "numeric")
+COLUMNS = (N_("tensor"), N_("largest rel. error"), N_("at index"), N_("corners"),
+           N_("entries"), N_("backprop"), N_("numeric"))
 KINK_COLUMN = 3
 PASS_COLOUR, FAIL_COLOUR, KINK_COLOUR = QColor(27, 94, 32), QColor(183, 28, 28), \
     QColor(130, 130, 130)
-WHOLE_TIP = ("Every entry of every parameter tensor, of the input and of each layer's output "
-             "(dL/d(output) as the backward pass recorded it, against nudging that output by "
-             "±eps and running the rest of the forward). 'corners': entries whose nudge "
-             "flipped a max-pool winner or a ReLU gate; counted and left out of the largest "
-             "error, never hidden: look one up below.")
+WHOLE_TIP = N_("Every entry of every parameter tensor, of the input and of each layer's "
+               "output (dL/d(output) as the backward pass recorded it, against nudging that "
+               "output by ±eps and running the rest of the forward). 'corners': entries whose "
+               "nudge flipped a max-pool winner or a ReLU gate; counted and left out of the "
+               "largest error, never hidden: look one up below.")
+
+
+def verdict_html(passed: bool, failed: str = "") -> str:
+    """PASS in green, or FAIL in red (followed by ``failed``), as the summaries show it."""
+    if passed:
+        return "<b style='color:#1b5e20'>" + tr("PASS") + "</b>"
+    return "<b style='color:#b71c1c'>" + tr("FAIL") + "</b>" + failed
+
+
+def tensor_label(name: str) -> str:
+    """A tensor's name as the dock shows it: "conv1/W" as it is, the input in words."""
+    return tr("input") if name == "input" else name
 
 
 def sample_on_screen(view) -> tuple[np.ndarray, int, str]:
@@ -55,21 +69,22 @@ def sample_on_screen(view) -> tuple[np.ndarray, int, str]:
     if trace is not None and trace.input is not None:
         note = s.note_for(trace)
         return trace.input[0], int(trace.label), \
-            note or f"sample #{view.debugger.shown_sample(trace)}"
+            note or tr("sample #{index}", index=view.debugger.shown_sample(trace))
     index = s.next_sample_index
-    return s.dataset.x_train[index], int(s.dataset.y_train[index]), f"sample #{index}"
+    return s.dataset.x_train[index], int(s.dataset.y_train[index]), \
+        tr("sample #{index}", index=index)
 
 
 def parse_index(text: str) -> tuple[int, ...]:
     """'3, 0, 1, 2' or '(3 0 1 2)' -> (3, 0, 1, 2); a one-line ValueError otherwise."""
     parts = text.replace("(", " ").replace(")", " ").replace(",", " ").split()
     if not parts:
-        raise ValueError("type an index, e.g. 3, 0, 1, 2")
+        raise ValueError(tr("type an index, e.g. 3, 0, 1, 2"))
     try:
         return tuple(int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"an index is whole numbers separated by commas, not {text!r}") \
-            from None
+        raise ValueError(tr("an index is whole numbers separated by commas, not {text!r}",
+                            text=text)) from None
 
 
 class WholeNetworkCheck(QWidget):
@@ -81,19 +96,19 @@ class WholeNetworkCheck(QWidget):
         self.report = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.run = QPushButton("Check whole network")
-        self.run.setToolTip(WHOLE_TIP)
+        self.run = QPushButton(tr("Check whole network"))
+        self.run.setToolTip(i18n.lookup(WHOLE_TIP))
         self.run.clicked.connect(self.check_whole)
-        self.summary = QLabel("Every parameter, the input and each layer's dL/d(output) at "
-                              "once, on the sample shown.")
+        self.summary = QLabel(tr("Every parameter, the input and each layer's dL/d(output) "
+                                 "at once, on the sample shown."))
         self.summary.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.run)
         top.addWidget(self.summary, 1)
         layout.addLayout(top)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setToolTip(WHOLE_TIP)
+        self.table.setHorizontalHeaderLabels([i18n.lookup(c) for c in COLUMNS])
+        self.table.setToolTip(i18n.lookup(WHOLE_TIP))
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -103,17 +118,17 @@ class WholeNetworkCheck(QWidget):
         layout.addWidget(self.table, 1)
         lookup = QHBoxLayout()
         self.tensor = QComboBox()
-        self.tensor.setToolTip("Any tensor the whole check covers")
+        self.tensor.setToolTip(tr("Any tensor the whole check covers"))
         self.index = QLineEdit()
-        self.index.setPlaceholderText("index, e.g. 3, 0, 1, 2")
+        self.index.setPlaceholderText(tr("index, e.g. 3, 0, 1, 2"))
         self.index.returnPressed.connect(self.look_up)
-        self.look = QPushButton("Look up")
+        self.look = QPushButton(tr("Look up"))
         self.look.clicked.connect(self.look_up)
-        for w in (QLabel("entry"), self.tensor, self.index, self.look):
+        for w in (QLabel(tr("entry")), self.tensor, self.index, self.look):
             lookup.addWidget(w)
         layout.addLayout(lookup)
-        self.entry = QLabel("Pick a tensor and an index (or click a row) to see its finite "
-                            "difference next to backprop's value.")
+        self.entry = QLabel(tr("Pick a tensor and an index (or click a row) to see its "
+                               "finite difference next to backprop's value."))
         self.entry.setWordWrap(True)
         self.entry.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.entry)
@@ -134,7 +149,7 @@ class WholeNetworkCheck(QWidget):
         self.tensor.blockSignals(True)
         self.tensor.clear()
         for n in names:
-            self.tensor.addItem(n, n)
+            self.tensor.addItem(tensor_label(n), n)
         if current in names:
             self.tensor.setCurrentIndex(names.index(current))
         self.tensor.blockSignals(False)
@@ -147,8 +162,8 @@ class WholeNetworkCheck(QWidget):
         name = self.tensor.currentData()
         if net is not None and name is not None:
             shape = tensor_shape(net, name)
-            self.index.setPlaceholderText(f"index in {shape}, e.g. "
-                                          + ", ".join("0" for _ in shape))
+            self.index.setPlaceholderText(tr("index in {shape}, e.g. {example}", shape=shape,
+                                             example=", ".join("0" for _ in shape)))
 
     def _net(self):
         return None if self.view is None else self.view.window.session.net
@@ -180,17 +195,20 @@ class WholeNetworkCheck(QWidget):
         self.report = report
         entries = sum(t.index.size for t in report.tensors)
         kinks = sum(t.kinks for t in report.tensors)
-        failed = [t.name for t in report.tensors if t.max_error > report.tolerance]
-        verdict = ("<b style='color:#1b5e20'>PASS</b>" if report.passed else
-                   f"<b style='color:#b71c1c'>FAIL</b> ({', '.join(failed)})")
-        self.summary.setText(
-            f"{what} at step {step}: {entries:,} entries in {len(report.tensors)} tensors "
-            f"({seconds:.1f} s); largest relative error <b>{report.max_error:.2e}</b> — "
-            f"{verdict} against {report.tolerance:g}; {kinks:,} on a corner (grey).")
+        failed = [tensor_label(t.name) for t in report.tensors
+                  if t.max_error > report.tolerance]
+        verdict = verdict_html(report.passed, f" ({', '.join(failed)})")
+        self.summary.setText(tr(
+            "{what} at step {step}: {entries:,} entries in {tensors} tensors ({seconds:.1f} "
+            "s); largest relative error <b>{error:.2e}</b> — {verdict} against {tolerance:g}; "
+            "{kinks:,} on a corner (grey).", what=what, step=step, entries=entries,
+            tensors=len(report.tensors), seconds=seconds, error=report.max_error,
+            verdict=verdict, tolerance=report.tolerance, kinks=kinks))
         self.table.setRowCount(len(report.tensors))
         for row, t in enumerate(report.tensors):
             w = t.worst
-            cells = (t.name, f"{t.max_error:.2e}", "—" if w is None else str(t.worst_index),
+            cells = (tensor_label(t.name), f"{t.max_error:.2e}",
+                     "—" if w is None else str(t.worst_index),
                      f"{t.kinks:,}", f"{t.index.size:,}",
                      "—" if w is None else f"{t.analytic[w]:.6g}",
                      "—" if w is None else f"{t.numeric[w]:.6g}")
@@ -228,11 +246,13 @@ class WholeNetworkCheck(QWidget):
             self.entry.setText(f"<span style='color:#b71c1c'>{err}</span>")
             return
         self.result = e
-        kink = ("<br><span style='color:#828282'>at a corner: the nudge flipped a max-pool "
-                "winner or a ReLU gate, so the finite difference measures neither side's "
-                "slope</span>") if e.at_kink else ""
-        self.entry.setText(
-            f"<b>{name}{list(e.index)}</b> on {what}: backprop <b>{e.analytic:.10g}</b>, "
-            f"finite difference <b>{e.numeric:.10g}</b>; |difference| "
-            f"{abs(e.analytic - e.numeric):.2e}, {e.rel_error:.2e} of the two values' size "
-            f"(round-off alone is about 1e-10 / their size){kink}")
+        kink = tr("<br><span style='color:#828282'>at a corner: the nudge flipped a max-pool "
+                  "winner or a ReLU gate, so the finite difference measures neither side's "
+                  "slope</span>") if e.at_kink else ""
+        self.entry.setText(tr(
+            "<b>{entry}</b> on {what}: backprop <b>{backprop:.10g}</b>, finite difference "
+            "<b>{numeric:.10g}</b>; |difference| {difference:.2e}, {error:.2e} of the two "
+            "values' size (round-off alone is about 1e-10 / their size){kink}",
+            entry=f"{tensor_label(name)}{list(e.index)}", what=what, backprop=e.analytic,
+            numeric=e.numeric, difference=abs(e.analytic - e.numeric), error=e.rel_error,
+            kink=kink))

@@ -9,6 +9,7 @@ from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QSpinBox, QVBoxLayout
 
 from visualcnn.app.rewind_budget import budget_mb, store_budget_mb
+from visualcnn.common.i18n import tr
 from visualcnn.training.memory import (
     BUDGET_SETTING,
     MAX_BUDGET_MB,
@@ -34,7 +35,7 @@ class BudgetDialog(QDialog):
     def __init__(self, parent, mb: int, arch: str, point: int):
         super().__init__(parent)
         self.setObjectName("history_budget_dialog")
-        self.setWindowTitle("Rewind history budget")
+        self.setWindowTitle(tr("Rewind history budget"))
         self.setMinimumWidth(400)
         self.arch, self.point = arch, point
         self.spin = QSpinBox(minimum=MIN_BUDGET_MB, maximum=MAX_BUDGET_MB, value=int(mb),
@@ -47,9 +48,9 @@ class BudgetDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        intro = QLabel("Every step of the run can be gone back to: snapshots of the "
-                       "weights every few steps, kept within this much memory, and a replay "
-                       "from the nearest one.")
+        intro = QLabel(tr("Every step of the run can be gone back to: snapshots of the "
+                          "weights every few steps, kept within this much memory, and a "
+                          "replay from the nearest one."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.spin)
@@ -66,14 +67,15 @@ class BudgetDialog(QDialog):
         steps = steps_kept(mb, self.point)
         fits = steps >= MIN_POINTS
         if fits:
-            self.note.setText(f"Keeps {steps:,} snapshots of {self.arch} "
-                              f"({self.point / MB:.3g} MB each), one every {CHECKPOINT_EVERY} "
-                              f"steps: a jump back is fast over the last "
-                              f"{steps * CHECKPOINT_EVERY:,} steps; further back the oldest "
-                              "snapshots thin out and a jump replays longer.")
+            self.note.setText(tr(
+                "Keeps {snapshots:,} snapshots of {arch} ({size:.3g} MB each), one every "
+                "{every} steps: a jump back is fast over the last {steps:,} steps; further "
+                "back the oldest snapshots thin out and a jump replays longer.",
+                snapshots=steps, arch=self.arch, size=self.point / MB, every=CHECKPOINT_EVERY,
+                steps=steps * CHECKPOINT_EVERY))
         else:
-            self.note.setText(f"Too small: {self.arch} needs {needed_mb(self.point):,} MB for "
-                              "two rewind points.")
+            self.note.setText(tr("Too small: {arch} needs {mb:,} MB for two rewind points.",
+                                 arch=self.arch, mb=needed_mb(self.point)))
         self.note.setStyleSheet("" if fits else "color: #c62828;")
         self.ok_button.setEnabled(fits)
 
@@ -91,8 +93,8 @@ class HistoryBudget:
         debugger.set_budget(self.mb * MB)
         self.action = QAction(menu)
         self.action.setObjectName("action_history_budget")
-        self.action.setToolTip("How much memory the rewind history may keep: snapshots of "
-                               "the weights every few steps, the oldest thinned first")
+        self.action.setToolTip(tr("How much memory the rewind history may keep: snapshots "
+                                  "of the weights every few steps, the oldest thinned first"))
         self.action.setStatusTip(self.action.toolTip())
         self.action.triggered.connect(self.open_dialog)
         menu.addAction(self.action)
@@ -105,11 +107,13 @@ class HistoryBudget:
         net = self.window.session.net
         point = point_of(net)
         steps = steps_kept(self.mb, point)
-        self.action.setText(f"Rewind history: {self.mb:,} MB ({steps:,} snapshots)...")
+        self.action.setText(tr("Rewind history: {mb:,} MB ({snapshots:,} snapshots)...",
+                               mb=self.mb, snapshots=steps))
         if steps < MIN_POINTS:
-            self.window.show_banner(
-                f"Step back is off: {net.arch} needs {needed_mb(point):,} MB for two rewind "
-                f"points; the rewind history budget is {self.mb:,} MB ({BUDGET_SETTING})")
+            self.window.show_banner(tr(
+                "Step back is off: {arch} needs {needed:,} MB for two rewind points; the "
+                "rewind history budget is {mb:,} MB ({setting})", arch=net.arch,
+                needed=needed_mb(point), mb=self.mb, setting=BUDGET_SETTING))
 
     def open_dialog(self) -> BudgetDialog:
         net = self.window.session.net
@@ -127,15 +131,16 @@ class HistoryBudget:
         net = self.window.session.net
         point = point_of(net)
         if steps_kept(mb, point) < MIN_POINTS:
-            self.window.show_banner(
-                f"The rewind history budget stays {self.mb:,} MB: {net.arch} needs "
-                f"{needed_mb(point):,} MB for two rewind points, more than {mb:,} MB")
+            self.window.show_banner(tr(
+                "The rewind history budget stays {mb:,} MB: {arch} needs {needed:,} MB for "
+                "two rewind points, more than {asked:,} MB", mb=self.mb, arch=net.arch,
+                needed=needed_mb(point), asked=mb))
             return False
         self.mb = int(mb)
         store_budget_mb(self.window.settings, self.mb)
         self.debugger.set_budget(self.mb * MB)
         self.refresh()
-        self.window.statusBar().showMessage(
-            f"rewind history budget {self.mb:,} MB: {steps_kept(self.mb, point):,} snapshots "
-            f"of {net.arch}", 5000)
+        self.window.statusBar().showMessage(tr(
+            "rewind history budget {mb:,} MB: {snapshots:,} snapshots of {arch}", mb=self.mb,
+            snapshots=steps_kept(self.mb, point), arch=net.arch), 5000)
         return True

@@ -18,6 +18,7 @@ from visualcnn.app.debug.explanations import Selection, explain
 from visualcnn.app.debug.picking import selection_at
 from visualcnn.app.debug.unit_outlines import UnitOutlines
 from visualcnn.app.views.colormaps import DIVERGING
+from visualcnn.common.i18n import tr
 
 
 class Inspector:
@@ -28,10 +29,10 @@ class Inspector:
         self.widget = QWidget()
         layout = QVBoxLayout(self.widget)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.text = QLabel("Click a unit of a feature map, an activation (ReLU, sigmoid, tanh, "
-                           "leaky ReLU), a pooled map, a filter weight, the dense output, a "
-                           "probability bar or a pixel of the input to see how it was "
-                           "computed.")
+        self.text = QLabel(tr("Click a unit of a feature map, an activation (ReLU, sigmoid, "
+                              "tanh, leaky ReLU), a pooled map, a filter weight, the dense "
+                              "output, a probability bar or a pixel of the input to see how it "
+                              "was computed."))
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -46,7 +47,7 @@ class Inspector:
         self.terms_plot.invertY(True)
         self.terms_plot.hideAxis("left")
         self.terms_plot.hideAxis("bottom")
-        self.terms_plot.setTitle("terms dL/dout · x per output position", size="8pt")
+        self.terms_plot.setTitle(tr("terms dL/dout · x per output position"), size="8pt")
         self.terms_image = pg.ImageItem(axisOrder="row-major")
         self.terms_image.setColorMap(DIVERGING)
         self.terms_plot.addItem(self.terms_image)

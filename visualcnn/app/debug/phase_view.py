@@ -16,9 +16,11 @@ import numpy as np
 from visualcnn.app.views.activation_panels import ACTIVATION_KINDS
 from visualcnn.app.views.board import TEXT
 from visualcnn.app.views.panels import BoardPanel, ConvPanel, DensePanel, InputPanel
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 
 HIGHLIGHT = "QDockWidget::title { background: #ffca28; padding-left: 4px; }"
-NOT_YET = "not yet\ncomputed"
+NOT_YET = N_("not yet\ncomputed")
 
 
 def _nan(shape, batch: int = 1) -> np.ndarray:
@@ -62,6 +64,21 @@ def phase_name(event) -> str:
     """What the status line and ``DebuggerView.phase_text`` call a phase: "forward conv1",
     "loss", "backward dense1", "update"."""
     return event.phase if event.phase in ("loss", "update") else f"{event.phase} {event.layer}"
+
+
+def shown_phase(phase: str) -> str:
+    """``phase_name``'s English ("backward dense1") in the window's language; any other text
+    (a dry run's, already translated) as it is."""
+    word, _, layer = phase.partition(" ")
+    if phase == "loss":
+        return tr("loss")
+    if phase == "update":
+        return tr("update")
+    if word == "forward" and layer:
+        return tr("forward {layer}", layer=layer)
+    if word == "backward" and layer:
+        return tr("backward {layer}", layer=layer)
+    return phase
 
 
 class PhaseView:
@@ -123,10 +140,10 @@ class PhaseView:
                     panel.logits.set_text(panel.logits.item.text().replace("nan", "  –"))
                 if isinstance(panel, InputPanel):
                     panel.caption.set_text(panel.caption.item.text().split("\n")[0]
-                                           + "\nprediction: not yet computed")
+                                           + "\n" + tr("prediction: not yet computed"))
         out = self.window.output_panel
         if trace.probs is None:
-            out.true_mark.setText("true")
+            out.true_mark.setText(tr("true"))
             out.predicted_mark.hide()
         out.show_not_computed(trace.probs is None)
 
@@ -134,8 +151,8 @@ class PhaseView:
         entry = self._labels.get(id(mosaic))
         if entry is None:
             size = min(TEXT * 1.2, max(2.0, mosaic.image_width / 5.5))
-            label = mosaic.board.add_text(0, 0, NOT_YET, size=size, colour=(60, 60, 60),
-                                          bold=True)
+            label = mosaic.board.add_text(0, 0, i18n.lookup(NOT_YET), size=size,
+                                          colour=(60, 60, 60), bold=True)
             label.setZValue(20)
             # The mosaic is kept with its label so that its id is not reused while listed.
             entry = self._labels[id(mosaic)] = (mosaic, label)
@@ -147,11 +164,12 @@ class PhaseView:
         keys = [key] if key in self.window.docks else []
         if event.phase == "loss" and event.layer in self.window.docks:
             keys.append(event.layer)
-        self._mark(keys, event.phase.upper())
+        words = {"forward": tr("FORWARD"), "backward": tr("BACKWARD"), "loss": tr("LOSS")}
+        self._mark(keys, words.get(event.phase, event.phase.upper()))
 
     def mark_update(self, layer_names: list[str]) -> None:
         """Mark the docks of the layers the update changes."""
-        self._mark([k for k in layer_names if k in self.window.docks], "UPDATE")
+        self._mark([k for k in layer_names if k in self.window.docks], tr("UPDATE"))
 
     def _mark(self, keys: list[str], word: str) -> None:
         self._unmark()
@@ -172,7 +190,8 @@ class PhaseView:
     def show_status(self, phase: str) -> None:
         """Put "phase: ``phase``" at the head of the window's status line."""
         w = self.window
-        w.status.setText(f"phase: {phase}   ·   {w.status.text()}")
+        w.status.setText(tr("phase: {phase}", phase=shown_phase(phase))
+                         + f"   ·   {w.status.text()}")
 
     def end_walk(self) -> None:
         """Back to whole steps: no marked dock, no "not yet computed" anywhere."""

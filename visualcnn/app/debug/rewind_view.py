@@ -5,6 +5,7 @@ go or when a dock still shows a result of another step."""
 
 from __future__ import annotations
 
+from visualcnn.common.i18n import tr
 from visualcnn.training.memory import MB
 
 MESSAGE_MS = 6000
@@ -24,16 +25,20 @@ class RewindView:
         if not d.can_step_back:
             d.end_walk()
             start = d.first_step
-            where = (f"step {start} is the start of the run" if start is not None else
-                     f"no step was trained since the last reset or checkpoint (step "
-                     f"{w.session.net.step})")
-            w.statusBar().showMessage(f"nothing to step back to: {where}", MESSAGE_MS)
+            if start is not None:
+                why = tr("nothing to step back to: step {step} is the start of the run",
+                         step=start)
+            else:
+                why = tr("nothing to step back to: no step was trained since the last reset "
+                         "or checkpoint (step {step})", step=w.session.net.step)
+            w.statusBar().showMessage(why, MESSAGE_MS)
             return
         self._show(d.step_back())
-        w.statusBar().showMessage(
-            f"stepped back to step {w.session.net.step} of {d.last_step}; "
-            f"{d.rewind_depth:,} more can be undone (history "
-            f"{d.history_nbytes() / MB:.1f} of {d.budget_bytes / MB:g} MB)", MESSAGE_MS)
+        w.statusBar().showMessage(tr(
+            "stepped back to step {step} of {last}; {depth:,} more can be undone (history "
+            "{used:.1f} of {budget:g} MB)", step=w.session.net.step, last=d.last_step,
+            depth=d.rewind_depth, used=d.history_nbytes() / MB, budget=d.budget_bytes / MB),
+            MESSAGE_MS)
 
     def show_step(self, step: int) -> bool:
         """Put the whole window at step ``step`` of the run; False (and a word on the status
@@ -41,8 +46,12 @@ class RewindView:
         w, d = self.window, self.debugger
         first, last = d.first_step, d.last_step
         if first is None or not first <= step <= last:
-            span = f"steps {first} to {last}" if first is not None else "no steps yet"
-            w.statusBar().showMessage(f"step {step} is not in the run ({span})", MESSAGE_MS)
+            if first is not None:
+                why = tr("step {step} is not in the run (steps {first} to {last})",
+                         step=step, first=first, last=last)
+            else:
+                why = tr("step {step} is not in the run (no steps yet)", step=step)
+            w.statusBar().showMessage(why, MESSAGE_MS)
             return False
         if step != w.session.net.step or w.last_trace is None or not w.last_trace.applied:
             self._show(d.go_to(step))
@@ -64,6 +73,7 @@ class RewindView:
         now = self.window.session.net.step
         if summary is None or self.checked_step is None or self.checked_step == now:
             return
-        summary.setText(f"The last check was made at step {self.checked_step}; the window "
-                        f"now shows step {now}. Press Check (Ctrl+G) to check this step.")
+        summary.setText(tr("The last check was made at step {checked}; the window now shows "
+                           "step {now}. Press Check (Ctrl+G) to check this step.",
+                           checked=self.checked_step, now=now))
         self.checked_step = None

@@ -15,6 +15,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QSizePolicy, QToolBar
 
+from visualcnn.common.i18n import tr
+
 FAST_MS = 50.0
 STRIP_HEIGHT = 96
 BAND_POINTS = 600  # where the band's speed is worked out, across the run
@@ -38,8 +40,8 @@ class TimelineView:
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
-        item.setLabel("bottom", "step")
-        item.setLabel("left", "loss")
+        item.setLabel("bottom", tr("step"))
+        item.setLabel("left", tr("loss"))
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self.loss = self.plot.plot(pen=pg.mkPen((185, 185, 185), width=1))
@@ -55,15 +57,16 @@ class TimelineView:
         self.plot.addItem(self.cursor)
         self.cursor.sigPositionChanged.connect(self._on_dragged)
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
-        self.plot.setToolTip(
+        self.plot.setToolTip(tr(
             "The whole run: the loss of each step, breakpoint hits (red), and along the foot "
-            "where a jump is fast (green, within 50 ms) or replays longer (grey).\n"
-            "Drag the yellow line or click to show any step: trace, weights and curves.")
+            "where a jump is fast (green, within {ms:g} ms) or replays longer (grey).\n"
+            "Drag the yellow line or click to show any step: trace, weights and curves.",
+            ms=FAST_MS))
         self.plot.setFixedHeight(STRIP_HEIGHT)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         # A strip under the toolbars, the window's whole width: the panels all give up a
         # little height, rather than the curves all of it.
-        self.dock = QToolBar("Timeline", self.window)
+        self.dock = QToolBar(tr("Timeline"), self.window)
         self.dock.setObjectName("toolbar_debug_timeline")
         self.dock.setMovable(False)
         self.dock.addWidget(self.plot)

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 from visualcnn.app.views.mosaic import Mosaic
 from visualcnn.app.views.panel import BoardPanel, TextBlock
 from visualcnn.app.views.tiling import template_shape_before, weight_tiling
+from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
 
 
@@ -29,18 +30,19 @@ class UpdateLayerView(BoardPanel):
         self.kind = layer.kind
         self.adam = adam
         tiling = weight_tiling(layer.params["W"].shape, template_shape)
-        self.before = Mosaic(self.board, self.name, f"{self.name} W before", tiling, True)
-        self.update = Mosaic(self.board, self.name,
-                             "update −lr·m-hat/(√v-hat+ε)" if adam else "update −lr·dW",
+        self.before = Mosaic(self.board, self.name, tr("{layer} W before", layer=self.name),
                              tiling, True)
-        self.after = Mosaic(self.board, self.name, "W after", tiling, True)
+        self.update = Mosaic(self.board, self.name,
+                             tr("update −lr·m-hat/(√v-hat+ε)") if adam else
+                             tr("update −lr·dW"), tiling, True)
+        self.after = Mosaic(self.board, self.name, tr("W after"), tiling, True)
         self.grad = self.m_hat = self.sqrt_v_hat = None
         adam_rows = []
         if adam:
             self.grad = Mosaic(self.board, self.name, "dW", tiling, True)
-            self.m_hat = Mosaic(self.board, self.name, "m-hat (mean of g)", tiling, True)
+            self.m_hat = Mosaic(self.board, self.name, tr("m-hat (mean of g)"), tiling, True)
             # √v-hat is never negative: a one-sided scale shows its size.
-            self.sqrt_v_hat = Mosaic(self.board, self.name, "√v-hat (size of g)", tiling,
+            self.sqrt_v_hat = Mosaic(self.board, self.name, tr("√v-hat (size of g)"), tiling,
                                      False)
             adam_rows = [[self.grad, self.m_hat], [self.sqrt_v_hat]]
         self.biases = TextBlock(self.board, min(len(layer.params["b"]), 16) + 1, 34)
@@ -57,7 +59,7 @@ class UpdateLayerView(BoardPanel):
         """Nothing to show yet: empty mosaics (never the previous step's numbers)."""
         for m in self.mosaics():
             m.set_maps(np.full((m.rows, m.cols, m.h, m.w), np.nan))
-        self.biases.set_text(" not yet computed")
+        self.biases.set_text(" " + tr("not yet computed"))
 
     def show(self, lt) -> None:
         W, U = lt.params["W"], lt.updates["W"]
@@ -82,12 +84,12 @@ class UpdateLayerView(BoardPanel):
             m_hat, sqrt_v_hat = moments["b"].m_hat, moments["b"].sqrt_v_hat
             # b before and after are in the weights' table of SGD; here the moments take
             # their place, so that the table stays as narrow as the dock.
-            lines = [" i      m-hat     √v-hat     update"]
+            lines = [tr(" i      m-hat     √v-hat     update")]
             lines += [f"{i:2d} {format_number(m_hat[i]):>10} "
                       f"{format_number(sqrt_v_hat[i]):>10} {format_number(ub[i]):>10}"
                       for i in shown]
         else:
-            lines = [" i     b before     update      after"]
+            lines = [tr(" i     b before     update      after")]
             lines += [f"{i:2d} {format_number(b[i]):>11} {format_number(ub[i]):>10} "
                       f"{format_number(b[i] + ub[i]):>10}" for i in shown]
         self.biases.set_text("\n".join(lines))
@@ -100,8 +102,8 @@ class UpdateWidget(QWidget):
         super().__init__()
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
-        self.caption = QLabel("The update of the last step: weights before, the change "
-                              "−lr·dW, and the weights after.")
+        self.caption = QLabel(tr("The update of the last step: weights before, the change "
+                                 "−lr·dW, and the weights after."))
         self.caption.setWordWrap(True)
         outer.addWidget(self.caption)
         self.scroll = QScrollArea()
@@ -127,20 +129,21 @@ class UpdateWidget(QWidget):
 
     def show_trace(self, trace) -> None:
         if not trace.applied:
-            self.caption.setText(f"Step {trace.step + 1}: update not yet computed (the "
-                                 "sample shown has not been trained on).")
+            self.caption.setText(tr("Step {step}: update not yet computed (the sample shown "
+                                    "has not been trained on).", step=trace.step + 1))
             for view in self.views:
                 view.blank()
             return
         if self.views and self.views[0].adam:
-            self.caption.setText(
-                f"Update of step {trace.step} ({self.optimizer}, lr {trace.lr:g}): m-hat and "
-                "√v-hat are Adam's running mean and size of g = dW (+ decay × W); W after = "
-                "W before − lr·m-hat/(√v-hat + ε).")
+            self.caption.setText(tr(
+                "Update of step {step} ({optimizer}, lr {lr:g}): m-hat and √v-hat are Adam's "
+                "running mean and size of g = dW (+ decay × W); W after = W before − "
+                "lr·m-hat/(√v-hat + ε).", step=trace.step, optimizer=self.optimizer,
+                lr=trace.lr))
         else:
-            self.caption.setText(
-                f"Update of step {trace.step} ({self.optimizer}): W after = W before − lr·dW "
-                f"with lr {trace.lr:g} (momentum adds the velocity when on; weight decay "
-                "adds decay × W to dW).")
+            self.caption.setText(tr(
+                "Update of step {step} ({optimizer}): W after = W before − lr·dW with lr "
+                "{lr:g} (momentum adds the velocity when on; weight decay adds decay × W to "
+                "dW).", step=trace.step, optimizer=self.optimizer, lr=trace.lr))
         for view in self.views:
             view.show(trace.layer(view.name))

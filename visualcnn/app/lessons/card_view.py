@@ -1,6 +1,6 @@
 """The Lesson dock's contents: the lesson's title, the current card (what to do, where to
-look, what to notice), card n of m, and Back / Next. Every text comes through ``text`` (one
-function, so that the languages work can switch them)."""
+look, what to notice), card n of m, and Back / Next. The card's texts are the lesson file's
+in the window's language (English when the file has none in it), the dock's own are ``tr``'s."""
 
 from __future__ import annotations
 
@@ -17,20 +17,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from visualcnn.lessons import text
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
+from visualcnn.lessons.format import text, window_language
 
-# The words of the dock itself, per language (the cards carry their own).
-WORDS = {
-    "en": {"do": "Do", "look": "Look", "notice": "Notice", "back": "◀ Back", "next": "Next ▶",
-           "close": "Close lesson", "card": "Card {n} of {m}", "none": "No lesson open: "
-           "choose one in the Lessons menu."},
-}
+# The headings of a card's three texts.
+HEADINGS = {"do": N_("Do"), "look": N_("Look"), "notice": N_("Notice")}
 OUTLINE_COLOUR = "#1e88e5"
-
-
-def word(key: str, language: str = "en") -> str:
-    """A word of the dock in ``language`` (English when it has none)."""
-    return WORDS.get(language, WORDS["en"]).get(key, WORDS["en"][key])
 
 
 class CardView(QWidget):
@@ -42,7 +35,7 @@ class CardView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.language = "en"
+        self.language = window_language()  # the lesson files' key: "en", "zh"
         outer = QVBoxLayout(self)
         # The card's text scrolls: the dock stays as low as the window needs it, whatever
         # the font (presenter mode makes it 1.6 times larger).
@@ -91,11 +84,11 @@ class CardView(QWidget):
     def show_card(self, lesson, card, index: int) -> None:
         """``card`` (the ``index``-th, from 0) of ``lesson``; None: no lesson open."""
         lang = self.language
-        self.back_button.setText(word("back", lang))
-        self.next_button.setText(word("next", lang))
-        self.close_button.setText(word("close", lang))
+        self.back_button.setText(tr("◀ Back"))
+        self.next_button.setText(tr("Next ▶"))
+        self.close_button.setText(tr("Close lesson"))
         if lesson is None:
-            self.title.setText(word("none", lang))
+            self.title.setText(tr("No lesson open: choose one in the Lessons menu."))
             self.position.setText("")
             for label in self.fields.values():
                 label.setText("")
@@ -104,9 +97,10 @@ class CardView(QWidget):
             return
         self.title.setText(text(lesson, "title", lang))
         count = len(lesson.cards)
-        self.position.setText(word("card", lang).format(n=index + 1, m=count))
+        self.position.setText(tr("Card {n} of {m}", n=index + 1, m=count))
         for key, label in self.fields.items():
-            label.setText(f"<b>{word(key, lang)}:</b> {_escaped(text(card, key, lang))}")
+            label.setText(tr("<b>{heading}:</b> {text}", heading=i18n.lookup(HEADINGS[key]),
+                             text=_escaped(text(card, key, lang))))
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < count - 1)
         self.close_button.setEnabled(True)

@@ -17,6 +17,7 @@ from visualcnn.app.lessons.card_view import CardView, Outline
 from visualcnn.common.errors import UserError
 from visualcnn.common.i18n import tr
 from visualcnn.lessons import find_lesson, list_lessons, text
+from visualcnn.lessons.format import window_language
 
 LESSON_HEIGHT = 0.32  # of the window's height, for the Lesson dock
 PRESENTER_LESSON_HEIGHT = 0.4  # its fonts are 1.6 times larger, the curves hidden
@@ -32,12 +33,12 @@ class Lessons(QObject):
         self.window = window
         self.lesson = None
         self.index = 0
-        self.language = "en"
+        self.language = window_language()  # the lesson files' key: "en", "zh"
         self.view = CardView()
         self.view.back.connect(lambda: self.go(self.index - 1))
         self.view.forward.connect(lambda: self.go(self.index + 1))
         self.view.closed.connect(self.close_lesson)
-        self.dock = QDockWidget("Lesson", window)
+        self.dock = QDockWidget(tr("Lesson"), window)
         self.dock.setObjectName("dock_lesson")
         self.dock.setWidget(self.view)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
@@ -69,17 +70,17 @@ class Lessons(QObject):
             self.menu.addAction(action)
             self.lesson_actions.append(action)
         self.menu.addSeparator()
-        self.open_file_action = QAction("Open lesson file…", w)
-        self.open_file_action.setStatusTip("Open a lesson written as a JSON file (see "
-                                           "resources/lessons/README.md)")
+        self.open_file_action = QAction(tr("Open lesson file…"), w)
+        self.open_file_action.setStatusTip(tr("Open a lesson written as a JSON file (see "
+                                              "resources/lessons/README.md)"))
         self.open_file_action.triggered.connect(self.ask_open_file)
         self.menu.addAction(self.open_file_action)
         self.menu.addAction(self.dock.toggleViewAction())
 
     # ------------------------------------------------------------------------ opening
     def ask_open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open lesson file", "",
-                                              "Lessons (*.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self.window, tr("Open lesson file"), "",
+                                              tr("Lessons (*.json);;All files (*)"))
         if path:
             self.open_file(path)
 
@@ -88,8 +89,8 @@ class Lessons(QObject):
         try:
             lesson = find_lesson(str(path))
         except UserError as e:
-            self.window.show_banner(f"Could not open the lesson, the current model is "
-                                    f"kept: {e}")
+            self.window.show_banner(tr("Could not open the lesson, the current model is "
+                                       "kept: {error}", error=e))
             return False
         return self.open_lesson(lesson)
 
@@ -100,7 +101,8 @@ class Lessons(QObject):
         try:
             session = lesson.build_session()
         except UserError as e:
-            w.show_banner(f"Could not open the lesson, the current model is kept: {e}")
+            w.show_banner(tr("Could not open the lesson, the current model is kept: {error}",
+                             error=e))
             return False
         classroom = getattr(w, "classroom", None)
         if classroom is not None:  # the model dock, drawing and test views follow it too
@@ -113,7 +115,8 @@ class Lessons(QObject):
         self.dock.raise_()
         self.go(0)
         self.fit_height()
-        w.statusBar().showMessage(f"lesson: {text(lesson, 'title', self.language)}", 8000)
+        w.statusBar().showMessage(tr("lesson: {title}",
+                                     title=text(lesson, "title", self.language)), 8000)
         return True
 
     def close_lesson(self) -> None:

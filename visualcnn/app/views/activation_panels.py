@@ -16,27 +16,29 @@ from visualcnn.app.views.mosaic import Mosaic
 from visualcnn.app.views.panel import BoardPanel, Rows, TextBlock
 from visualcnn.app.views.tiling import cell_for, map_tiling
 from visualcnn.app.views.zero_reasons import SIGNED_COLOURS, gradient_reason
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 
 # What each activation computes, and the most its local derivative can be: the factor by
-# which it can at best pass a gradient on.
+# which it can at best pass a gradient on. Marked here, translated where shown.
 FORMULAS = {
     "sigmoid": ("sigmoid", "σ(x) = 1/(1 + e^-x)", "σ(1 − σ)", 0.25),
     "tanh": ("tanh", "tanh(x)", "1 − tanh²", 1.0),
-    "lrelu": ("leaky ReLU", "x, or 0.01x if x ≤ 0", "1, or 0.01 if x ≤ 0", 1.0),
+    "lrelu": ("leaky ReLU", N_("x, or 0.01x if x ≤ 0"), N_("1, or 0.01 if x ≤ 0"), 1.0),
 }
 
 HELP = {
-    "sigmoid": ("Sigmoid squashes every input into (0, 1).\n"
-                "Its local derivative σ(1 − σ) is at most 0.25 (at input 0) and nearly 0\n"
-                "for large inputs of either sign: each sigmoid layer multiplies the gradient\n"
-                "by at most 0.25, which is why deep sigmoid nets fade (layers far from the\n"
-                "output barely learn)."),
-    "tanh": ("Tanh squashes every input into (−1, 1), centred on 0.\n"
-             "Its local derivative 1 − tanh² is 1 at input 0 and nearly 0 for large inputs:\n"
-             "units that saturate pass almost no gradient back."),
-    "lrelu": ("Leaky ReLU keeps positive inputs and multiplies negative ones by 0.01.\n"
-              "Its local derivative is 1 for positive inputs and 0.01 otherwise (at exactly 0\n"
-              "too): unlike ReLU, no unit stops the gradient completely."),
+    "sigmoid": N_("Sigmoid squashes every input into (0, 1).\n"
+                  "Its local derivative σ(1 − σ) is at most 0.25 (at input 0) and nearly 0\n"
+                  "for large inputs of either sign: each sigmoid layer multiplies the gradient\n"
+                  "by at most 0.25, which is why deep sigmoid nets fade (layers far from the\n"
+                  "output barely learn)."),
+    "tanh": N_("Tanh squashes every input into (−1, 1), centred on 0.\n"
+               "Its local derivative 1 − tanh² is 1 at input 0 and nearly 0 for large inputs:\n"
+               "units that saturate pass almost no gradient back."),
+    "lrelu": N_("Leaky ReLU keeps positive inputs and multiplies negative ones by 0.01.\n"
+                "Its local derivative is 1 for positive inputs and 0.01 otherwise (at exactly 0"
+                "\ntoo): unlike ReLU, no unit stops the gradient completely."),
 }
 
 ACTIVATION_KINDS = tuple(FORMULAS)
@@ -118,15 +120,20 @@ class ActivationPanel(ShapedPanel):
         self.key = self.name = name
         self.kind = kind
         label, formula, derivative, self.most = FORMULAS[kind]
-        self.title = f"{name}: {label}" + (" (slope 0.01 below 0)" if kind == "lrelu" else "")
-        self.help = (HELP[kind] + "\nLocal derivative: dL/d(in) = dL/d(out) × this, unit by "
-                     "unit (scale 0 to 1, dark is 0).\n" + SIGNED_COLOURS)
+        self.title = (tr("{name}: leaky ReLU (slope 0.01 below 0)", name=name) if kind == "lrelu"
+                      else f"{name}: {label}")
+        self.help = (i18n.lookup(HELP[kind]) + "\n" + tr(
+            "Local derivative: dL/d(in) = dL/d(out) × this, unit by unit (scale 0 to 1, dark "
+            "is 0).") + "\n" + i18n.lookup(SIGNED_COLOURS))
         tiling, strip = _strip_or_maps(shape)
-        self.out = Mosaic(self.board, name, f"output: {formula}", tiling, kind != "sigmoid")
-        self.local = Mosaic(self.board, name, f"local derivative: {derivative}", tiling, False,
-                            fixed_range=(0.0, 1.0))
-        self.grad_out = Mosaic(self.board, name, "dL/d(out)", tiling, True)
-        self.grad_in = Mosaic(self.board, name, "dL/d(in): dL/d(out) × local", tiling, True)
+        self.out = Mosaic(self.board, name, tr("output: {formula}",
+                                               formula=i18n.lookup(formula)),
+                          tiling, kind != "sigmoid")
+        self.local = Mosaic(self.board, name, tr("local derivative: {derivative}",
+                                                 derivative=i18n.lookup(derivative)),
+                            tiling, False, fixed_range=(0.0, 1.0))
+        self.grad_out = Mosaic(self.board, name, tr("dL/d(out)"), tiling, True)
+        self.grad_in = Mosaic(self.board, name, tr("dL/d(in): dL/d(out) × local"), tiling, True)
         self.summary = TextBlock(self.board, 2, 27)
         stacked = [[self.out], [self.local], [self.grad_out], [self.grad_in], [self.summary]]
         self.titles = BatchTitles(activation_grads=[self.grad_out, self.grad_in])
@@ -152,9 +159,9 @@ class ActivationPanel(ShapedPanel):
     def summary_text(self, local: np.ndarray) -> str:
         """The mean and largest local derivative of this step, against the most there can be."""
         if not np.all(np.isfinite(local)):
-            return "local derivative\nnot yet computed"
-        return (f"local derivative (≤ {self.most:g})\n"
-                f"mean {float(local.mean()):.3g}, max {float(local.max()):.3g}")
+            return tr("local derivative\nnot yet computed")
+        return tr("local derivative (≤ {most:g})\nmean {mean:.3g}, max {max:.3g}",
+                  most=self.most, mean=float(local.mean()), max=float(local.max()))
 
 
 class AvgPoolPanel(ShapedPanel):
@@ -165,20 +172,22 @@ class AvgPoolPanel(ShapedPanel):
         super().__init__()
         self.key = self.name = name
         self.kernel = kernel
-        self.title = f"{name}: average-pool {kernel}x{kernel}"
+        self.title = tr("{name}: average-pool {k}x{k}", name=name, k=kernel)
         share = f"1/{kernel * kernel}"
-        self.help = (f"Each {kernel}x{kernel} window is replaced by the mean of its values.\n"
-                     f"dL/d(input): every member of a window gets {share} of the window's\n"
-                     "gradient, spread evenly (no winner, unlike max-pool); rows and columns\n"
-                     "past the last whole window get 0. " + SIGNED_COLOURS)
+        self.help = (tr("Each {k}x{k} window is replaced by the mean of its values.\n"
+                        "dL/d(input): every member of a window gets {share} of the window's\n"
+                        "gradient, spread evenly (no winner, unlike max-pool); rows and columns"
+                        "\npast the last whole window get 0. ", k=kernel, share=share)
+                     + i18n.lookup(SIGNED_COLOURS))
         signed = not nonnegative
         inputs = map_tiling(in_shape)
         # Pooled maps drawn as large as the maps they came from.
         pooled = map_tiling(out_shape).scaled(inputs.cell * in_shape[1] / out_shape[1])
-        self.inputs = Mosaic(self.board, name, "input", inputs, signed)
-        self.routed = Mosaic(self.board, name, f"dL/d(input): {share} each", inputs, True)
-        self.pooled = Mosaic(self.board, name, "pooled (window means)", pooled, signed)
-        self.grad_pooled = Mosaic(self.board, name, "dL/d(pooled)", pooled, True)
+        self.inputs = Mosaic(self.board, name, tr("input"), inputs, signed)
+        self.routed = Mosaic(self.board, name, tr("dL/d(input): {share} each", share=share),
+                             inputs, True)
+        self.pooled = Mosaic(self.board, name, tr("pooled (window means)"), pooled, signed)
+        self.grad_pooled = Mosaic(self.board, name, tr("dL/d(pooled)"), pooled, True)
         self.titles = BatchTitles(activation_grads=[self.routed, self.grad_pooled])
         self.layout_choices([[self.inputs, self.routed], [self.pooled, self.grad_pooled]],
                             [[self.inputs], [self.routed], [self.pooled], [self.grad_pooled]])

@@ -5,17 +5,21 @@ gradient. With one sample a step the titles stay as they are."""
 
 from __future__ import annotations
 
+from visualcnn.common.i18n import tr
+
 
 def of_batch(title: str, trace) -> str:
     """A parameter gradient's title: ", batch mean of B" on a batch step."""
     batch = getattr(trace, "batch", 1)
-    return title if batch <= 1 else f"{title}, batch mean of {batch}"
+    return title if batch <= 1 else tr("{title}, batch mean of {batch}", title=title,
+                                       batch=batch)
 
 
 def of_sample(title: str, trace) -> str:
     """An activation gradient's title: ", sample i of B" (counted from 1) on a batch step."""
     batch = getattr(trace, "batch", 1)
-    return title if batch <= 1 else f"{title}, sample {trace.focus + 1} of {batch}"
+    return title if batch <= 1 else tr("{title}, sample {index} of {batch}", title=title,
+                                       index=trace.focus + 1, batch=batch)
 
 
 def retitle(mosaic, title: str) -> None:

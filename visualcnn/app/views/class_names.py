@@ -3,10 +3,13 @@
 A dataset names its classes (``Dataset.class_names``); MNIST's are the digits, which every view
 already has room for. Fashion-MNIST's run to 11 characters ("T-shirt/top"), a user's own may
 be longer: views cut them to ``SHORT`` characters with an ellipsis, and give the full name in
-a tooltip where there is one.
+a tooltip where there is one. A known dataset's names (Fashion-MNIST's, CIFAR-10's) are
+shown in the window's language; a user's own names as they are.
 """
 
 from __future__ import annotations
+
+from visualcnn.common import i18n
 
 SHORT = 12  # characters of a class name a crowded view shows
 ELLIPSIS = "…"
@@ -28,5 +31,7 @@ def is_numbered(names) -> bool:
 
 
 def short(name: str, chars: int = SHORT) -> str:
-    """``name`` cut to ``chars`` characters, the last an ellipsis when it was longer."""
+    """``name`` in the window's language (when the catalogue knows it) cut to ``chars``
+    characters, the last an ellipsis when it was longer."""
+    name = i18n.lookup(name)
     return name if len(name) <= chars else name[:chars - 1].rstrip() + ELLIPSIS

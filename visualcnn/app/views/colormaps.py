@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from visualcnn.common.i18n import N_
+
 # Blue for negative, white for zero, red for positive: the usual reading of a gradient map.
 DIVERGING = pg.ColorMap(
     pos=[0.0, 0.25, 0.5, 0.75, 1.0],
@@ -37,10 +39,11 @@ def _lut_with_gap(cmap: pg.ColorMap):
 DIVERGING_LUT = _lut_with_gap(DIVERGING)
 SEQUENTIAL_LUT = _lut_with_gap(SEQUENTIAL)
 
+# Marked here, translated where shown (the scale box: i18n.lookup).
 SCALE_MODES = {
-    "map": "Scale per map",
-    "layer": "Scale per layer",
-    "fixed": "Fixed scale",
+    "map": N_("Scale per map"),
+    "layer": N_("Scale per layer"),
+    "fixed": N_("Fixed scale"),
 }
 DEFAULT_SCALE_MODE = "layer"
 

@@ -17,8 +17,11 @@ import pyqtgraph as pg
 from visualcnn.app.views.board import text_size
 from visualcnn.app.views.mosaic import TITLE_GAP, Mosaic
 from visualcnn.app.views.tiling import Tiling, cell_for, grid_for
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 
-CHANNEL_NAMES = ("red", "green", "blue")
+# Marked here, translated where shown.
+CHANNEL_NAMES = (N_("red"), N_("green"), N_("blue"))
 # How a tile's values become colours.
 AS_IMAGE = "image"      # values in [0, 1] drawn as they are: the sample's own colours
 PER_TILE = "per tile"   # each tile divided by its largest |value| over its three channels
@@ -27,14 +30,15 @@ PER_TILE = "per tile"   # each tile divided by its largest |value| over its thre
 def colour_sample_tiling(shape: tuple[int, int, int], cell: float) -> Tiling:
     """One (3, H, W) sample as a single colour tile."""
     _, h, w = (int(v) for v in shape)
-    return Tiling((1, 1), (h, w), cell, lambda a: a[None], lambda r, c: "colour",
+    return Tiling((1, 1), (h, w), cell, lambda a: a[None], lambda r, c: tr("colour"),
                   lambda r, c: (0,))
 
 
 def named_channels(tiling: Tiling) -> Tiling:
     """A tiling of three maps whose tiles are named red, green and blue."""
     cols = tiling.grid[1]
-    return dataclasses.replace(tiling, name_of=lambda r, c: CHANNEL_NAMES[r * cols + c])
+    return dataclasses.replace(
+        tiling, name_of=lambda r, c: i18n.lookup(CHANNEL_NAMES[r * cols + c]))
 
 
 def colour_filter_tiling(w_shape: tuple[int, ...], target: float) -> Tiling:
@@ -42,7 +46,8 @@ def colour_filter_tiling(w_shape: tuple[int, ...], target: float) -> Tiling:
     f, _, k, _ = (int(v) for v in w_shape)
     rows, cols = grid_for(f)
     return Tiling((rows, cols), (k, k), cell_for((k, k), target), lambda a: a,
-                  lambda r, c: f"filter {r * cols + c}", lambda r, c: (r * cols + c,))
+                  lambda r, c: tr("filter {index}", index=r * cols + c),
+                  lambda r, c: (r * cols + c,))
 
 
 def tile_colours(tiles: np.ndarray, scaling: str) -> np.ndarray:
@@ -135,9 +140,9 @@ class ColourMosaic(Mosaic):
         r, c, i, j = hit
         values = self.raw[r, c, :, i, j]
         if np.isnan(values).any():
-            shown = "not yet computed"
+            shown = tr("not yet computed")
         else:
-            shown = ", ".join(f"{name} {v:.5g}" for name, v in zip(CHANNEL_NAMES, values,
-                                                                    strict=True))
+            shown = ", ".join(f"{i18n.lookup(name)} {v:.5g}"
+                              for name, v in zip(CHANNEL_NAMES, values, strict=True))
         return (f"{self.layer} {self.title} · {self.tiling.name_of(r, c)} · y {i}, x {j} · "
                 f"{shown}")

@@ -7,6 +7,7 @@ How an array becomes tiles is a ``Tiling`` (``tiling.py``); a mosaic draws one.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 from PyQt6.QtCore import QRectF
@@ -22,6 +23,7 @@ from visualcnn.app.views.colormaps import (
 )
 from visualcnn.app.views.tiling import Tiling
 from visualcnn.app.views.zero_note import ZeroNote
+from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
 
 MASK_COLOUR = (0, 200, 0)
@@ -29,6 +31,7 @@ BAR_LABEL = 0.9            # colour-bar labels, in label heights
 BAR_LABEL_ROOM = "±8.88e-8"  # the widest colour-bar label a block leaves room for
 BAR_GAP = 1.0              # between the image and its colour bar, in scene units
 TITLE_GAP = 0.15           # under a title, in label heights
+PHRASE_END = re.compile(r"[,:] |[，：]")  # where a title may break into two lines
 
 
 class Mosaic:
@@ -96,12 +99,11 @@ class Mosaic:
     def title_at(self, unit: float) -> str:
         """The title as drawn with labels ``unit`` tall: on two lines when on one, with the
         colour bar's label beside it, it would make the block wider than its maps and bar.
-        It breaks only after a comma or a colon, where a phrase ends."""
+        It breaks only after a comma or a colon (a Chinese one too), where a phrase ends."""
         label_w = BAR_LABEL * text_size(BAR_LABEL_ROOM)[0]
         room = (self.image_width + BAR_GAP + self.bar_width) / unit - 0.5 - label_w
-        words = self.title.split(" ")
-        splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))
-                  if words[i - 1].endswith((",", ":"))]
+        splits = [(self.title[:m.end()].rstrip(), self.title[m.end():].lstrip())
+                  for m in PHRASE_END.finditer(self.title) if m.end() < len(self.title)]
         if text_size(self.title)[0] <= room or not splits:
             return self.title
         first, second = min(splits, key=lambda s: max(text_size(s[0])[0] + label_w,
@@ -206,7 +208,7 @@ class Mosaic:
                                        self._normalised)
             shown = shown.reshape(self.rows, self.cols, self.h, self.w)
             levels = (-1.0, 1.0) if self.signed else (0.0, 1.0)
-            top, bottom = "per map", ("" if self.signed else "0")
+            top, bottom = tr("per map"), ("" if self.signed else "0")
         else:
             shown = maps
             levels = layer_levels(maps, self.signed)
@@ -285,7 +287,7 @@ class Mosaic:
         r, c, i, j = hit
         value = self.raw[r, c, i, j]
         # NaN is a value not computed yet (a phase walk draws those blank), never a number.
-        shown = "not yet computed" if np.isnan(value) else f"{value:.5g}"
+        shown = tr("not yet computed") if np.isnan(value) else f"{value:.5g}"
         return (f"{self.layer} {self.title} · {self.tiling.name_of(r, c)} · "
                 f"y {i}, x {j} · {shown}")
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QFontMetricsF
+from PyQt6.QtGui import QFont, QFontMetricsF
 
 from visualcnn.app.views.class_names import is_numbered, names_or_numbers, short
 from visualcnn.app.views.colormaps import DIVERGING
 from visualcnn.app.views.curves import cache_axes
 from visualcnn.app.views.panel import Panel
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 
-NOT_COMPUTED = "not yet computed"
-GRAD_TITLE = "dL/d(logits) = p - y"
-PROB_TITLE = "probabilities"
+# Marked here, translated where shown (i18n.lookup): the phase walk and the tests name them.
+NOT_COMPUTED = N_("not yet computed")
+GRAD_TITLE = N_("dL/d(logits) = p - y")
+PROB_TITLE = N_("probabilities")
 
 
 MARK_ROOM = 1.3  # the probability axis's top, at least: a mark fits over a bar of 1
@@ -71,6 +74,7 @@ class ClassAxis(pg.AxisItem):
             return
         # From the ticks rather than from textSpecs: pyqtgraph leaves out the texts whose flat
         # box would cross the axis's ends, which a turned name does not.
+        self._fit_turned_font(p, [start.x() for _pen, start, _stop in tickSpecs])
         height = QFontMetricsF(p.font()).height()
         for (_pen, start, stop), name in zip(tickSpecs, self.names, strict=True):
             p.save()
@@ -81,17 +85,39 @@ class ClassAxis(pg.AxisItem):
             p.restore()
 
 
+    def _fit_turned_font(self, p, positions) -> None:
+        """Turned, a name's ink is as wide as the text is tall: wider than the space between
+        two bars and neighbours run into each other (Chinese characters, as tall as they are
+        wide, did in a narrow dock). The painter's font shrinks for that, to 60% at least."""
+        if len(positions) < 2:
+            return
+        spacing = float(np.min(np.abs(np.diff(positions))))
+        metrics = QFontMetricsF(p.font())
+        ink = max(metrics.tightBoundingRect(name).height() for name in self.names)
+        scale = max(0.6, 0.95 * spacing / max(ink, 1e-9))
+        if scale >= 1.0:
+            return
+        font = QFont(p.font())
+        if font.pixelSize() > 0:
+            font.setPixelSize(max(1, round(font.pixelSize() * scale)))
+        else:
+            font.setPointSizeF(font.pointSizeF() * scale)
+        p.setFont(font)
+
+
 class OutputPanel(Panel):
     """Bar charts: the probabilities with the true class and the prediction marked, and
     dL/d(logits) = p - y."""
 
-    key, title = "output", "Output"
-    help = ("Top: the probability the network gives each class; the true class is green, the\n"
-            "prediction orange. Bottom: dL/d(logits) = p - y, what the backward pass starts\n"
-            "from: negative (blue) for the true class, positive (red) for the others.")
+    key = "output"
     TRUE_BRUSH, PREDICTED_BRUSH, OTHER_BRUSH = (40, 160, 40), (230, 120, 20), (150, 150, 150)
 
     def __init__(self, classes: int, class_names=None):
+        self.title = tr("Output")
+        self.help = tr("Top: the probability the network gives each class; the true class is "
+                       "green, the\nprediction orange. Bottom: dL/d(logits) = p - y, what the "
+                       "backward pass starts\nfrom: negative (blue) for the true class, "
+                       "positive (red) for the others.")
         self.widget = Charts()
         self.widget.setBackground("w")
         self.widget.setToolTip(self.help)
@@ -99,12 +125,12 @@ class OutputPanel(Panel):
         self.x = np.arange(classes)
         self.class_axis = ClassAxis()
         self.prob_plot = self.widget.addPlot(axisItems={"bottom": self.class_axis})
-        self.prob_plot.setTitle(PROB_TITLE, size="10pt")
+        self.prob_plot.setTitle(i18n.lookup(PROB_TITLE), size="10pt")
         self.widget.nextRow()
         self.grad_plot = self.widget.addPlot()
         # A batch's sample: the charts say which, and its share of the gradient, (p - y)/B.
-        self.titles = {self.prob_plot: PROB_TITLE, self.grad_plot: GRAD_TITLE}
-        self.grad_plot.setTitle(GRAD_TITLE, size="10pt")
+        self.titles = self._titles(1, 0)
+        self.grad_plot.setTitle(self.titles[self.grad_plot], size="10pt")
         self.prob_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
         self.grad_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
         self.prob_plot.addItem(self.prob_bars)
@@ -121,8 +147,9 @@ class OutputPanel(Panel):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             cache_axes(plot)
-        self.true_mark = pg.TextItem("true", color=self.TRUE_BRUSH, anchor=(0.5, 1))
-        self.predicted_mark = pg.TextItem("pred", color=self.PREDICTED_BRUSH, anchor=(0.5, 1))
+        self.true_mark = pg.TextItem(tr("true"), color=self.TRUE_BRUSH, anchor=(0.5, 1))
+        self.predicted_mark = pg.TextItem(tr("pred"), color=self.PREDICTED_BRUSH,
+                                          anchor=(0.5, 1))
         self.prob_plot.addItem(self.true_mark)
         self.prob_plot.addItem(self.predicted_mark)
         negative, positive = DIVERGING.map([0.1, 0.9], mode="qcolor")
@@ -132,7 +159,7 @@ class OutputPanel(Panel):
         # Shown by a phase walk that has not reached the loss yet.
         self.not_computed_notes = []
         for plot, y in ((self.prob_plot, 0.65), (self.grad_plot, 0.0)):
-            note = pg.TextItem(NOT_COMPUTED, color=(60, 60, 60), anchor=(0.5, 0.5))
+            note = pg.TextItem(i18n.lookup(NOT_COMPUTED), color=(60, 60, 60), anchor=(0.5, 0.5))
             note.setPos((classes - 1) / 2, y)
             note.hide()
             plot.addItem(note)
@@ -154,13 +181,15 @@ class OutputPanel(Panel):
     def fit_titles(self) -> None:
         """A chart's title on two lines when on one it would be wider than the panel (large
         text in a narrow dock), which would push the charts out of the dock: the gradient's
-        before its "=", a batch sample's probabilities after the comma."""
-        for plot, phrase, broken in ((self.prob_plot, ", ", ",<br>"),
-                                     (self.grad_plot, " = ", "<br>= ")):
+        before its "=", a batch sample's probabilities after the comma (a Chinese one too)."""
+        for plot, phrases in ((self.prob_plot, ((", ", ",<br>"), ("，", "，<br>"))),
+                              (self.grad_plot, ((" = ", "<br>= "),))):
             label, title = plot.titleLabel, self.titles[plot]
             label.setText(title)  # keeps its size and colour
             if label.item.boundingRect().width() > 0.8 * self.widget.width():
-                label.setText(title.replace(phrase, broken))
+                for phrase, broken in phrases:
+                    title = title.replace(phrase, broken)
+                label.setText(title)
 
     def _mark_anchor(self, i: int) -> tuple[float, float]:
         """Over its bar, anchored as far along the label as the bar is along the chart: the
@@ -208,9 +237,9 @@ class OutputPanel(Panel):
         axis_top = self._make_room_for_marks()
         if trace.prediction == trace.label:
             self.predicted_mark.hide()
-            self.true_mark.setText("true = pred")
+            self.true_mark.setText(tr("true = pred"))
         else:
-            self.true_mark.setText("true")
+            self.true_mark.setText(tr("true"))
             self.predicted_mark.show()
             self._place_mark(self.predicted_mark, trace.prediction, top(trace.prediction),
                              axis_top)
@@ -219,14 +248,20 @@ class OutputPanel(Panel):
     def _follow_batch(self, batch: int, focus: int) -> None:
         """On a batch step the bars are the focused sample's (p - y)/B: the title says so and
         the axis shrinks with them."""
-        titles = {self.prob_plot: PROB_TITLE, self.grad_plot: GRAD_TITLE}
-        if batch > 1:
-            titles = {self.prob_plot: f"{PROB_TITLE}, sample {focus + 1} of {batch}",
-                      self.grad_plot: f"dL/d(logits) = (p - y)/{batch}"}
+        titles = self._titles(batch, focus)
         if titles != self.titles:
             self.titles = titles
             self.grad_plot.setYRange(-1 / batch, 1 / batch, padding=0)
             self.fit_titles()
+
+    def _titles(self, batch: int, focus: int) -> dict:
+        """The charts' titles for sample ``focus`` of a batch of ``batch``."""
+        if batch <= 1:
+            return {self.prob_plot: i18n.lookup(PROB_TITLE),
+                    self.grad_plot: i18n.lookup(GRAD_TITLE)}
+        return {self.prob_plot: tr("probabilities, sample {index} of {batch}",
+                                   index=focus + 1, batch=batch),
+                self.grad_plot: tr("dL/d(logits) = (p - y)/{batch}", batch=batch)}
 
     def show_not_computed(self, on: bool) -> None:
         """Say "not yet computed" over both charts (a phase walk before the loss), or not."""

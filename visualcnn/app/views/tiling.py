@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualcnn.common.i18n import tr
+
 MAP_UNITS = 20     # small maps (11 x 11) are enlarged to about this many scene units
 STRIP_UNITS = 60   # a vector drawn as a strip is about this many units wide
 # Filters are tiny next to maps: enlarged to this many units, less when there are channels.
@@ -52,21 +54,27 @@ class Tiling:
         return dataclasses.replace(self, cell=cell)
 
 
+def _tile_name(noun: str, index: int) -> str:
+    """A map's name in the hover text: "channel 3", or "map 3" (``noun`` "map")."""
+    return tr("map {index}", index=index) if noun == "map" else tr("channel {index}", index=index)
+
+
 def map_tiling(shape: tuple[int, ...], noun: str = "channel",
                strip_units: float = STRIP_UNITS) -> Tiling:
     """Activations of one sample: (C, H, W) maps in a grid at most four wide; a vector (D,)
-    as one 1 x D strip, ``strip_units`` wide (or its own length, if that is more)."""
+    as one 1 x D strip, ``strip_units`` wide (or its own length, if that is more). The maps
+    are named by ``noun``, "channel" or "map"."""
     if len(shape) == 3:
         c, h, w = (int(v) for v in shape)
         rows, cols = grid_for(c)
         return Tiling((rows, cols), (h, w), cell_for((h, w), MAP_UNITS),
                       lambda a: a.reshape(c, h, w),
-                      lambda r, col: f"{noun} {r * cols + col}",
+                      lambda r, col: _tile_name(noun, r * cols + col),
                       lambda r, col: (r * cols + col,))
     d = int(np.prod(shape))
     return Tiling((1, 1), (1, d), cell_for((1, d), strip_units),
                   lambda a: a.reshape(1, 1, d),
-                  lambda r, col: "units left to right",
+                  lambda r, col: tr("units left to right"),
                   lambda r, col: (0,))
 
 
@@ -82,11 +90,12 @@ def weight_tiling(w_shape: tuple[int, ...],
             rows, cols = grid_for(f)
             return Tiling((rows, cols), (k, k), cell_for((k, k), FILTER_UNITS),
                           lambda a: a[:, 0],
-                          lambda r, col: f"filter {r * cols + col}",
+                          lambda r, col: tr("filter {index}", index=r * cols + col),
                           lambda r, col: (r * cols + col, 0))
         return Tiling((c, f), (k, k), cell_for((k, k), FILTER_UNITS_CHANNELS),
                       lambda a: a.transpose(1, 0, 2, 3),
-                      lambda r, col: f"filter {col}, input channel {r}",
+                      lambda r, col: tr("filter {filter}, input channel {channel}",
+                                        filter=col, channel=r),
                       lambda r, col: (col, r))
     units, inputs = (int(v) for v in w_shape)
     if template_shape is not None:
@@ -95,15 +104,16 @@ def weight_tiling(w_shape: tuple[int, ...],
             rows, cols = grid_for(units, 5)
             return Tiling((rows, cols), (h, w), 1.0,
                           lambda a: a.reshape(-1, h, w),
-                          lambda r, col: f"unit {r * cols + col}",
+                          lambda r, col: tr("unit {index}", index=r * cols + col),
                           lambda r, col: (r * cols + col, 0))
         return Tiling((units, c), (h, w), 1.0,
                       lambda a: a.reshape(-1, c, h, w),
-                      lambda r, col: f"unit {r}, channel {col}",
+                      lambda r, col: tr("unit {unit}, channel {channel}", unit=r,
+                                        channel=col),
                       lambda r, col: (r, col))
     return Tiling((1, 1), (units, inputs), cell_for((units, inputs), STRIP_UNITS),
                   lambda a: a[None],
-                  lambda r, col: "W[unit, input]",
+                  lambda r, col: tr("W[unit, input]"),
                   lambda r, col: (0, 0))
 
 

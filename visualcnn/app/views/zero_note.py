@@ -4,24 +4,36 @@ knows one (the output layer starts at zero, so no gradient flows back yet)."""
 
 from __future__ import annotations
 
+import re
+
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QPen
 from PyQt6.QtWidgets import QGraphicsRectItem
 
 from visualcnn.app.views.board import text_size
+from visualcnn.common import i18n
+from visualcnn.common.i18n import N_, tr
 
-ZERO_NOTE = "all zero at this step"
-SHORTEST = "all zero"
+ZERO_NOTE = N_("all zero at this step")
+SHORTEST = N_("all zero")
 NOTE_ON_LIGHT, NOTE_ON_DARK = (50, 50, 50), (235, 235, 235)
 
 
+# Chinese puts no spaces between words: a line may break after any of its characters, but
+# not before the punctuation that closes a phrase.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_PIECE = re.compile(rf"(\s*)([{_CJK}][，。；：、）！？」]*|[^\s{_CJK}]+)")
+
+
 def wrap_words(text: str, width: float) -> str:
-    """``text`` broken into lines at spaces, each at most ``width`` label heights wide when it
-    can be (a single word wider than that keeps a line to itself)."""
+    """``text`` broken into lines at spaces (and between Chinese characters), each at most
+    ``width`` label heights wide when it can be (a single word wider than that keeps a line
+    to itself)."""
     lines: list[str] = []
-    for word in text.split():
-        if lines and text_size(f"{lines[-1]} {word}")[0] <= width:
-            lines[-1] = f"{lines[-1]} {word}"
+    for space, word in _PIECE.findall(text):
+        joined = f"{lines[-1]}{' ' if space else ''}{word}" if lines else word
+        if lines and text_size(joined)[0] <= width:
+            lines[-1] = joined
         else:
             lines.append(word)
     return "\n".join(lines)
@@ -47,7 +59,10 @@ class ZeroNote:
         self.set_shown(False, "")
 
     def full_text(self) -> str:
-        return f"{ZERO_NOTE}: {self.reason}" if self.reason else ZERO_NOTE
+        if not self.reason:
+            return i18n.lookup(ZERO_NOTE)
+        # The panels pass the reasons of ``zero_reasons``, marked there, English here.
+        return tr("all zero at this step: {reason}", reason=i18n.lookup(self.reason))
 
     def set_shown(self, shown: bool, reason: str) -> None:
         """Show the note (with ``reason``, when there is one) or hide it; the mosaic's image
@@ -67,8 +82,9 @@ class ZeroNote:
         unit = m.unit
         room_w = m.x + m.width - m.image_x - 0.4 * unit
         room_h = max(m.image_height, m.y + m.height - m.image_y) - 0.2 * unit
-        text, (w, h) = SHORTEST, text_size(SHORTEST)
-        for candidate in (self.full_text(), ZERO_NOTE):
+        shortest = i18n.lookup(SHORTEST)
+        text, (w, h) = shortest, text_size(shortest)
+        for candidate in (self.full_text(), i18n.lookup(ZERO_NOTE)):
             wrapped = wrap_words(candidate, room_w / unit)
             size = text_size(wrapped)
             if size[0] * unit <= room_w and size[1] * unit <= room_h:

@@ -1,15 +1,20 @@
 """Why a group of values is all zero, when a panel can tell, and the colour legend every
 signed picture shares. The output layer starts at zero (see the README's Results), so before
-the first update every gradient below it is zero."""
+the first update every gradient below it is zero.
+
+The texts are marked, not translated, here (they are defined before a language is chosen):
+where one is shown, ``i18n.lookup`` gives it in the window's language."""
 
 from __future__ import annotations
 
 import numpy as np
 
-NO_GRADIENT_YET = "the output layer starts at zero, so no gradient flows back yet"
-OUTPUT_STARTS_AT_ZERO = "the output layer starts at zero; each step adds to it"
-LOGITS_ZERO = "the output layer starts at zero, so every logit is 0"
-SIGNED_COLOURS = "Blue is negative, white zero, red positive; the bar gives the scale."
+from visualcnn.common.i18n import N_
+
+NO_GRADIENT_YET = N_("the output layer starts at zero, so no gradient flows back yet")
+OUTPUT_STARTS_AT_ZERO = N_("the output layer starts at zero; each step adds to it")
+LOGITS_ZERO = N_("the output layer starts at zero, so every logit is 0")
+SIGNED_COLOURS = N_("Blue is negative, white zero, red positive; the bar gives the scale.")
 
 
 def output_layer_zero(trace) -> bool:

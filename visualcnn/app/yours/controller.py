@@ -18,8 +18,10 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QApplication, QDockWidget, QFileDialog
 
 from visualcnn.app.views.tiling import template_shape_before
+from visualcnn.app.yours.difference_view import layer_name
 from visualcnn.app.yours.yours_dock import YoursWidget, verdict
 from visualcnn.common.errors import UserError
+from visualcnn.common.i18n import tr
 from visualcnn.yours.sandbox import LoadError
 from visualcnn.yours.stepping import YourLayer, YourLayers
 
@@ -35,17 +37,17 @@ class MyLayers:
         self.yours: YourLayers | None = None
         self._in_wait = False  # inside a wait for one of the student's calls
         self.widget = YoursWidget()
-        self.dock = QDockWidget("My layers", window)
+        self.dock = QDockWidget(tr("My layers"), window)
         self.dock.setObjectName("dock_my_layers")
         self.dock.setWidget(self.widget)
         window.add_side_dock(self.dock)
         self.dock.hide()
-        self.use_action = QAction("Use my layers…", window)
+        self.use_action = QAction(tr("Use my layers…"), window)
         self.use_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.use_action.setStatusTip("Step the network with your own forward and backward "
-                                     "functions (a file made by visualcnn template)")
+        self.use_action.setStatusTip(tr("Step the network with your own forward and backward "
+                                        "functions (a file made by visualcnn template)"))
         self.use_action.triggered.connect(self.ask)
-        self.stop_action = QAction("Stop using my layers", window)
+        self.stop_action = QAction(tr("Stop using my layers"), window)
         self.stop_action.setEnabled(False)
         self.stop_action.triggered.connect(self.stop)
         file_menu = window.menu("File")
@@ -69,8 +71,8 @@ class MyLayers:
 
     # ------------------------------------------------------------------------ a file
     def ask(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Use my layers", "",
-                                              "Python files (*.py);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self.window, tr("Use my layers"), "",
+                                              tr("Python files (*.py);;All files (*)"))
         if path:
             self.use(path)
 
@@ -80,7 +82,7 @@ class MyLayers:
         try:
             yours = YourLayers(str(path), waiting=self._waiting)
         except (LoadError, UserError, OSError) as e:
-            self.window.show_banner(f"My layers: {e}")
+            self.window.show_banner(tr("My layers: {error}", error=e))
             return False
         self.stop(quiet=True)
         self.yours = yours
@@ -104,7 +106,8 @@ class MyLayers:
         self.yours = None
         self.stop_action.setEnabled(False)
         self.widget.show_calls([])
-        self.widget.status.setText("No file of your own layers in use: File > Use my layers…")
+        self.widget.status.setText(tr("No file of your own layers in use: File > Use my "
+                                      "layers…"))
         if not quiet:
             self._run_shown_again()
 
@@ -121,10 +124,10 @@ class MyLayers:
         try:
             self.yours.reload()
         except LoadError as e:
-            self.widget.status.setText(f"{self.path.name} did not load, the code before it "
-                                       f"stays in use: {e}")
+            self.widget.status.setText(tr("{file} did not load, the code before it stays in "
+                                          "use: {error}", file=self.path.name, error=e))
             return
-        self._reloaded = f" (reloaded {time.strftime('%H:%M:%S')})"
+        self._reloaded = tr(" (reloaded {time})", time=time.strftime("%H:%M:%S"))
         self._status()
         self._run_shown_again()
 
@@ -135,8 +138,9 @@ class MyLayers:
         try:
             if seconds >= WAIT_NOTICE_S:
                 self.window.statusBar().showMessage(
-                    f"waiting for your {doing} ({seconds:.0f} s; stopped at "
-                    f"{self.yours.timeout:g} s)…" if self.yours is not None else "", 1000)
+                    tr("waiting for your {doing} ({seconds:.0f} s; stopped at {limit:g} s)…",
+                       doing=doing, seconds=seconds, limit=self.yours.timeout)
+                    if self.yours is not None else "", 1000)
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         finally:
             self._in_wait = False
@@ -180,13 +184,16 @@ class MyLayers:
 
     def _status(self) -> None:
         y = self.yours
-        written = ", ".join(y.written) or "none written yet"
+        written = ", ".join(y.written) or tr("none written yet")
         bad = [c for c in y.comparisons if not c.agrees]
-        state = (f"{len(bad)} of {len(y.comparisons)} calls of the shown step disagree"
-                 if bad else f"all {len(y.comparisons)} calls of the shown step agree"
-                 if y.comparisons else "not run yet")
-        self.widget.status.setText(f"{self.path.name}{self._reloaded}: "
-                                   f"{written}. {state}.")
+        state = (tr("{bad} of {total} calls of the shown step disagree", bad=len(bad),
+                    total=len(y.comparisons))
+                 if bad else tr("all {total} calls of the shown step agree",
+                                total=len(y.comparisons))
+                 if y.comparisons else tr("not run yet"))
+        self.widget.status.setText(tr("{file}{reloaded}: {written}. {state}.",
+                                      file=self.path.name, reloaded=self._reloaded,
+                                      written=written, state=state))
 
     def _breakpoint(self, session, trace) -> str | None:
         """The "my layers disagree" breakpoint, checked after every step."""
@@ -195,7 +202,9 @@ class MyLayers:
         first = self.yours.disagreement()
         if first is None:
             return None
-        return f"my layers disagree: {first.layer} {first.function}: {verdict(first)}"
+        return tr("my layers disagree: {layer} {function}: {verdict}",
+                  layer=layer_name(first.layer), function=first.function,
+                  verdict=verdict(first))
 
     def close(self) -> None:
         if self.yours is not None:

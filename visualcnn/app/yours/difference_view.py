@@ -16,9 +16,17 @@ from PyQt6.QtWidgets import QGraphicsRectItem
 from visualcnn.app.views.mosaic import Mosaic
 from visualcnn.app.views.panel import BoardPanel, TextBlock
 from visualcnn.app.views.tiling import map_tiling, weight_tiling
+from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
+from visualcnn.yours.contract import output_label
+from visualcnn.yours.stepping import LOSS_LAYER
 
 WORST_COLOUR = (255, 140, 0)
+
+
+def layer_name(name: str) -> str:
+    """A call's layer as the window names it: the layer's own name, or the loss."""
+    return tr("loss") if name == LOSS_LAYER else name
 
 
 def one_sample(array: np.ndarray, output: str) -> np.ndarray:
@@ -65,10 +73,13 @@ class DifferenceView(BoardPanel):
         self.difference = self.yours_shown - self.engine_shown
         shape = self.yours_shown.shape if self.yours_shown.ndim else (1,)
         tiling = tiling_for(self.yours_shown.reshape(shape), output, template_shape)
-        name = f"{comparison.layer} {output}"
-        self.yours = Mosaic(self.board, comparison.layer, f"{name}: yours", tiling, True)
-        self.engine = Mosaic(self.board, comparison.layer, f"{name}: engine", tiling, True)
-        self.diff = Mosaic(self.board, comparison.layer, "yours − engine", tiling, True)
+        self.output_shown = output_label(output)
+        fields = {"layer": layer_name(comparison.layer), "output": self.output_shown}
+        self.yours = Mosaic(self.board, comparison.layer, tr("{layer} {output}: yours", **fields),
+                            tiling, True)
+        self.engine = Mosaic(self.board, comparison.layer,
+                             tr("{layer} {output}: engine", **fields), tiling, True)
+        self.diff = Mosaic(self.board, comparison.layer, tr("yours − engine"), tiling, True)
         self.numbers = TextBlock(self.board, 3, 46)
         self.layout([[self.yours, self.engine], [self.diff], [self.numbers]])
         # Yours and the engine's on one scale: the same colour is the same number.
@@ -117,12 +128,13 @@ class DifferenceView(BoardPanel):
     def _numbers_text(self) -> str:
         if self.worst is None:
             same = not np.any(self.difference)
-            return "yours equals the engine's here" if same else ""
+            return tr("yours equals the engine's here") if same else ""
         at = self.worst_index
         shape = self.yours_shown.shape if self.yours_shown.ndim else (1,)
         y = float(self.yours_shown.reshape(shape)[at])
         e = float(self.engine_shown.reshape(shape)[at])
         where = ", ".join(str(v) for v in at)
-        return (f"worst at {self.output}[{where}] (outlined)\n"
-                f"yours {format_number(y)}   engine {format_number(e)}\n"
-                f"difference {format_number(y - e)}")
+        return tr("worst at {output}[{where}] (outlined)\nyours {yours}   engine {engine}\n"
+                  "difference {difference}", output=self.output_shown, where=where,
+                  yours=format_number(y), engine=format_number(e),
+                  difference=format_number(y - e))

@@ -21,8 +21,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from visualcnn.app.yours.difference_view import DifferenceView
+from visualcnn.app.yours.difference_view import DifferenceView, layer_name
+from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
+from visualcnn.yours.contract import output_label
 
 DISAGREE = QColor(200, 40, 40)
 AGREE = QColor(20, 130, 20)
@@ -31,12 +33,13 @@ AGREE = QColor(20, 130, 20)
 def verdict(comparison) -> str:
     """One cell's words for a call: agrees, the error and where, or why it failed."""
     if comparison.failure is not None:
-        return f"failed: {comparison.failure.splitlines()[0]}"
+        return tr("failed: {reason}", reason=comparison.failure.splitlines()[0])
     error = format_number(comparison.max_rel_error)
     if comparison.agrees:
-        return f"agrees (rel. error {error})"
+        return tr("agrees (rel. error {error})", error=error)
     where = ", ".join(str(v) for v in comparison.index or ())
-    return f"DIFFERS: rel. error {error} at {comparison.output}[{where}]"
+    return tr("DIFFERS: rel. error {error} at {output}[{where}]", error=error,
+              output=output_label(comparison.output), where=where)
 
 
 class YoursWidget(QWidget):
@@ -49,16 +52,17 @@ class YoursWidget(QWidget):
         super().__init__()
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        self.status = QLabel("No file of your own layers yet: File > Use my layers…")
+        self.status = QLabel(tr("No file of your own layers yet: File > Use my layers…"))
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.status)
-        self.pause_box = QCheckBox("Pause Run when my layers disagree (> 1e-6)")
-        self.pause_box.setToolTip("A breakpoint: Run stops on the first step where one of your "
-                                  "functions differs from the engine or fails.")
+        self.pause_box = QCheckBox(tr("Pause Run when my layers disagree (> 1e-6)"))
+        self.pause_box.setToolTip(tr("A breakpoint: Run stops on the first step where one of "
+                                     "your functions differs from the engine or fails."))
         outer.addWidget(self.pause_box)
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["layer", "function", "yours vs engine"])
+        self.table.setHorizontalHeaderLabels([tr("layer"), tr("function"),
+                                              tr("yours vs engine")])
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -67,7 +71,7 @@ class YoursWidget(QWidget):
         self.table.itemSelectionChanged.connect(self._on_row)
         outer.addWidget(self.table, 2)
         row = QHBoxLayout()
-        row.addWidget(QLabel("output"))
+        row.addWidget(QLabel(tr("output")))
         self.output_box = QComboBox()
         self.output_box.currentIndexChanged.connect(lambda _i: self._show_detail())
         row.addWidget(self.output_box, 1)
@@ -92,7 +96,7 @@ class YoursWidget(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.comparisons))
         for r, c in enumerate(self.comparisons):
-            cells = (c.layer, c.function, verdict(c))
+            cells = (layer_name(c.layer), c.function, verdict(c))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(c.failure if c.failure else text)
@@ -103,7 +107,7 @@ class YoursWidget(QWidget):
         self.table.blockSignals(False)
         if not self.comparisons:
             self._clear_detail()
-            self.reason.setText("None of your functions ran on this step.")
+            self.reason.setText(tr("None of your functions ran on this step."))
             return
         keys = [(c.layer, c.function) for c in self.comparisons]
         bad = next((r for r, c in enumerate(self.comparisons) if not c.agrees), None)
@@ -127,9 +131,10 @@ class YoursWidget(QWidget):
         self.output_box.blockSignals(True)
         self.output_box.clear()
         if c is not None and c.yours:
-            self.output_box.addItems(list(c.yours))
+            for name in c.yours:
+                self.output_box.addItem(output_label(name), name)
             if c.output in c.yours:
-                self.output_box.setCurrentText(c.output)
+                self.output_box.setCurrentIndex(self.output_box.findData(c.output))
         self.output_box.blockSignals(False)
         self._show_detail()
 
@@ -148,15 +153,18 @@ class YoursWidget(QWidget):
         if c.failure is not None:
             self.reason.setText(c.failure)
             return
-        output = self.output_box.currentText()
+        output = self.output_box.currentData()
         if output not in c.yours or c.yours[output].ndim == 0:
             yours = c.yours.get(output)
             self.reason.setText("" if yours is None else
-                                f"{output}: yours {format_number(float(yours))}, engine "
-                                f"{format_number(float(c.engine[output]))}")
+                                tr("{output}: yours {yours}, engine {engine}",
+                                   output=output_label(output),
+                                   yours=format_number(float(yours)),
+                                   engine=format_number(float(c.engine[output]))))
             return
         self.reason.setText("" if c.agrees else
-                            "Orange outlines the worst entry; its numbers are under the maps.")
+                            tr("Orange outlines the worst entry; its numbers are under the "
+                               "maps."))
         self.detail = DifferenceView(c, output, self._template_of(c.layer))
         self.detail_holder.addWidget(self.detail.widget)
         self.detail_shown.emit(self.detail)
