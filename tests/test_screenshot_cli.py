@@ -83,3 +83,34 @@ def test_a_damaged_data_file_is_named_in_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "screenshot", "--out", str(tmp_path / "x.png"), "--data",
                        str(bad))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "broken.npz" in err
+
+
+def test_a_lesson_card_in_chinese_after_some_phases(capsys, tmp_path, monkeypatch):
+    seen = {}
+    real = exports.save_png
+
+    def save_and_note(window, path, *args, **kwargs):
+        from tests.i18n.visible import untranslated
+
+        seen.update(lesson=window.lessons.lesson.name, index=window.lessons.index,
+                    english=untranslated(window.lessons.dock), menu=window.menu("Run").title(),
+                    step=window.session.net.step)
+        return real(window, path, *args, **kwargs)
+
+    monkeypatch.setattr(exports, "save_png", save_and_note)
+    out = tmp_path / "lesson.png"
+    code, _, err = run(capsys, "screenshot", "--out", str(out), "--steps", "0", "--size",
+                       "1280x720", "--language", "zh_CN", "--lesson", "one-sample", "--card",
+                       "2", "--phases", "5")
+    assert code == 0, err
+    assert Image.open(out).size == (1280, 720)
+    assert seen["lesson"] == "one-sample" and seen["index"] == 1
+    assert seen["english"] == [] and seen["menu"] == "运行(&R)"
+    assert seen["step"] == 0  # five phases of the first sample: its update not yet made
+
+
+def test_an_unknown_lesson_is_one_line_and_no_picture(capsys, tmp_path):
+    out = tmp_path / "lesson.png"
+    code, _, err = run(capsys, "screenshot", "--out", str(out), "--lesson", "no-such-lesson")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "no-such-lesson" in err
+    assert not out.exists()

@@ -78,3 +78,15 @@ def test_wheel_trains_on_bundled_data_outside_the_source_tree(tmp_path):
                             "print(lessons_folder())"], cwd=work, env=env,
                            capture_output=True, text=True, timeout=120)
     assert str(env_dir) in found.stdout, found.stdout + found.stderr
+
+    # The translations ship too: the Chinese catalogue is read from the wheel, whole.
+    found = subprocess.run([py, "-c", "from visualcnn.common import i18n; "
+                            "print(i18n.translations_folder()); "
+                            "print(len(i18n.catalogue(i18n.CHINESE)))"], cwd=work, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    folder, entries = found.stdout.split()
+    from visualcnn.common import i18n
+
+    assert str(env_dir) in folder
+    assert int(entries) == len(i18n.catalogue(i18n.CHINESE)) > 500
