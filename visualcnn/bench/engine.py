@@ -242,6 +242,11 @@ def _torch_step_time(torch, dtype, X, y, cfg) -> tuple[float, float]:
                           cfg["budget"])
 
 
+def _load_average() -> float | None:
+    """The 1-minute load average, None where the system does not tell it."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def _target(name: str, goal: str, value, threshold: float, higher_is_better: bool,
             inclusive: bool = False) -> dict:
     """``inclusive``: a lower-is-better value equal to the threshold meets it ("<=")."""
@@ -339,6 +344,9 @@ def run_bench(quick: bool = False) -> dict:
             "system": platform.system(),
             "python": platform.python_version(),
             "numpy": np.__version__,
+            # Processes waiting for the cores at the end: other work on a shared machine
+            # slows every figure above, the ratios least.
+            "load_average_1min": _load_average(),
         },
         "seconds": time.perf_counter() - start,
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -38,6 +39,7 @@ def _history_nbytes(history) -> int:
 
 def rewind_benchmark(data, steps: int = 100_000, jumps: int = 200, seed: int = 0,
                      budget_mb: int = DEFAULT_BUDGET_MB) -> dict:
+    load_before = _load_average()
     session = Session(data, Network.from_arch(DEFAULT_ARCH, data.input_shape, data.classes),
                       lr=0.01, seed=0)
     debugger = Debugger(session, budget_bytes=budget_mb * MB)
@@ -53,13 +55,14 @@ def rewind_benchmark(data, steps: int = 100_000, jumps: int = 200, seed: int = 0
     held = debugger.history_nbytes()
     curves = _history_nbytes(debugger.run_history())
     targets = [int(s) for s in rng.integers(1, steps + 1, jumps)] + sorted(checked)
-    times, replayed = [], []
+    times, cpu_times, replayed = [], [], []
     exact = True
     for target in targets:
         replayed.append(debugger.rewind.replay_length(target))
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         debugger.go_to(target)
         times.append((time.perf_counter() - start) * 1000)
+        cpu_times.append((time.process_time() - cpu_start) * 1000)
         if target in saved:
             state = session.net.get_state()
             exact &= all(np.array_equal(v, saved[target][k]) for k, v in state.items())
@@ -72,6 +75,10 @@ def rewind_benchmark(data, steps: int = 100_000, jumps: int = 200, seed: int = 0
         "steps": steps, "jumps": len(targets), "budget_mb": budget_mb,
         "jump_ms_p50": statistics.median(times), "jump_ms_p90": float(np.percentile(times, 90)),
         "jump_ms_max": max(times), "history_bytes": held,
+        # The processor time of the jumps (every thread of the process): on a shared
+        # machine it leaves out the time spent waiting for a core, which the above include.
+        "jump_cpu_ms_p50": statistics.median(cpu_times),
+        "jump_cpu_ms_p90": float(np.percentile(cpu_times, 90)), "jump_cpu_ms_max": max(cpu_times),
         # Steps each jump trained again: the jump time without the machine's load in it.
         "replay_steps_p50": statistics.median(replayed), "replay_steps_max": max(replayed),
         "replayed_step_us_p50": statistics.median(per_step) if per_step else None,
@@ -80,7 +87,13 @@ def rewind_benchmark(data, steps: int = 100_000, jumps: int = 200, seed: int = 0
         "checkpoint_spacing_max": int(gaps.max()) if len(gaps) else 0,
         "step_us_while_recording": train_s / steps * 1e6, "bit_exact": bool(exact),
         "target_jump_ms": TARGET_JUMP_MS, "target_history_mb": TARGET_HISTORY_MB,
+        # Processes waiting for the cores before and after: a busy machine slows each jump.
+        "load_average_1min": [load_before, _load_average()],
     }
+
+
+def _load_average() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 def _per_step(r: dict) -> str:

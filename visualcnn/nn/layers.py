@@ -64,6 +64,12 @@ class Layer:
         """Forward for prediction only: same output, nothing kept for a backward pass."""
         return self.forward(x)
 
+    def replay_forward(self, x: np.ndarray) -> np.ndarray:
+        """``forward`` for a step trained again without a trace (the rewind's replay): the
+        same output and what backward needs; ``extras``, which only a trace reads, may be
+        left as they were."""
+        return self.forward(x)
+
     def switches(self) -> list[np.ndarray]:
         """What the latest forward pass chose that the loss has a corner at: a max-pool's
         winners, a ReLU's gate. A gradient check whose nudge changes one of them sits on a
@@ -353,7 +359,8 @@ class MaxPool2D(Layer):
             self._corners_cache = {planes: corners}  # one batch size at a time: the last one
         return corners
 
-    def forward(self, x):
+    def replay_forward(self, x):
+        """The pooled output, and the winners for backward: no mask for a trace."""
         n, c, h, w = x.shape
         k = self.kernel
         flat = x.reshape(n * c, h * w)
@@ -363,11 +370,17 @@ class MaxPool2D(Layer):
         # its offset within the window.
         pos = self._offset.take(winner)
         pos += self._window_corners(n * c)
-        mask = np.zeros(n * c * h * w, dtype=bool)
-        mask[pos] = True  # an index assignment: half the instructions of put
         self._cache = (x.shape, pos)
-        self.extras = {"argmax_mask": mask.reshape(n, c, h, w), **_pool_size(h, w, k)}
         return flat.take(pos).reshape(n, c, h // k, w // k)
+
+    def forward(self, x):
+        out = self.replay_forward(x)
+        shape, pos = self._cache
+        mask = np.zeros(math.prod(shape), dtype=bool)
+        mask[pos] = True  # an index assignment: half the instructions of put
+        self.extras = {"argmax_mask": mask.reshape(shape),
+                       **_pool_size(shape[2], shape[3], self.kernel)}
+        return out
 
     def infer(self, x):
         # Works on the (C, N) memory order Conv2D.infer leaves (any order works, the result is

@@ -84,6 +84,7 @@ class RunRewind:
         self.log: StepLog | None = None
         self._checkpoints: list[Snapshot] = []
         self._cache: OrderedDict[int, Snapshot] = OrderedDict()
+        self._cached_steps: list[int] = []  # the cache's steps in order, for bisect
         self._nbytes = 0
         self._head_history = None  # the run's curves while the session shows an older step
         self._failure: tuple[int, str] | None = None  # (first step, message)
@@ -121,9 +122,10 @@ class RunRewind:
         """The latest snapshot at or before ``step`` (the start of the run at worst)."""
         i = bisect.bisect_right(self._checkpoints, step, key=lambda c: c.step) - 1
         best = self._checkpoints[max(i, 0)]
-        for s, snap in self._cache.items():
-            if best.step < s <= step:
-                best = snap
+        # The cache may hold hundreds of steps: a loop over them cost milliseconds a jump.
+        j = bisect.bisect_right(self._cached_steps, step) - 1
+        if j >= 0 and self._cached_steps[j] > best.step:
+            return self._cache[self._cached_steps[j]]
         return best
 
     def replay_length(self, step: int) -> int:
@@ -132,7 +134,7 @@ class RunRewind:
 
     def replay_lengths(self, steps: np.ndarray) -> np.ndarray:
         """``replay_length`` of many steps at once (the timeline's shading)."""
-        points = np.array(sorted({c.step for c in self._checkpoints} | set(self._cache)))
+        points = np.array(sorted({c.step for c in self._checkpoints} | set(self._cached_steps)))
         steps = np.asarray(steps, dtype=np.int64)
         i = np.searchsorted(points, steps - 1, side="right") - 1
         return np.where(steps <= self.first_step, 0, steps - points[np.maximum(i, 0)])
@@ -142,6 +144,7 @@ class RunRewind:
         """A new run from the session's present state (its first step is the next one)."""
         self.log = StepLog(session.net.step, order=session.epoch_order)
         self._checkpoints, self._cache, self._nbytes = [], OrderedDict(), 0
+        self._cached_steps = []
         self._head_history = None
         self._failure = (session.net.step, session.failure) if session.failure else None
         base = take_snapshot(session, (session.epoch, session.index_in_epoch,
@@ -186,6 +189,7 @@ class RunRewind:
             self._nbytes -= self._checkpoints.pop().nbytes
         for s in [s for s in self._cache if s > step]:
             self._nbytes -= self._cache.pop(s).nbytes
+        del self._cached_steps[bisect.bisect_right(self._cached_steps, step):]
         self._head_history = None
         if self._failure is not None and self._failure[0] > step:
             self._failure = None
@@ -198,6 +202,8 @@ class RunRewind:
         old = self._cache.pop(snap.step, None)
         if old is not None:
             self._nbytes -= old.nbytes
+        else:
+            bisect.insort(self._cached_steps, snap.step)
         self._cache[snap.step] = snap
         self._nbytes += snap.nbytes
 
@@ -207,7 +213,9 @@ class RunRewind:
 
     def _trim(self) -> None:
         while self._cache and self.nbytes() > self.budget_bytes:
-            self._nbytes -= self._cache.popitem(last=False)[1].nbytes
+            step, snap = self._cache.popitem(last=False)
+            self._nbytes -= snap.nbytes
+            del self._cached_steps[bisect.bisect_left(self._cached_steps, step)]
         while self.nbytes() > self.budget_bytes and len(self._checkpoints) > 2:
             self._thin_oldest()
 

@@ -1,0 +1,78 @@
+"""The gradient and weight norms a step adds to the curves: right, and worked out on the
+stepping thread alone (OpenBLAS gives a dot product of over 10,000 entries to a second
+thread, whose wait on a busy machine cost a step, and each step of a rewind, milliseconds)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from visualcnn.data.dataset import Dataset
+from visualcnn.nn import Network
+from visualcnn.training.debugger import Debugger
+from visualcnn.training.session import Session
+
+OPENBLAS_ONE_THREAD_MOST = 10_000  # entries of a dot product OpenBLAS keeps on the caller's thread
+
+
+def _dataset(n_train=20, n_test=5):
+    rng = np.random.default_rng(3)
+    return Dataset("random", rng.random((n_train, 1, 28, 28), dtype=np.float32),
+                   rng.integers(0, 10, n_train).astype(np.int64),
+                   rng.random((n_test, 1, 28, 28), dtype=np.float32),
+                   rng.integers(0, 10, n_test).astype(np.int64))
+
+
+@pytest.fixture
+def dot_sizes(monkeypatch):
+    """The entries of every np.dot / np.vdot call while the fixture's list is switched on."""
+    sizes, on = [], [False]
+    for name in ("dot", "vdot"):
+        real = getattr(np, name)
+
+        def counted(a, b, *rest, _real=real, **kw):
+            if on[0]:
+                sizes.append(np.size(a))
+            return _real(a, b, *rest, **kw)
+        monkeypatch.setattr(np, name, counted)
+    return sizes, on
+
+
+def _norm(arrays) -> float:
+    return math.sqrt(sum(float(np.square(np.asarray(a, dtype=np.float64)).sum())
+                         for a in arrays))
+
+
+def test_a_steps_norms_take_no_dot_product_a_second_thread_would_compute(dot_sizes):
+    sizes, on = dot_sizes
+    # The default network: its dense layer holds 10 x 1352 = 13,520 weights.
+    session = Session(_dataset(), Network.from_arch("conv8x3-pool2-dense10"), lr=0.01,
+                      eval_every=1000)
+    on[0] = True
+    for _ in range(3):
+        session.step()
+    on[0] = False
+    assert sizes, "the curves' norms are no longer dot products: update this test"
+    assert max(sizes) <= OPENBLAS_ONE_THREAD_MOST
+    trace = session.last_trace
+    for i, name in enumerate(session.history.layer_names):
+        layer = trace.layer(name)
+        recorded = session.history.grad_norm[-1, i]
+        assert recorded == pytest.approx(_norm(layer.grads.values()), rel=1e-12)
+
+
+def test_replayed_steps_give_the_curves_the_norms_they_had(dot_sizes):
+    sizes, on = dot_sizes
+    session = Session(_dataset(), Network.from_arch("conv8x3-pool2-dense10"), lr=0.01,
+                      eval_every=1000)
+    debugger = Debugger(session, budget_bytes=10 ** 6)  # a few snapshots: jumps replay
+    for _ in range(40):
+        session.step()
+    norms = session.history.grad_norm.copy()
+    assert debugger.rewind.replay_length(20) > 1  # steps are trained again, not restored
+    on[0] = True
+    debugger.go_to(20)
+    on[0] = False
+    assert max(sizes) <= OPENBLAS_ONE_THREAD_MOST
+    replayed = session.history.grad_norm
+    np.testing.assert_array_equal(replayed[-10:], norms[10:20])
