@@ -5,7 +5,9 @@ Pause (or any other event) waits at most one slice. When a frame is due, the new
 out through ``trace_ready`` and every trace stepped since the last frame is dropped ("latest
 wins"). Drawing never holds training back: a frame's cost (its slots, then the painting and
 any other events until the loop's next tick) buys the training at least ``TRAIN_PER_DRAW``
-times as long before the next frame, so a slow frame drops frames, never steps.
+times as long before the next frame, so a slow frame drops frames, never steps. A periodic
+test evaluation that falls due during Run is done TEST_CHUNK_IMAGES at a turn before the next
+step (``training.periodic_eval``), so it holds the window no longer than a slice either.
 
 Why not a worker: measured on a 2-core machine with the default network, stepping in a Python
 thread while the window drew ran at 0.25 of headless speed (13 frames a second), where the
@@ -23,6 +25,7 @@ import time
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from visualcnn.training.memory import return_freed_memory
 from visualcnn.training.session import Session
 
 # Frame cap: 30 per second. A frame costs about 11 ms of drawing here, so frames come less
@@ -33,6 +36,12 @@ FRAME_S = 1 / 30
 DRAW_SHARE = 0.2
 TRAIN_PER_DRAW = (1 - DRAW_SHARE) / DRAW_SHARE
 SLICE_S = 0.008       # longest stretch of training before the event loop gets a turn
+# Test images a periodic evaluation (every ``Session.eval_every`` steps) takes per turn of the
+# event loop: about 4 ms here, where the bundled 1,000 in one go held the window for 30 ms.
+TEST_CHUNK_IMAGES = 125
+# While running, the memory freed by the rewind history's dropped snapshots goes back to the
+# system this often (about a millisecond each time), so the process stays the same size.
+RETURN_MEMORY_EVERY_S = 5.0
 MAX_SPEED = 0         # speed value meaning "as fast as possible"
 
 
@@ -60,6 +69,7 @@ class RunLoop(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
         self._started = 0.0
+        self._memory_returned = 0.0  # when return_freed_memory last ran (perf_counter s)
         self._next_frame = 0.0      # when the next frame is due (perf_counter seconds)
         self._pending = None        # the newest trace not yet drawn
         self._running = False
@@ -86,6 +96,7 @@ class RunLoop(QObject):
         self._next_frame = 0.0
         self._frame_started = None
         self._running = True
+        self.session.defer_tests = True
         self._timer.start(0)
         self.running_changed.emit(True)
 
@@ -95,6 +106,10 @@ class RunLoop(QObject):
             return
         self._running = False
         self._timer.stop()
+        # The window evaluates the whole test split at a pause, at this very step (no step
+        # runs while an evaluation is pending): a pending one would only repeat part of it.
+        self.session.defer_tests = False
+        self.session.pending_test = None
         self._flush()
         self.running_changed.emit(False)
 
@@ -138,7 +153,15 @@ class RunLoop(QObject):
             # End the slice when the next frame is due, so that frames keep the cap's pace
             # instead of waiting for the end of a slice.
             slice_end = min(slice_end, self._next_frame)
+        session = self.session
         while True:
+            if session.pending_test is not None:
+                # The periodic test evaluation, a chunk a turn, before the next step: its
+                # point belongs to the weights of the step it fell due at.
+                session.pending_test.advance(session, TEST_CHUNK_IMAGES)
+                if time.perf_counter() >= slice_end:
+                    break
+                continue
             if self.speed != MAX_SPEED:
                 due = int((time.perf_counter() - self._started) * self.speed) - self.steps_run
                 if due <= 0:
@@ -164,6 +187,9 @@ class RunLoop(QObject):
         if self._pending is not None and (self._every_step_drawn()
                                           or time.perf_counter() >= self._next_frame):
             self._flush()
+        if time.perf_counter() - self._memory_returned >= RETURN_MEMORY_EVERY_S:
+            return_freed_memory()
+            self._memory_returned = time.perf_counter()
         if self._running:  # a slot of trace_ready may have paused the loop
             interval_ms = self._next_interval_ms()
             self._frame_idle_s = interval_ms / 1000
@@ -175,7 +201,7 @@ class RunLoop(QObject):
         return self.speed != MAX_SPEED and self.speed <= 1 / FRAME_S
 
     def _next_interval_ms(self) -> int:
-        if self.speed == MAX_SPEED:
+        if self.speed == MAX_SPEED or self.session.pending_test is not None:
             return 0
         next_due = self._started + (self.steps_run + 1) / self.speed
         wait = next_due - time.perf_counter()

@@ -44,6 +44,12 @@ class Buckets:
         # low, high, sum of finite values, count of finite values; per series
         self._stats = np.zeros((4, self.capacity, columns))
 
+    def commit_memory(self) -> None:
+        """Write through the arrays once, so that their memory is taken now rather than a
+        page at a time as buckets fill (a copy skips it: it may never fill)."""
+        self._spans.fill(0)
+        self._stats.fill(0.0)
+
     @property
     def nbytes(self) -> int:
         return self._spans.nbytes + self._stats.nbytes

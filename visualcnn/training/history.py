@@ -60,10 +60,13 @@ class History:
         self._loss_sum = self._correct_sum = self._weight = 0.0
         self._grad_sums = [0.0] * layers
         self._capacity = int(capacity)
-        self._rows = np.zeros((capacity, 5 + 2 * layers))
+        # Written through once now: the memory is the process's from the start, rather than
+        # a page at a time as the run fills it (RSS that grows for the first 65,536 steps).
+        self._rows = np.full((capacity, 5 + 2 * layers), np.nan)
         self._size = 0  # rows in use
         self._first_index = 0  # how many steps came before the first row (in the buckets)
         self._buckets = Buckets(5 + 2 * layers, buckets, (capacity // 2) // (buckets // 2))
+        self._buckets.commit_memory()
         self._test_steps = np.zeros(tests, dtype=np.int64)
         self._test_values = np.zeros((tests, 2))  # accuracy, loss
         # The how-many-th evaluation each is: when the list is full, only every other
@@ -128,6 +131,14 @@ class History:
         if weight == 0:
             return None
         return self._loss_sum / weight, np.array(self._grad_sums) / weight
+
+    def level_now(self) -> tuple[float, list[float]] | None:
+        """``level()`` as plain floats (what the divergence watch reads after every step,
+        without building an array)."""
+        weight = self._weight
+        if weight == 0:
+            return None
+        return self._loss_sum / weight, [s / weight for s in self._grad_sums]
 
     def mark(self) -> tuple[int, np.ndarray]:
         """What ``rewind`` needs to bring the history back to this point (Step back): the

@@ -19,13 +19,15 @@ import math
 import numpy as np
 
 from visualcnn.common.errors import ArchError, UserError
+from visualcnn.common.i18n import tr
 from visualcnn.nn import Network, StepTrace
 from visualcnn.nn.network import MAX_BATCH, replay_step
 from visualcnn.training.divergence import Divergence, DivergenceWatch
 from visualcnn.training.history import History
+from visualcnn.training.periodic_eval import PendingTest, periodic_choice
+from visualcnn.training.periodic_eval import test_scores as _test_scores
 
 LR_MIN, LR_MAX = 1e-5, 1.0
-PERIODIC_EVAL_SIZE = 1000  # test images evaluated every ``eval_every`` steps while training
 BATCH_MIN, BATCH_MAX = 1, MAX_BATCH
 
 
@@ -33,22 +35,28 @@ def checked_batch(size) -> int:
     """``size`` as a batch size; UserError outside 1 .. MAX_BATCH."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
             or not BATCH_MIN <= size <= BATCH_MAX:
-        raise UserError(f"batch size must be a whole number from {BATCH_MIN} to {BATCH_MAX}, "
-                        f"got {size!r}")
+        raise UserError(tr("batch size must be a whole number from {low} to {high}, got "
+                           "{size!r}", low=BATCH_MIN, high=BATCH_MAX, size=size))
     return int(size)
 
 
-def _test_scores(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy of class probabilities ``probs`` against labels ``y``."""
-    with np.errstate(all="ignore"):
-        accuracy = float((probs.argmax(axis=1) == y).mean())
-        loss = float(-np.log(probs[np.arange(len(y)), y]).mean())
-    return accuracy, loss
-
-
 def _norm(arrays) -> float:
-    """The L2 norm of several arrays taken together."""
-    return math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in arrays))
+    """The L2 norm of several arrays taken together (``vdot`` flattens without a copy: one
+    NumPy call an array, one a block of a large one)."""
+    # OpenBLAS hands a dot product of over 10,000 entries (a dense layer's 10 x 1352
+    # weights) to a second thread: on a busy machine, waiting for it costs milliseconds
+    # instead of microseconds. Blocks of at most 8192 stay on this thread.
+    block = 8192
+    squares = 0.0
+    for a in arrays:
+        if a.size <= block:
+            squares += float(np.vdot(a, a))
+            continue
+        flat = a.reshape(-1)
+        for i in range(0, flat.size, block):
+            part = flat[i:i + block]
+            squares += float(np.vdot(part, part))
+    return math.sqrt(squares)
 
 
 class Session:
@@ -70,6 +78,8 @@ class Session:
     # to pause by setting ``pause_reason``, which the run loop reads after each step.
     step_hook = None
     pause_reason: str | None = None
+    # Run sets it: a periodic test evaluation is left in ``pending_test`` for the run loop.
+    defer_tests = False
 
     def __init__(self, dataset, net: Network, lr: float = 0.01, seed: int = 0,
                  eval_every: int = 500, batch: int = 1):
@@ -95,18 +105,20 @@ class Session:
     # ------------------------------------------------------------------------ set-up
     def _check_fits(self, net: Network) -> None:
         if tuple(net.input_shape) != tuple(self.dataset.input_shape):
-            raise ArchError(f"architecture {net.arch!r} takes samples of shape "
-                            f"{tuple(net.input_shape)}, the data has {self.dataset.input_shape}")
+            raise ArchError(tr("architecture {arch!r} takes samples of shape {shape}, the data "
+                               "has {data_shape}", arch=net.arch, shape=tuple(net.input_shape),
+                               data_shape=self.dataset.input_shape))
         if net.classes != self.dataset.classes:
-            raise ArchError(f"architecture {net.arch!r} has {net.classes} classes, "
-                            f"the data has {self.dataset.classes}")
+            raise ArchError(tr("architecture {arch!r} has {classes} classes, the data has "
+                               "{data_classes}", arch=net.arch, classes=net.classes,
+                               data_classes=self.dataset.classes))
 
     @staticmethod
     def _checked_lr(lr: float) -> float:
         lr = float(lr)
         if not (LR_MIN <= lr <= LR_MAX):
-            raise UserError(f"learning rate must be between {LR_MIN:g} and {LR_MAX:g}, "
-                            f"got {lr:g}")
+            raise UserError(tr("learning rate must be between {low:g} and {high:g}, got "
+                               "{lr:g}", low=LR_MIN, high=LR_MAX, lr=lr))
         return lr
 
     def _restart_at(self, step: int) -> None:
@@ -124,6 +136,7 @@ class Session:
         self._noted: tuple[StepTrace, str] | None = None
         self.test_predictions = None  # of the network that was evaluated, not of a new one
         self.fully_tested_at: int | None = None  # the step test_predictions belong to
+        self.pending_test: PendingTest | None = None  # see training.periodic_eval
         self._param_layers = [layer for layer in self.net.layers if layer.params]
         self.history = History([layer.name for layer in self._param_layers])
 
@@ -212,7 +225,9 @@ class Session:
             self.failure = (f"the {what} became infinite or NaN at step {trace.step} "
                             f"(learning rate {self.lr:g})")
         if self.eval_every and trace.step % self.eval_every == 0:
-            self.evaluate_test(subset=True)
+            self.pending_test = PendingTest(self)
+            if not self.defer_tests:
+                self.pending_test.advance(self)  # all at once
         if hook is not None:
             # The hook gets the sample's index, or for a batch the tuple of them.
             hook.after_step(self, trace, index if len(chosen) == 1 else chosen, before)
@@ -265,10 +280,9 @@ class Session:
         has 10,000 images, about 150 ms) does not stall a run; a pause evaluates it all.
         """
         X, y = self.dataset.x_test, self.dataset.y_test
-        full = not subset or len(y) <= PERIODIC_EVAL_SIZE
+        chosen = periodic_choice(len(y), self.seed) if subset else None
+        full = chosen is None
         if not full:
-            chosen = np.random.default_rng(self.seed).choice(len(y), PERIODIC_EVAL_SIZE,
-                                                              replace=False)
             X, y = X[chosen], y[chosen]
         with np.errstate(all="ignore"):
             probs = self.net.predict(X)  # in chunks of the fastest size
@@ -343,7 +357,7 @@ class Session:
             self._check_fits(net)
             lr = self._checked_lr(saved_lr) if saved_lr is not None else self.lr
         except UserError as e:  # the same error, naming the file it came from
-            raise type(e)(f"{path}: the checkpoint's {e}") from None
+            raise type(e)(tr("{path}: the checkpoint's {error}", path=path, error=e)) from None
         self.net, self.lr = net, lr
         self._restart_at(net.step)
 
@@ -352,26 +366,28 @@ def _record(session: Session, trace) -> None:
     """Add step ``trace`` (a StepTrace or replay_step's StepNumbers) to the curves of
     ``session``, and note whether it stayed finite and whether it looks like divergence."""
     grad_norm, update_ratio = [], []
-    total = trace.loss + float(trace.dinput.sum())
-    for layer in session._param_layers:
-        lt = trace.layer(layer.name)
-        grad_norm.append(_norm(lt.grads.values()))
+    # The sum of dL/d(input) is finite exactly when every entry is.
+    total = trace.loss + float(np.add.reduce(trace.dinput, axis=None))
+    plain_sgd, lr = session.net.plain_sgd, trace.lr
+    for name in session.history.layer_names:
+        lt = trace.layer(name)
+        grad = _norm(lt.grads.values())
         # Plain SGD's update is -lr x grad: its norm needs no pass of its own.
-        update = (trace.lr * grad_norm[-1] if session.net.plain_sgd
-                  else _norm(lt.updates.values()))
+        update = lr * grad if plain_sgd else _norm(lt.updates.values())
         weight = _norm(lt.params.values())
-        total += grad_norm[-1] + update + weight
+        total += grad + update + weight
+        grad_norm.append(grad)
         # Zero weights (a zero-initialised layer at step 1) have no ratio: NaN, not inf.
         update_ratio.append(update / weight if weight > 0 else math.nan)
     # A norm is inf or NaN exactly when an entry is (or the squares overflow, which is as
     # good as divergence), so the curves' norms check the step for free: no second pass
     # over every array as StepTrace.is_finite would make.
-    session.last_step_finite = math.isfinite(total)
+    session.last_step_finite = finite = math.isfinite(total)
     # A non-finite step is the failure's to report; the watch reads the levels before
     # this step is added to them.
     history = session.history
     session.divergence = session.watch.check(
-        trace.step, trace.loss, grad_norm, update_ratio, history.layer_names, history.level(),
-        session.net.classes, trace.lr) if session.last_step_finite else None
+        trace.step, trace.loss, grad_norm, update_ratio, history.layer_names,
+        history.level_now(), session.net.classes, lr) if finite else None
     # A batch's mean loss and its fraction predicted right (0 or 1 for one sample).
-    session.history.record(trace.step, trace.loss, trace.accuracy, grad_norm, update_ratio)
+    history.record(trace.step, trace.loss, trace.accuracy, grad_norm, update_ratio)
