@@ -22,6 +22,7 @@ import numpy as np
 
 from visualcnn.common.errors import CheckpointError, UserError
 from visualcnn.common.files import atomic_write, brief, check_npz
+from visualcnn.common.i18n import lookup, tr
 from visualcnn.nn import optimizers
 from visualcnn.nn.arch import DEFAULT_ARCH, canonical_arch, parse_arch
 from visualcnn.nn.init import DEFAULT_INIT, check_init, initialise
@@ -194,8 +195,23 @@ def _trained(net: Network, x, y, lr: float):
 def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
     """``net.train_step`` without its trace, for training logged steps again (the rewind):
     the very same step, so the weights and the optimiser's state come out bit for bit the
-    same; returns only the numbers the curves record."""
-    _x, labels, work = _trained(net, x, y, lr)
+    same; returns only the numbers the curves record.
+
+    Each layer's ``replay_forward`` computes what ``forward`` does, leaving out what only a
+    trace reads (a max-pool's mask of winners)."""
+    x, labels = _inputs(net, x, y)
+    layers = net.layers
+    work = _Work(net, frozen_copies=False)
+    with _quiet():
+        a = x
+        for layer in layers:
+            a = layer.replay_forward(a)
+        work.loss, work.probs, d = net.loss_function(a, labels)
+        for i in range(len(layers) - 1, -1, -1):
+            d = layers[i].backward(d)
+            work.grads[i] = dict(layers[i].grads)
+        work.dxs[0] = d
+        net._update(float(lr), work)
     return StepNumbers(net, labels, lr, work)
 
 
@@ -516,14 +532,16 @@ class Network:
                       for slot in ("param", *_state_slots(self.optimizer))}
             for slot, a in arrays.items():
                 if a.shape != v.shape:
-                    what = "parameter" if slot == "param" else optimizers.SLOT_NAMES[slot]
-                    raise UserError(f"{what} {layer.name}/{k} has shape {a.shape}, expected "
-                                    f"{v.shape}")
+                    what = tr("parameter") if slot == "param" else \
+                        lookup(optimizers.SLOT_NAMES[slot])
+                    raise UserError(tr("{what} {tensor} has shape {shape}, expected {expected}",
+                                       what=what, tensor=f"{layer.name}/{k}", shape=a.shape,
+                                       expected=v.shape))
             layer.params[k] = arrays.pop("param")
             for slot, a in arrays.items():
                 self._slots[slot][(layer.name, k)] = a
         if int(step) < 0:
-            raise UserError(f"step count {int(step)} is negative")
+            raise UserError(tr("step count {step} is negative", step=int(step)))
         self.step = int(step)
 
     # ----------------------------------------------------------------------- checkpoints
@@ -556,8 +574,9 @@ def _loaded(cls, path: Path) -> Network:
     try:
         version = data.get("version")
         if version is None or version.shape != () or int(version) not in READABLE_VERSIONS:
-            raise CheckpointError(f"{path}: checkpoint version {brief(version)} is not "
-                                  f"supported (expected {CHECKPOINT_VERSION} or 1)")
+            raise CheckpointError(tr("{path}: checkpoint version {version} is not supported "
+                                     "(expected {expected} or 1)", path=path,
+                                     version=brief(version), expected=CHECKPOINT_VERSION))
         # Version 1 knew SGD with optional momentum and He weights only.
         extras = {} if int(version) == 1 else {
             "optimizer": str(data["optimizer"]), "init": str(data["init"]),
@@ -568,18 +587,23 @@ def _loaded(cls, path: Path) -> Network:
         net.set_state(data, int(data["step"]))
         lr = float(data["lr"]) if "lr" in data else float("nan")
     except KeyError as e:
-        raise CheckpointError(f"{path}: damaged checkpoint, {e.args[0]} is missing") from None
+        raise CheckpointError(tr("{path}: damaged checkpoint, {key} is missing", path=path,
+                                 key=e.args[0])) from None
     except CheckpointError:
         raise
     except UserError as e:
-        raise CheckpointError(f"{path}: damaged checkpoint, {brief(e)}") from None
+        raise CheckpointError(tr("{path}: damaged checkpoint, {reason}", path=path,
+                                 reason=brief(e))) from None
     except (ValueError, TypeError, OverflowError) as e:  # a value of the wrong type or shape
-        raise CheckpointError(f"{path}: damaged checkpoint ({brief(e)})") from None
+        raise CheckpointError(tr("{path}: damaged checkpoint ({reason})", path=path,
+                                 reason=brief(e))) from None
     bad = _first_not_finite(net.get_state())
     if bad is not None:
-        raise CheckpointError(f"{path}: {bad} holds NaN or infinite values")
+        raise CheckpointError(tr("{path}: {tensor} holds NaN or infinite values", path=path,
+                                 tensor=bad))
     if math.isinf(lr):  # NaN stands for "no learning rate stored"
-        raise CheckpointError(f"{path}: damaged checkpoint, the learning rate is {lr}")
+        raise CheckpointError(tr("{path}: damaged checkpoint, the learning rate is {lr}",
+                                 path=path, lr=lr))
     net.saved_lr = None if math.isnan(lr) else lr
     return net
 
@@ -590,12 +614,12 @@ def _checkpoint_fields(net: Network, path: Path, lr: float | None) -> dict[str, 
     try:
         seed = _checked_seed(net.seed)
     except UserError as e:
-        raise CheckpointError(f"{path}: cannot save: {e}") from None
+        raise CheckpointError(tr("{path}: cannot save: {reason}", path=path, reason=e)) from None
     state = net.get_state()
     bad = _first_not_finite(state)
     if bad is not None:
-        raise CheckpointError(f"{path}: cannot save: {bad} holds NaN or infinite values "
-                              "(the training diverged)")
+        raise CheckpointError(tr("{path}: cannot save: {tensor} holds NaN or infinite values "
+                                 "(the training diverged)", path=path, tensor=bad))
     return {
         "format": np.array(CHECKPOINT_FORMAT),
         "version": np.array(CHECKPOINT_VERSION),
@@ -617,24 +641,28 @@ def _read_checkpoint(path: Path) -> dict[str, np.ndarray]:
     """Every array of the checkpoint at ``path``, once it is known to be a visualcnn
     checkpoint of real numbers and text; CheckpointError otherwise."""
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+        raise CheckpointError(tr("{path}: no such checkpoint file", path=path))
     if not zipfile.is_zipfile(path):
         # np.load would take it for a pickle and advise unpickling it: never.
-        raise CheckpointError(f"{path}: not a .npz checkpoint (not a zip archive)")
+        raise CheckpointError(tr("{path}: not a .npz checkpoint (not a zip archive)",
+                                 path=path))
     check_npz(path, path, CheckpointError)
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
     except Exception as e:  # zip, header and pickle refusals all mean "not a checkpoint"
-        raise CheckpointError(f"{path}: not a readable .npz checkpoint ({brief(e)})") from None
+        raise CheckpointError(tr("{path}: not a readable .npz checkpoint ({reason})",
+                                 path=path, reason=brief(e))) from None
     if str(data.get("format", "")) != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a visualcnn checkpoint (no format marker)")
+        raise CheckpointError(tr("{path}: not a visualcnn checkpoint (no format marker)",
+                                 path=path))
     for key, value in data.items():
         # Real numbers and text only: a complex weight would lose its imaginary part
         # unnoticed, a date or raw bytes mean nothing here.
         if value.dtype.kind not in "biufU":
-            raise CheckpointError(f"{path}: damaged checkpoint, {key} has dtype "
-                                  f"{value.dtype}, expected real numbers or text")
+            raise CheckpointError(tr("{path}: damaged checkpoint, {key} has dtype {dtype}, "
+                                     "expected real numbers or text", path=path, key=key,
+                                     dtype=value.dtype))
     return data
 
 
@@ -646,5 +674,6 @@ def _first_not_finite(state: dict[str, np.ndarray]) -> str | None:
         if not np.isfinite(value).all():
             kind, name = key.split("/", 1)
             slot = optimizers.SLOT_NAMES.get(kind, kind)
-            return name if kind == "param" else f"{slot} of {name}"
+            return name if kind == "param" else tr("{slot} of {tensor}", slot=lookup(slot),
+                                                   tensor=name)
     return None

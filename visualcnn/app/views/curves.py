@@ -28,14 +28,16 @@ from visualcnn.app.views.curve_drawing import (
     positive,
 )
 from visualcnn.app.views.panel import Panel
+from visualcnn.common.i18n import N_, lookup, tr
 
 # Curves redraw at most this often while running (always at a pause): a refresh costs a
 # repaint or two of the whole strip, 15 ms or more each.
 CURVE_REFRESH_S = 1.0
 QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum"
 EMPTY_LOG_DECADES = (-4, 0)  # a log axis with no data yet shows 1e-4 to 1
-RANGES = {"whole run": None, "last 1,000": 1_000, "last 10,000": 10_000}
-SMOOTHING = {"10 steps": 10, "100 steps": 100, "1,000 steps": 1_000, "10,000 steps": 10_000}
+RANGES = {N_("whole run"): None, N_("last 1,000"): 1_000, N_("last 10,000"): 10_000}
+SMOOTHING = {N_("10 steps"): 10, N_("100 steps"): 100, N_("1,000 steps"): 1_000,
+             N_("10,000 steps"): 10_000}
 DEFAULT_SMOOTHING = "100 steps"
 TEST_SYMBOLS_UP_TO = 60  # more test points than this are drawn as a line without dots
 # The loss axis holds the moving average and this share of the pixel columns' highest
@@ -94,35 +96,38 @@ class CurvesView(pg.GraphicsLayoutWidget):
 class CurvesPanel(Panel):
     """Loss, accuracy, gradient norm and update/weight ratio per layer over the steps."""
 
-    key, title = "curves", "Curves"
-    help = ("Loss at each step (grey: its range over the steps each pixel covers) and its\n"
+    key = "curves"
+
+    def __init__(self, layer_names: list[str]):
+        self.title = tr("Curves")  # made here, once the window's language is chosen
+        self.help = tr(
+            "Loss at each step (grey: its range over the steps each pixel covers) and its\n"
             "moving average; training accuracy (moving) and test accuracy; per layer, the\n"
             "size of the gradient (dL/dW and dL/db together) and of the update against the\n"
             "weights' size (W and b), on log axes: a ratio near 1e-3 is a healthy learning\n"
             "rate. Show: the whole run or the last steps; Smoothing: the moving averages'\n"
             "length. Click a legend entry to hide or show its curve.")
-
-    def __init__(self, layer_names: list[str]):
         self.widget = CurvesView()
         self.widget.setBackground("w")
         self.widget.setToolTip(self.help)
         self.widget.ci.setContentsMargins(2, 2, 2, 2)
         self.widget.ci.layout.setVerticalSpacing(0)
         self._history = None
-        self.range_box = self._control("Show", RANGES, "whole run", "curves_range")
-        self.smoothing_box = self._control("Smoothing", SMOOTHING, DEFAULT_SMOOTHING,
+        self.range_box = self._control(tr("Show"), RANGES, "whole run", "curves_range")
+        self.smoothing_box = self._control(tr("Smoothing"), SMOOTHING, DEFAULT_SMOOTHING,
                                            "curves_smoothing")
         self.widget.controls.layout().addStretch(1)
         layers = len(layer_names)
-        self.loss_plot = self._plot(0, "loss", 2)
-        self.accuracy_plot = self._plot(1, "accuracy", 2)
-        self.grad_plot = self._plot(2, "gradient norm |(dL/dW, dL/db)|", layers, log=True)
-        self.ratio_plot = self._plot(3, "|update| / |weights|", layers, log=True)
+        self.loss_plot = self._plot(0, tr("loss"), 2)
+        self.accuracy_plot = self._plot(1, tr("accuracy"), 2)
+        self.grad_plot = self._plot(2, tr("gradient norm |(dL/dW, dL/db)|"), layers, log=True)
+        self.ratio_plot = self._plot(3, tr("|update| / |weights|"), layers, log=True)
         self.accuracy_plot.setYRange(0, 1, padding=0.02)
-        self.loss_step = self._curve(self.loss_plot, "each step", (195, 195, 195))
-        self.loss_avg = self._curve(self.loss_plot, "average", (200, 30, 30), width=2)
-        self.train_accuracy = self._curve(self.accuracy_plot, "train", (30, 90, 200), width=2)
-        self.test_accuracy = self._curve(self.accuracy_plot, "test", (20, 150, 20), width=2,
+        self.loss_step = self._curve(self.loss_plot, tr("each step"), (195, 195, 195))
+        self.loss_avg = self._curve(self.loss_plot, tr("average"), (200, 30, 30), width=2)
+        self.train_accuracy = self._curve(self.accuracy_plot, tr("train"), (30, 90, 200),
+                                          width=2)
+        self.test_accuracy = self._curve(self.accuracy_plot, tr("test"), (20, 150, 20), width=2,
                                          symbol=True)
         colours = [SEQUENTIAL.map(0.15 + 0.7 * i / max(1, len(layer_names) - 1), mode="qcolor")
                    for i in range(len(layer_names))]
@@ -139,9 +144,10 @@ class CurvesPanel(Panel):
             layout.setSpacing(2)
         box = QComboBox(controls)
         box.setObjectName(name)
-        box.addItems(list(choices))
-        box.setCurrentText(default)
-        box.currentTextChanged.connect(self._redraw)
+        for choice in choices:  # shown in the window's language, kept by its English name
+            box.addItem(lookup(choice), choice)
+        box.setCurrentIndex(box.findData(default))
+        box.currentIndexChanged.connect(self._redraw)
         controls.layout().addWidget(QLabel(label, controls))
         controls.layout().addWidget(box)
         return box
@@ -183,12 +189,12 @@ class CurvesPanel(Panel):
     @property
     def shown_steps(self) -> int | None:
         """How many of the last steps are shown; None for the whole run."""
-        return RANGES[self.range_box.currentText()]
+        return RANGES[self.range_box.currentData()]
 
     @property
     def smoothing(self) -> int:
         """The moving averages' length in steps."""
-        return SMOOTHING[self.smoothing_box.currentText()]
+        return SMOOTHING[self.smoothing_box.currentData()]
 
     def _redraw(self, _choice: str = "") -> None:
         if self._history is not None:
