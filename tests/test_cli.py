@@ -169,6 +169,8 @@ OUT_OF_RANGE = [
     ("screenshot", "--seed", ["-1", str(MAX_SEED + 1)]),
     ("screenshot", "--lr", ["0", "inf"]),
     ("screenshot", "--steps", ["-1", "100001", "1000000000", "2.5"]),
+    ("screenshot", "--card", ["0", "101", "1.5"]),
+    ("screenshot", "--phases", ["-1", "1001", "x"]),
     ("screenshot", "--size", ["319x240", "7681x4320", "0x0", "-1366x768", "nanxnan"]),
     ("gif", "--seed", ["-1", str(MAX_SEED + 1)]),
     ("gif", "--lr", ["0", "nan"]),

@@ -295,11 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the window's language; default the system's, as the app")
     p.add_argument("--lesson", metavar="NAME|FILE.json", default=None,
                    help="open this lesson (its setup replaces the model options) first")
-    p.add_argument("--card", type=_whole_number(1, 100, "the card"), default=1, metavar="N",
-                   help="with --lesson: the card shown, 1-100; default 1")
-    p.add_argument("--phases", type=_whole_number(0, 1000, "the phases"), default=0,
-                   metavar="K", help="then step K phases of the next sample (Step phase), "
-                                     "0-1000; default 0")
+    card = _whole_number(1, 100, "the card")
+    p.add_argument("--card", type=card, default=1, metavar="N",
+                   help=f"with --lesson: the card shown, {card.range_text}; default 1")
+    phases = _whole_number(0, 1000, "the phases")
+    p.add_argument("--phases", type=phases, default=0, metavar="K",
+                   help=f"then step K phases of the next sample (Step phase), "
+                        f"{phases.range_text}; default 0")
     _add_batch_option(p, "batch", "1")
 
     p = sub.add_parser("gif", help="train N steps offscreen and record the window as a GIF")

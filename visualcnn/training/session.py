@@ -31,6 +31,15 @@ LR_MIN, LR_MAX = 1e-5, 1.0
 BATCH_MIN, BATCH_MAX = 1, MAX_BATCH
 
 
+def checked_lr(lr: float) -> float:
+    """``lr`` as a learning rate; UserError outside [LR_MIN, LR_MAX]."""
+    lr = float(lr)
+    if not (LR_MIN <= lr <= LR_MAX):
+        raise UserError(tr("learning rate must be between {low:g} and {high:g}, got {lr:g}",
+                           low=LR_MIN, high=LR_MAX, lr=lr))
+    return lr
+
+
 def checked_batch(size) -> int:
     """``size`` as a batch size; UserError outside 1 .. MAX_BATCH."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
@@ -86,7 +95,7 @@ class Session:
         self.dataset = dataset
         self.seed = int(seed)
         self.eval_every = int(eval_every)
-        self.lr = self._checked_lr(lr)
+        self.lr = checked_lr(lr)
         self.batch = batch
         self._check_fits(net)
         self.net = net
@@ -112,14 +121,6 @@ class Session:
             raise ArchError(tr("architecture {arch!r} has {classes} classes, the data has "
                                "{data_classes}", arch=net.arch, classes=net.classes,
                                data_classes=self.dataset.classes))
-
-    @staticmethod
-    def _checked_lr(lr: float) -> float:
-        lr = float(lr)
-        if not (LR_MIN <= lr <= LR_MAX):
-            raise UserError(tr("learning rate must be between {low:g} and {high:g}, got "
-                               "{lr:g}", low=LR_MIN, high=LR_MAX, lr=lr))
-        return lr
 
     def _restart_at(self, step: int) -> None:
         """Position, history and failure as if this session had trained ``step`` steps."""
@@ -182,7 +183,7 @@ class Session:
 
     def set_lr(self, lr: float) -> None:
         """The learning rate of the next step on; raises UserError outside [1e-5, 1]."""
-        self.lr = self._checked_lr(lr)
+        self.lr = checked_lr(lr)
 
     def step(self) -> StepTrace:
         """Train on the next sample (the next ``batch`` samples) with the current learning
@@ -355,7 +356,7 @@ class Session:
         saved_lr = getattr(net, "saved_lr", None)
         try:
             self._check_fits(net)
-            lr = self._checked_lr(saved_lr) if saved_lr is not None else self.lr
+            lr = checked_lr(saved_lr) if saved_lr is not None else self.lr
         except UserError as e:  # the same error, naming the file it came from
             raise type(e)(tr("{path}: the checkpoint's {error}", path=path, error=e)) from None
         self.net, self.lr = net, lr
