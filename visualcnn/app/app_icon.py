@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PyQt6.QtGui import QIcon
 
-import visualcnn
+from visualcnn.common.resources import resource
 
 ICON_FILE = "icons/visualcnn.svg"
 
@@ -16,11 +16,8 @@ def icon_path() -> Path | None:
     """Where the icon is: inside the installed package (a wheel carries the repository's
     ``resources/`` as ``visualcnn/resources/``), else next to the package in a source
     checkout or an editable install; None when neither has it."""
-    package = Path(visualcnn.__file__).parent
-    for candidate in (package / "resources" / ICON_FILE, package.parent / "resources" / ICON_FILE):
-        if candidate.is_file():
-            return candidate
-    return None
+    path = resource(ICON_FILE)
+    return path if path is not None and path.is_file() else None
 
 
 def app_icon() -> QIcon:

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from visualcnn.common.errors import UserError
+from visualcnn.common.resources import resource, resource_candidates
 
 ENGLISH = "en"
 CHINESE = "zh_CN"
@@ -102,12 +103,7 @@ def catalogue(code: str) -> dict[tuple[str, str], str]:
 
 def translations_folder() -> Path:
     """``resources/translations``: in a wheel under the package, else in the source tree."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "resources" / "translations",
-                      package.parent / "resources" / "translations"):
-        if candidate.is_dir():
-            return candidate
-    return package.parent / "resources" / "translations"
+    return resource("translations") or resource_candidates("translations")[1]
 
 
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"\s*$')

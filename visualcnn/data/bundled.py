@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import visualcnn
 from visualcnn.common.errors import DataError
 from visualcnn.common.i18n import N_, tr
+from visualcnn.common.resources import resource_candidates
 from visualcnn.data.dataset import Dataset
 from visualcnn.data.loaders import load_keras_npz
 
@@ -27,9 +27,7 @@ def bundled_path() -> Path:
     A wheel carries the repository's ``resources/`` as ``visualcnn/resources/``; a source
     checkout or editable install has it next to the ``visualcnn`` package.
     """
-    package = Path(visualcnn.__file__).parent
-    candidates = (package / "resources" / BUNDLED_FILE,
-                  package.parent / "resources" / BUNDLED_FILE)
+    candidates = resource_candidates(BUNDLED_FILE)
     for candidate in candidates:
         if candidate.is_file():
             return candidate

@@ -14,6 +14,7 @@ from pathlib import Path
 from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
 from visualcnn.common.i18n import N_, tr
+from visualcnn.common.resources import resource, resource_candidates
 from visualcnn.nn.arch import canonical_arch, parse_arch
 from visualcnn.nn.init import check_init
 from visualcnn.nn.optimizers import resolve
@@ -259,15 +260,11 @@ def panel_keys(setup: Setup) -> tuple[str, ...]:
 def lessons_folder() -> Path:
     """Where the shipped lessons are: in the installed package (a wheel carries the
     repository's ``resources/`` as ``visualcnn/resources/``), else in the source tree."""
-    import visualcnn
-
-    package = Path(visualcnn.__file__).parent
-    for candidate in (package / "resources" / "lessons",
-                      package.parent / "resources" / "lessons"):
-        if candidate.is_dir():
-            return candidate
-    raise LessonError(tr("no lessons folder in {package}: the installation is incomplete",
-                         package=package))
+    folder = resource("lessons")
+    if folder is None or not folder.is_dir():
+        raise LessonError(tr("no lessons folder in {package}: the installation is incomplete",
+                             package=resource_candidates("lessons")[0].parent.parent))
+    return folder
 
 
 def list_lessons() -> list[Lesson]:

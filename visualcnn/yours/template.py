@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import visualcnn
+from visualcnn.common.resources import resource, resource_candidates
 
 TEMPLATE = '''"""My own layers, to check against visualcnn's engine.
 
@@ -108,9 +108,9 @@ def template_text(file_name: str) -> str:
 def examples_folder() -> Path:
     """Where the example layer files are: inside the installed package (a wheel carries the
     repository's ``resources/`` as ``visualcnn/resources/``), else in the source tree."""
-    package = Path(visualcnn.__file__).parent
-    for candidate in (package / "resources" / "examples",
-                      package.parent / "resources" / "examples"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"no examples folder in {package}: the installation is incomplete")
+    folder = resource("examples")
+    if folder is None or not folder.is_dir():
+        package = resource_candidates("examples")[0].parent.parent
+        raise FileNotFoundError(f"no examples folder in {package}: the installation is "
+                                "incomplete")
+    return folder
