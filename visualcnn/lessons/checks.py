@@ -16,6 +16,7 @@ import numpy as np
 
 from visualcnn.common.errors import UserError
 from visualcnn.lessons.running import build_session
+from visualcnn.training.session import joint_norm
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,6 @@ class CheckResult:
     passed: bool
     figures: dict
     summary: str
-
-
-def _norm(arrays) -> float:
-    return math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in arrays))
 
 
 def _train(session, steps: int):
@@ -110,7 +107,7 @@ def diverges_within(session, steps: int, grad_rise: float) -> CheckResult:
     at = None
     for _ in range(steps):
         trace = session.step()
-        peaks.append(max(_norm(lt.grads.values()) for lt in trace.layers if lt.grads))
+        peaks.append(max(joint_norm(lt.grads.values()) for lt in trace.layers if lt.grads))
         if session.divergence is not None or session.failure is not None:
             at = trace.step
             break
@@ -131,9 +128,9 @@ def update_ratio_between(session, steps: int, low: float, high: float) -> CheckR
         trace = session.step()
         for lt in trace.layers:
             if lt.params:
-                weight = _norm(lt.params.values())
+                weight = joint_norm(lt.params.values())
                 ratios.setdefault(lt.name, []).append(
-                    _norm(lt.updates.values()) / weight if weight > 0 else math.inf)
+                    joint_norm(lt.updates.values()) / weight if weight > 0 else math.inf)
     medians = {name: float(np.median(r)) for name, r in ratios.items()}
     ok = all(low <= m <= high for m in medians.values())
     listed = ", ".join(f"{name} {m:.2g}" for name, m in medians.items())
@@ -196,7 +193,7 @@ def gradient_shrinks(session, steps: int, factor: float) -> CheckResult:
     ratios = []
     for _ in range(steps):
         trace = session.step()
-        norms = [_norm(lt.grads.values()) for lt in trace.layers if lt.grads]
+        norms = [joint_norm(lt.grads.values()) for lt in trace.layers if lt.grads]
         if norms[0] > 0:
             ratios.append(norms[-1] / norms[0])
     median = float(np.median(ratios)) if ratios else math.nan

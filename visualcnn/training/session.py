@@ -49,7 +49,7 @@ def checked_batch(size) -> int:
     return int(size)
 
 
-def _norm(arrays) -> float:
+def joint_norm(arrays) -> float:
     """The L2 norm of several arrays taken together (``vdot`` flattens without a copy: one
     NumPy call an array, one a block of a large one)."""
     # OpenBLAS hands a dot product of over 10,000 entries (a dense layer's 10 x 1352
@@ -372,10 +372,10 @@ def _record(session: Session, trace) -> None:
     plain_sgd, lr = session.net.plain_sgd, trace.lr
     for name in session.history.layer_names:
         lt = trace.layer(name)
-        grad = _norm(lt.grads.values())
+        grad = joint_norm(lt.grads.values())
         # Plain SGD's update is -lr x grad: its norm needs no pass of its own.
-        update = lr * grad if plain_sgd else _norm(lt.updates.values())
-        weight = _norm(lt.params.values())
+        update = lr * grad if plain_sgd else joint_norm(lt.updates.values())
+        weight = joint_norm(lt.params.values())
         total += grad + update + weight
         grad_norm.append(grad)
         # Zero weights (a zero-initialised layer at step 1) have no ratio: NaN, not inf.

@@ -196,7 +196,7 @@ class CurvesPanel(Panel):
         """The moving averages' length in steps."""
         return SMOOTHING[self.smoothing_box.currentData()]
 
-    def _redraw(self, _choice: str = "") -> None:
+    def _redraw(self, *_signal_args) -> None:
         if self._history is not None:
             self.show_history(self._history)
 
