@@ -29,7 +29,7 @@ def test_replayed_steps_give_the_trained_weights_bit_for_bit(arch, optimizer):
         numbers = replay_step(replayed, x, y, lr)
         assert numbers.loss == trace.loss
         assert numbers.prediction == trace.prediction
-        np.testing.assert_array_equal(numbers.dinput, trace.dinput)
+        assert numbers.dinput is None  # only a trace shows dL/d(input)
         for layer in trained.layers:
             theirs = numbers.layer(layer.name)
             for k, g in trace.layer(layer.name).grads.items():

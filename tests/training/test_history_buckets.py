@@ -1,6 +1,7 @@
 """The curves' history holds a fixed amount however long the run: recent steps at full
 resolution, older ones as buckets whose min, mean and max are those of the steps they hold."""
 
+import copy
 import tracemalloc
 
 import numpy as np
@@ -180,3 +181,31 @@ def test_a_deep_copy_holds_the_same_steps_and_goes_its_own_way():
     twin.rewind(twin.mark(), 150)
     twin.record(301, 9.0, False, [1.0, 1.0], [1.0, 1.0])
     assert history.loss[-1] == data[0][-1] and list(history.test_steps) == [100, 200, 300]
+
+
+@pytest.mark.parametrize("back_to", [0, 150, 700, 1_199])
+def test_a_rewound_copy_is_the_copy_rewound_and_leaves_the_history_whole(back_to):
+    """Step back copies only the rows up to the mark: the result reads exactly as a whole
+    copy rewound there (marks among the buckets included), and the run's history is intact."""
+    history = History(LAYERS, capacity=512, buckets=16)
+    data = synthetic_run(1_200)
+    marks = {}
+    for i, row in enumerate(zip(*data, strict=True)):
+        if i == back_to:
+            marks[i] = history.mark()
+        record_all(history, i + 1, [[v] for v in row])
+    history.record_test(100, 0.5, 1.0)
+    history.record_test(900, 0.8, 0.5)
+    whole = copy.deepcopy(history)
+    whole.rewind(marks[back_to], back_to)
+    rewound = history.rewound_copy(marks[back_to], back_to)
+    assert len(rewound) == len(whole) and rewound.last_step == whole.last_step
+    assert rewound.level() is not None or whole.level() is None
+    np.testing.assert_array_equal(rewound.test_steps, whole.test_steps)
+    for name in ("loss", "loss_avg", "grad_norm", "update_ratio"):
+        a, b = (h.series(name, 0, 1_200, 100) for h in (rewound, whole))
+        np.testing.assert_array_equal(a.mean, b.mean)
+        np.testing.assert_array_equal(a.count, b.count)
+    assert len(history) == 1_200 and history.last_step == 1_200
+    if back_to:
+        np.testing.assert_array_equal(rewound.level()[1], whole.level()[1])

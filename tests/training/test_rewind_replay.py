@@ -47,7 +47,7 @@ def test_replay_step_updates_weights_and_velocity_as_train_step_does(momentum):
         numbers = replay_step(replayed, x, y, lr)
         assert (numbers.step, numbers.loss, numbers.lr, numbers.correct) == (
             trace.step, trace.loss, trace.lr, trace.correct)
-        assert np.array_equal(numbers.dinput, trace.dinput)
+        assert numbers.dinput is None  # a trace's alone
         for lt in trace.layers:
             mine = numbers.layer(lt.name)
             for what in ("grads", "updates", "params"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -41,6 +42,37 @@ def _scratch(role: str, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
+class PoolWinners(Mapping):
+    """A max-pool's extras: ``argmax_mask`` (bool, shaped like its input, True at each
+    window's winner), made from the winners' flat positions only when first read, read-only,
+    and ``pool_size`` when there is one. Most steps of a Run are never drawn: they skip the
+    mask."""
+
+    def __init__(self, shape: tuple[int, ...], positions: np.ndarray, more: dict):
+        for value in more.values():
+            value.flags.writeable = False
+        self._shape, self._positions, self._more = shape, positions, more
+        self._mask: np.ndarray | None = None
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key != "argmax_mask":
+            return self._more[key]
+        if self._mask is None:
+            mask = np.zeros(math.prod(self._shape), dtype=bool)
+            mask[self._positions] = True  # an index assignment: half the instructions of put
+            mask = mask.reshape(self._shape)
+            mask.flags.writeable = False
+            self._mask = mask
+        return self._mask
+
+    def __iter__(self):
+        yield "argmax_mask"
+        yield from self._more
+
+    def __len__(self) -> int:
+        return 1 + len(self._more)
+
+
 class Layer:
     kind = "layer"
 
@@ -69,6 +101,17 @@ class Layer:
         same output and what backward needs; ``extras``, which only a trace reads, may be
         left as they were."""
         return self.forward(x)
+
+    def replay_backward(self, dout: np.ndarray) -> None:
+        """``backward`` for the first layer of a step trained again without a trace: the
+        same ``grads``; dL/d(input), which only a trace shows, may be left out."""
+        self.backward(dout)
+
+    def backward_later(self, dout: np.ndarray):
+        """``backward`` for the first layer of a step: ``grads`` now, and dL/d(input) as a
+        function that computes it, exactly, when first asked (most steps of a Run are never
+        drawn); None when this layer computes it now (then call ``backward``)."""
+        return None
 
     def switches(self) -> list[np.ndarray]:
         """What the latest forward pass chose that the loss has a corner at: a max-pool's
@@ -250,6 +293,24 @@ class Conv2D(Layer):
         return out.reshape(f, n, h, w)[:, :, :ho:s, :wo:s].transpose(1, 0, 2, 3)
 
     def backward(self, dout):
+        return self._input_gradient(self.params["W"], self._param_grads(dout),
+                                    self._cache[0][0])
+
+    def replay_backward(self, dout):
+        self._param_grads(dout)
+
+    def backward_later(self, dout):
+        # The weights of now: an update replaces the array, never writes into it.
+        d, W, n = self._param_grads(dout), self.params["W"], self._cache[0][0]
+        return lambda: self._input_gradient(W, d, n)
+
+    def _input_gradient(self, W: np.ndarray, d: np.ndarray, n: int) -> np.ndarray:
+        # ([N,] C*K*K, Ho*Wo): each window's share of dL/dx
+        dcols = W.reshape(self.filters, -1).T @ d
+        return self._add_windows(dcols, n)
+
+    def _param_grads(self, dout):
+        """Sets ``grads``; returns dout as backward's product with W takes it."""
         (n, c, h, w), cols = self._cache
         f = self.filters
         W = self.params["W"]
@@ -262,8 +323,7 @@ class Conv2D(Layer):
             d = dout.reshape(n, f, -1)  # (N, F, Ho*Wo)
             self.grads = {"W": np.einsum("nfp,nqp->fq", d, cols).reshape(W.shape),
                           "b": d.sum(axis=(0, 2))}
-        dcols = W.reshape(f, -1).T @ d  # ([N,] C*K*K, Ho*Wo): each window's share of dL/dx
-        return self._add_windows(dcols, n)
+        return d
 
     def _add_windows(self, dcols: np.ndarray, n: int) -> np.ndarray:
         """dx (N, C, H, W): every window's share of dL/dx summed onto the pixels it read.
@@ -370,16 +430,14 @@ class MaxPool2D(Layer):
         # its offset within the window.
         pos = self._offset.take(winner)
         pos += self._window_corners(n * c)
+        pos.flags.writeable = False  # a trace's extras read it
         self._cache = (x.shape, pos)
         return flat.take(pos).reshape(n, c, h // k, w // k)
 
     def forward(self, x):
         out = self.replay_forward(x)
         shape, pos = self._cache
-        mask = np.zeros(math.prod(shape), dtype=bool)
-        mask[pos] = True  # an index assignment: half the instructions of put
-        self.extras = {"argmax_mask": mask.reshape(shape),
-                       **_pool_size(shape[2], shape[3], self.kernel)}
+        self.extras = PoolWinners(shape, pos, _pool_size(shape[2], shape[3], self.kernel))
         return out
 
     def infer(self, x):
@@ -578,6 +636,15 @@ class Dense(Layer):
         return out
 
     def backward(self, dout):
+        self.replay_backward(dout)
+        return dout @ self.params["W"]
+
+    def backward_later(self, dout):
+        self.replay_backward(dout)
+        W = self.params["W"]  # an update replaces the array, never writes into it
+        return lambda: dout @ W
+
+    def replay_backward(self, dout):
         x = self._cache
         if x.shape[0] == 1:
             # dW is an outer product. einsum takes half the instructions of a broadcast
@@ -586,7 +653,6 @@ class Dense(Layer):
             self.grads = {"W": np.einsum("i,j->ij", dout[0], x[0]), "b": dout[0]}
         else:
             self.grads = {"W": dout.T @ x, "b": dout.sum(axis=0)}
-        return dout @ self.params["W"]
 
 
 # The elementwise activations by their kind (an architecture token of the same name).

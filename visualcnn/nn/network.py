@@ -28,11 +28,12 @@ from visualcnn.nn.arch import DEFAULT_ARCH, canonical_arch, parse_arch
 from visualcnn.nn.init import DEFAULT_INIT, check_init, initialise
 from visualcnn.nn.layers import (
     Layer,
+    PoolWinners,
     build_layer,
     softmax,
     softmax_cross_entropy,
 )
-from visualcnn.nn.trace import LayerTrace, StepTrace, frozen_dict
+from visualcnn.nn.trace import InputGradientLater, LayerTrace, StepTrace, frozen_dict
 
 CHECKPOINT_FORMAT = "visualcnn-checkpoint"
 # Version 2 adds the optimiser, its weight decay and state (Adam's moments), and the
@@ -68,6 +69,9 @@ class _Work:
         self.moments: list = [_EMPTY] * n  # Adam's, per parameter, after the update
         self.loss = float("nan")
         self.probs = None
+        # dL/d(input) as a function the trace calls when it is first read (see _trained),
+        # instead of dxs[0].
+        self.dx_later = None
         # Parameters before the update. Without an update, the live arrays stay live and
         # writable, so the trace needs copies; an update replaces them and records the old
         # arrays itself (see Network._update).
@@ -96,11 +100,11 @@ def _checked_seed(seed) -> int:
 
 def _readonly(a):
     if a is not None:
-        a.flags.writeable = False
+        a.setflags(write=False)  # half the time of flags.writeable, which makes an object
     return a
 
 
-def _record(cls, **fields):
+def _record(cls, fields: dict):
     """A frozen dataclass instance built without its generated __init__, which sets each
     field through object.__setattr__: a third of the cost for the five records of a step."""
     obj = object.__new__(cls)
@@ -109,6 +113,9 @@ def _record(cls, **fields):
 
 
 def _readonly_dict(d: dict[str, np.ndarray]):
+    # ``type``, not isinstance: an ABC's isinstance costs a microsecond for every other type.
+    if type(d) is PoolWinners:  # read-only already, and made when read
+        return d
     return MappingProxyType({k: _readonly(v) for k, v in d.items()}) if d else _EMPTY
 
 
@@ -125,8 +132,9 @@ class _LayerNumbers:
 class StepNumbers:
     """What ``replay_step`` returns: the numbers of a step that the curves read,
     under a StepTrace's names (``step``, ``loss``, ``lr``, ``label``, ``prediction``,
-    ``correct``, ``accuracy``, ``batch``, ``labels``, ``predictions``, ``dinput``,
-    ``layer(name)``), without the activations and frozen copies a full trace keeps."""
+    ``correct``, ``accuracy``, ``batch``, ``labels``, ``predictions``, ``layer(name)``),
+    without the activations, dL/d(input) (``dinput`` is None) and the frozen copies a full
+    trace keeps."""
 
     __slots__ = ("step", "label", "lr", "loss", "prediction", "dinput", "_layers", "batch",
                  "labels", "predictions")
@@ -181,15 +189,23 @@ def _state_slots(optimizer: str) -> tuple[str, ...]:
 
 def _trained(net: Network, x, y, lr: float):
     """Forward, backward and one optimiser update of ``net`` on one sample or a batch:
-    (x, labels, the step's work), for ``train_step`` to make its trace of and
-    ``replay_step`` its numbers."""
+    (x, labels, the step's work), for ``train_step`` to make its trace of. dL/d(input) is
+    left for the trace to compute when it is read (a Run draws one step in hundreds)."""
     x, labels = _inputs(net, x, y)
     work = _Work(net, frozen_copies=False)
     with _quiet():
-        for _ in net._passes(x, labels, work):
+        for _ in net._passes(x, labels, work, input_gradient_later=True):
             pass
         net._update(float(lr), work)
     return x, labels, work
+
+
+def _quietly(compute):
+    """``compute`` as a function that runs it as the step's own arithmetic ran: quietly."""
+    def run():
+        with _quiet():
+            return compute()
+    return run
 
 
 def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
@@ -207,10 +223,13 @@ def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
         for layer in layers:
             a = layer.replay_forward(a)
         work.loss, work.probs, d = net.loss_function(a, labels)
-        for i in range(len(layers) - 1, -1, -1):
+        for i in range(len(layers) - 1, 0, -1):
             d = layers[i].backward(d)
             work.grads[i] = dict(layers[i].grads)
-        work.dxs[0] = d
+        # dL/d(input) is for a trace to show: the first layer's gradients alone (a tenth of
+        # a replayed step for a first convolution).
+        layers[0].replay_backward(d)
+        work.grads[0] = dict(layers[0].grads)
         net._update(float(lr), work)
     return StepNumbers(net, labels, lr, work)
 
@@ -279,32 +298,40 @@ def _trace_of(net: Network, x, labels, lr, applied, work: _Work) -> StepTrace:
     for i, layer in enumerate(net.layers):
         # Each array is frozen once: a layer's input is the previous layer's output, and
         # its dL/d(output) the next layer's dL/d(input).
-        layers.append(_record(
-            LayerTrace, name=layer.name, kind=layer.kind,
-            x=_readonly(x) if i == 0 else outs[i - 1], out=_readonly(outs[i]),
-            dx=_readonly(dxs[i]), dout=_readonly(douts[i]) if i == last else douts[i],
-            params=work.before[i], grads=_readonly_dict(work.grads[i]),
-            updates=work.updates[i], moments=work.moments[i],
-            extras=_readonly_dict(layer.extras) if outs[i] is not None else _EMPTY))
+        fields = {
+            "name": layer.name, "kind": layer.kind,
+            "x": _readonly(x) if i == 0 else outs[i - 1], "out": _readonly(outs[i]),
+            "dout": _readonly(douts[i]) if i == last else douts[i],
+            "params": work.before[i], "grads": _readonly_dict(work.grads[i]),
+            "updates": work.updates[i], "moments": work.moments[i],
+            "extras": _readonly_dict(layer.extras) if outs[i] is not None else _EMPTY}
+        if i == 0 and work.dx_later is not None:
+            fields["_dx_later"] = work.dx_later
+            layers.append(_record(InputGradientLater, fields))
+        else:
+            fields["dx"] = _readonly(dxs[i])
+            layers.append(_record(LayerTrace, fields))
     all_probs = _readonly(work.probs)
     probs = predictions = losses = None
     prediction, batch = -1, len(labels)
     if all_probs is not None:
         probs = all_probs[0]
-        prediction = int(np.argmax(probs))
+        prediction = int(probs.argmax())  # the method: a fifth of np.argmax's time
         if batch == 1:
             predictions, losses = _one_prediction(prediction), np.array([work.loss])
         else:
             predictions = all_probs.argmax(axis=1)
             with _quiet():
                 losses = _own_losses(outs[-1], labels)
-        predictions.flags.writeable = losses.flags.writeable = False
-    labels.flags.writeable = False
-    return _record(StepTrace, step=net.step, applied=applied, label=int(labels[0]),
-                   probs=probs, logits=None if outs[-1] is None else outs[-1][0],
-                   loss=work.loss, lr=float(lr), layers=tuple(layers), batch=batch,
-                   labels=labels, predictions=predictions, losses=losses,
-                   batch_probs=all_probs, focus=0, prediction=prediction)
+        predictions.setflags(write=False)
+        losses.setflags(write=False)
+    labels.setflags(write=False)
+    return _record(StepTrace, {
+        "step": net.step, "applied": applied, "label": int(labels[0]), "probs": probs,
+        "logits": None if outs[-1] is None else outs[-1][0], "loss": work.loss,
+        "lr": float(lr), "layers": tuple(layers), "batch": batch, "labels": labels,
+        "predictions": predictions, "losses": losses, "batch_probs": all_probs, "focus": 0,
+        "prediction": prediction})
 
 
 class Network:
@@ -416,7 +443,8 @@ class Network:
             loss = float(-np.log(p_true).mean())
         return float((probs.argmax(axis=1) == y).mean()), loss
 
-    def _passes(self, x, labels, work: _Work) -> Iterator[tuple[str, int]]:
+    def _passes(self, x, labels, work: _Work,
+                input_gradient_later: bool = False) -> Iterator[tuple[str, int]]:
         """Forward layer by layer, the loss, backward layer by layer in reverse, filling
         ``work``; yields (phase, layer index) after each, so a caller may pause in between.
         Callers advance it inside ``_quiet()``: a ``with`` in here would stay in force in the
@@ -431,7 +459,12 @@ class Network:
         yield "loss", len(self.layers) - 1
         for i in range(len(self.layers) - 1, -1, -1):
             work.douts[i] = d
-            d = self.layers[i].backward(d)
+            later = (self.layers[0].backward_later(d)
+                     if i == 0 and input_gradient_later else None)
+            if later is None:
+                d = self.layers[i].backward(d)
+            else:
+                d, work.dx_later = None, _quietly(later)
             work.dxs[i] = d
             work.grads[i] = dict(self.layers[i].grads)
             yield "backward", i
@@ -449,7 +482,8 @@ class Network:
                 u = _change(self, (layer.name, k), p, grads[k], lr, t, moments)
                 # A new array rather than an in-place add: the old one now belongs to the trace.
                 params[k] = p + u
-                p.flags.writeable = u.flags.writeable = False
+                p.setflags(write=False)
+                u.setflags(write=False)
                 old[k], upd[k] = p, u
             work.before[i] = MappingProxyType(old)
             work.updates[i] = MappingProxyType(upd)

@@ -62,6 +62,23 @@ class LayerTrace:
     moments: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
+class InputGradientLater(LayerTrace):
+    """A first layer's trace whose ``dx`` (dL/d(input)) is computed, exactly as backward
+    would, when it is first read: a Run draws one step in hundreds, and this is a tenth of
+    the step. Made by ``Network.train_step``; reads as any LayerTrace."""
+
+    def __getattr__(self, name: str):
+        # Only called for what the instance lacks: dx, until it is computed.
+        later = self.__dict__.get("_dx_later")
+        if name != "dx" or later is None:
+            raise AttributeError(name)
+        dx = later()
+        dx.flags.writeable = False
+        self.__dict__["dx"] = dx
+        del self.__dict__["_dx_later"]
+        return dx
+
+
 @dataclass(frozen=True)
 class StepTrace:
     """One step, on one sample or on a mini-batch of ``batch`` samples.

@@ -78,10 +78,21 @@ class History:
     def __deepcopy__(self, memo) -> History:
         """A copy holding the same steps; only the filled rows are copied (the rest of a
         new array stays untouched, so it costs no memory until filled)."""
+        return self._copy(self._size)
+
+    def rewound_copy(self, mark: tuple[int, np.ndarray], step: int) -> History:
+        """A copy rewound to ``mark`` (see ``rewind``), this history left as it is: only the
+        rows up to the mark are copied (a jump back copies megabytes less)."""
+        new = self._copy(max(0, min(self._size, mark[0] - self._first_index)))
+        new.rewind(mark, step)
+        return new
+
+    def _copy(self, rows: int) -> History:
         new = copy.copy(self)
         new.layer_names, new._grad_sums = list(self.layer_names), list(self._grad_sums)
         new._rows = np.zeros(self._rows.shape)
-        new._rows[:self._size] = self._rows[:self._size]
+        new._rows[:rows] = self._rows[:rows]
+        new._size = rows
         new._buckets = self._buckets.copy()
         for name in ("_test_steps", "_test_values", "_test_numbers"):
             setattr(new, name, getattr(self, name).copy())

@@ -247,8 +247,7 @@ class RunRewind:
         pending = session.lr != self.log.lr_in_force(session.net.step, session.lr)
         snap = self.nearest(max(step - 1, self.first_step))
         head = self.run_history(session)
-        history = copy.deepcopy(head)
-        history.rewind(snap.mark, step)
+        history = head.rewound_copy(snap.mark, step)
         self._restore(session.net, snap)
         session.history = history
         self._head_history = head if step < self.last_step else None
