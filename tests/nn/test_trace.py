@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from itertools import pairwise
 
 import numpy as np
@@ -208,3 +209,30 @@ def test_overfits_twenty_samples():
             break
     assert loss0 > 1.0
     assert loss < 0.01 and accuracy == 1.0
+
+
+@pytest.mark.parametrize("arch", [DEFAULT_ARCH, "conv4x3p1s2-relu-pool2-dense10",
+                                  "dense16-relu-dense10", "relu-conv4x3-pool2-dense10"])
+def test_what_a_trace_makes_when_read_is_what_the_step_saw_even_read_steps_later(arch):
+    """dL/d(input) and the pool's winners are made when first read: read after later steps
+    and a batch (which change the weights and reuse the layers' buffers), they are still
+    those of the trace's own step, as a dry run with the step's weights gives them."""
+    net = Network.from_arch(arch, seed=3)
+    for s in range(5, 8):  # past the first step, whose last layer may start at zero
+        net.train_step(*sample(s), lr=0.05)
+    before = copy.deepcopy(net)
+    x, y = sample(1)
+    trace = net.train_step(x, y, lr=0.05)
+    for s in range(2, 5):
+        net.train_step(*sample(s), lr=0.05)
+    net.train_step(np.random.default_rng(0).random((3, 1, 28, 28)), [1, 2, 3], lr=0.05)
+    dry = before.forward_backward(x, y)
+    assert np.abs(dry.dinput).max() > 0
+    assert not np.array_equal(net.layers[-1].params["W"], trace.layers[-1].params["W"])
+    np.testing.assert_array_equal(trace.dinput, dry.dinput)
+    assert not trace.dinput.flags.writeable
+    for mine, theirs in zip(trace.layers, dry.layers, strict=True):
+        assert mine.extras.keys() == theirs.extras.keys()
+        for key, value in theirs.extras.items():
+            np.testing.assert_array_equal(mine.extras[key], value, err_msg=f"{mine.name} {key}")
+            assert not mine.extras[key].flags.writeable

@@ -639,11 +639,6 @@ class Dense(Layer):
         self.replay_backward(dout)
         return dout @ self.params["W"]
 
-    def backward_later(self, dout):
-        self.replay_backward(dout)
-        W = self.params["W"]  # an update replaces the array, never writes into it
-        return lambda: dout @ W
-
     def replay_backward(self, dout):
         x = self._cache
         if x.shape[0] == 1:
