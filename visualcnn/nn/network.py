@@ -230,8 +230,28 @@ def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
         # a replayed step for a first convolution).
         layers[0].replay_backward(d)
         work.grads[0] = dict(layers[0].grads)
-        net._update(float(lr), work)
+        if net.plain_sgd:
+            _plain_sgd_update(net, float(lr), work)
+        else:
+            net._update(float(lr), work)
     return StepNumbers(net, labels, lr, work)
+
+
+def _plain_sgd_update(net: Network, lr: float, work: _Work) -> None:
+    """``Network._update`` of plain SGD for a replayed step: the same arithmetic (the change
+    is g * -lr, as sgd_change makes it, added to p), without the dispatch to optimisers and
+    the freezing of arrays that only a trace needs."""
+    scale = -lr
+    for i, layer in enumerate(net.layers):
+        params = layer.params
+        if params:
+            grads, changes = work.grads[i], {}
+            work.before[i] = dict(params)  # the weights the curves' norms are taken of
+            for k, p in params.items():
+                changes[k] = change = grads[k] * scale
+                params[k] = p + change
+            work.updates[i] = changes
+    net.step += 1
 
 
 def _one_label(y, classes: int) -> int:
