@@ -8,7 +8,7 @@ from itertools import pairwise
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget
 
-from visualcnn.app.views.panel import Panel
+from visualcnn.app.views.panel import BoardPanel, Panel
 from visualcnn.app.views.panels import ConvPanel, DensePanel, build_panels
 
 
@@ -60,6 +60,10 @@ class PanelDocks:
             dock.setWidget(panel.widget)
             self.docks[panel.key] = dock
             w.view_menu.addAction(dock.toggleViewAction())
+            if isinstance(panel, BoardPanel):
+                # Off screen (closed, or tabbed behind another dock) a board puts its drawing
+                # off; it catches up the moment its dock shows again.
+                dock.visibilityChanged.connect(panel.board.follow_dock)
         self.columns = [[self.docks[p.key] for p in column] for column in panel_columns(panels)]
         w.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.columns[0][0])
         for previous, column in pairwise(self.columns):

@@ -9,7 +9,10 @@ from visualcnn.app.classroom.testset import confusion_matrix
 
 
 @pytest.fixture
-def tests_view(window):
+def tests_view(window, qtbot):
+    # The Draw tab comes to the front once the window's first events run: raise after them,
+    # since a view tabbed behind another is only refreshed when it comes back.
+    qtbot.wait(1)
     dock = window.classroom.testset.dock
     dock.show()
     dock.raise_()

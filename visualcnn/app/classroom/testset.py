@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from visualcnn.app.classroom.images import array_to_qimage
+from visualcnn.app.views.board import on_screen
 from visualcnn.app.views.class_names import is_numbered, short
 from visualcnn.common import i18n
 from visualcnn.common.i18n import N_, tr
@@ -260,9 +261,9 @@ class TestSet(QObject):
         window.test_evaluated.connect(self.refresh)
 
     def refresh(self, *_args) -> None:
-        """Redraw from the session's last evaluation, if the view shows (a hidden one is
-        redrawn when it comes back)."""
-        if self.dock.isVisible() or self.view.isVisible():
+        """Redraw from the session's last evaluation, if the view shows (a hidden one, or
+        one tabbed behind another dock, is redrawn when it comes back)."""
+        if on_screen(self.view):
             self.view.refresh(self.window.session)
 
     def show_test_sample(self, index: int) -> None:

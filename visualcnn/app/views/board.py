@@ -19,9 +19,10 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, pyqtSignal
+from PyQt6 import sip
+from PyQt6.QtCore import QObject, QPoint, QRect, QRectF, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage
-from PyQt6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
+from PyQt6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem, QGraphicsView, QWidget
 
 from visualcnn.app.views.colormaps import BACKGROUND
 
@@ -89,6 +90,35 @@ def text_size(text: str, mono: bool = False, bold: bool = False) -> tuple[float,
     return width / _FONT_PX, len(lines) * math.ceil(fm.lineSpacing()) / _FONT_PX
 
 
+def on_screen(widget: QWidget) -> bool:
+    """Whether some of ``widget`` lies inside its window, the widget shown: False for a dock
+    that is closed and for one tabbed behind another (Qt moves that one out of the window
+    rather than hiding it)."""
+    if not widget.isVisible():
+        return False
+    window = widget.window()
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()).intersects(window.rect())
+
+
+class RepaintWithWindow(QObject):
+    """Has ``view`` repainted whole, in the window's next paint, whenever its scene changes.
+
+    By default each view paints the moment its scene has handled its changes (Qt sends the
+    window's update request right away), so the panels of one frame took one paint of the
+    window, and one copy of it to the screen, each. Updated as an ordinary widget, they are
+    all painted in one pass. A child of the view: the connection ends with it."""
+
+    def __init__(self, view: QGraphicsView):
+        super().__init__(view)
+        view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
+        self.viewport = view.viewport()
+        view.scene().changed.connect(self.repaint)
+
+    def repaint(self, _regions) -> None:
+        if not sip.isdeleted(self.viewport):  # the view's children go before its scene
+            self.viewport.update()
+
+
 def argb_table(lut: np.ndarray) -> np.ndarray:
     """A (n, 3) RGB or (n, 4) RGBA uint8 colour table as premultiplied 32-bit ARGB words."""
     lut = np.asarray(lut, dtype=np.uint32)
@@ -107,6 +137,7 @@ class IndexedImage(pg.ImageItem):
     """
 
     def __init__(self, indices: np.ndarray, lut: np.ndarray):
+        self._bounds, self._bounds_shape = QRectF(), None  # see boundingRect
         super().__init__(axisOrder="row-major")
         self._table = argb_table(lut)
         self.setImage(indices, autoLevels=False, levels=None)
@@ -118,12 +149,40 @@ class IndexedImage(pg.ImageItem):
         if self.image is not None:
             self.setImage(self.image, autoLevels=False, levels=None)
 
+    def set_indices(self, indices: np.ndarray) -> None:
+        """``setImage`` for a new image of the same shape, without pyqtgraph's checks for
+        levels, colour tables and shape changes, which an indexed image never needs."""
+        if self.image is None or indices.shape != self.image.shape:
+            self.setImage(indices, autoLevels=False, levels=None)
+            return
+        self.image = indices
+        self._renderRequired = True
+        self.update()
+
     def render(self):
         argb = self._table.take(self.image)  # (h, w) uint32: B, G, R, A bytes in memory
         self.qimage = pg.functions.ndarray_to_qimage(
             argb, QImage.Format.Format_ARGB32_Premultiplied)
         self._renderRequired = False
         self._unrenderable = False
+
+    # ImageItem's own boundingRect and paint handle orders of axes, paint modes, borders and
+    # profiling; a board paints dozens of these a frame and needs none of it.
+    def boundingRect(self) -> QRectF:
+        # Asked for dozens of times a paint: made once per shape of image.
+        shape = None if self.image is None else self.image.shape
+        if shape != self._bounds_shape:
+            height, width = shape[:2] if shape is not None else (0, 0)
+            self._bounds, self._bounds_shape = QRectF(0.0, 0.0, width, height), shape
+        return self._bounds
+
+    def paint(self, painter, *args) -> None:
+        if self.image is None:
+            return
+        if self._renderRequired:
+            self.render()
+        height, width = self.image.shape[:2]
+        painter.drawImage(QRectF(0.0, 0.0, float(width), float(height)), self.qimage)
 
 
 class Board(pg.GraphicsView):
@@ -146,6 +205,11 @@ class Board(pg.GraphicsView):
         self._labels: list[tuple[QGraphicsSimpleTextItem, float]] = []  # (item, rel)
         self._arrangement = None  # (extent, arrange): see set_arrangement
         self._bounds = QRectF()
+        self._deferred: dict[int, object] = {}  # mosaics whose drawing waits (defer)
+        self._dock_shows = True  # see follow_dock
+        # Every frame changes most of the picture: one repaint of the whole view is cheaper
+        # than working out and clipping to the changed parts of it.
+        RepaintWithWindow(self)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     def add_text(self, x: float, y: float, text: str = "", size: float | None = None,
@@ -271,6 +335,40 @@ class Board(pg.GraphicsView):
         super().resizeEvent(event)
         if event is not None:  # None: pyqtgraph's own call while the view is being built
             self.relayout()
+
+    # ------------------------------------------------------------ drawing put off
+    def defers_drawing(self) -> bool:
+        """True while the board's dock does not show (closed, or tabbed behind another, as
+        its ``visibilityChanged`` says: see ``follow_dock``). Its mosaics then put their
+        drawing off (``defer``) until it shows again."""
+        return not self._dock_shows
+
+    def defer(self, mosaic) -> None:
+        """Draw ``mosaic`` (its ``draw_pending``) when the board shows again."""
+        self._deferred[id(mosaic)] = mosaic
+
+    def draw_deferred(self) -> None:
+        """Draw what was put off while the board was off screen."""
+        deferred, self._deferred = self._deferred, {}
+        for mosaic in deferred.values():
+            mosaic.draw_pending()
+
+    def follow_dock(self, shows: bool) -> None:
+        """For its dock's ``visibilityChanged``: drawing is put off while the dock does not
+        show, and what was put off is drawn the moment it shows again."""
+        self._dock_shows = shows
+        if shows:
+            self.draw_deferred()
+
+    def showEvent(self, event) -> None:
+        self.draw_deferred()
+        super().showEvent(event)
+
+    def paintEvent(self, event) -> None:
+        # Shown in a way no signal told (a floating dock, a window restored): draw first.
+        if self._deferred:
+            self.draw_deferred()
+        super().paintEvent(event)
 
     # ------------------------------------------------------------------------ state
     def set_scale_mode(self, mode: str) -> None:

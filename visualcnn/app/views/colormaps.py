@@ -7,6 +7,8 @@ values use a sequential map. The scale mode decides where the levels come from.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -50,10 +52,16 @@ DEFAULT_SCALE_MODE = "layer"
 
 def finite_abs_max(a: np.ndarray) -> float:
     """Largest |value| among the finite ones, 0.0 when there are none."""
+    top = float(np.max(np.abs(a), initial=0.0))
+    if math.isfinite(top):  # no NaN, no infinity: the mask below would change nothing
+        return top
     return float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a)))
 
 
 def finite_max(a: np.ndarray) -> float:
+    top = float(np.max(a, initial=0.0))
+    if math.isfinite(top):  # -inf never wins over 0.0, so only NaN and +inf need the mask
+        return top
     return float(np.max(a, initial=0.0, where=np.isfinite(a)))
 
 
@@ -67,14 +75,19 @@ def layer_levels(a: np.ndarray, signed: bool) -> tuple[float, float]:
     return (-top, top) if signed else (0.0, top)
 
 
-def colour_indices(values: np.ndarray, levels: tuple[float, float], out=None) -> np.ndarray:
-    """uint8 colour indices 0..254 for ``values`` between ``levels`` (clipped); NaN -> gap."""
+def colour_indices(values: np.ndarray, levels: tuple[float, float], out=None,
+                   finite: bool = False) -> np.ndarray:
+    """uint8 colour indices 0..254 for ``values`` between ``levels`` (clipped); NaN -> gap.
+    ``finite``: the caller knows there is no NaN, which saves looking for one."""
     low, high = levels
-    scaled = (np.asarray(values, dtype=np.float64) - low) * ((GAP_INDEX - 1) / (high - low))
-    with np.errstate(invalid="ignore"):
-        np.clip(scaled, 0, GAP_INDEX - 1, out=scaled)
-    scaled = np.rint(scaled, out=scaled)
-    scaled[np.isnan(scaled)] = GAP_INDEX
+    scaled = np.subtract(values, low, dtype=np.float64)
+    scaled *= (GAP_INDEX - 1) / (high - low)
+    # maximum and minimum keep NaN as it is, as clip does, with less overhead
+    np.maximum(scaled, 0, out=scaled)
+    np.minimum(scaled, GAP_INDEX - 1, out=scaled)
+    np.rint(scaled, out=scaled)
+    if not finite:
+        scaled[np.isnan(scaled)] = GAP_INDEX
     if out is None:
         return scaled.astype(np.uint8)
     out[...] = scaled

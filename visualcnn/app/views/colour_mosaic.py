@@ -104,6 +104,7 @@ class ColourMosaic(Mosaic):
 
     def set_maps(self, maps: np.ndarray, zero_reason: str = "") -> None:
         """Show ``maps``, (n, 3, h, w) with n <= rows * cols."""
+        self._source = None
         n = maps.shape[0]
         self.count = n
         padded = np.full((self.rows * self.cols, 3, self.h, self.w), np.nan)

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtWidgets import QComboBox, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
+from visualcnn.app.views.board import RepaintWithWindow
 from visualcnn.app.views.colormaps import SEQUENTIAL
 from visualcnn.app.views.curve_drawing import (
     LegendRow,
@@ -108,6 +109,7 @@ class CurvesPanel(Panel):
             "rate. Show: the whole run or the last steps; Smoothing: the moving averages'\n"
             "length. Click a legend entry to hide or show its curve.")
         self.widget = CurvesView()
+        RepaintWithWindow(self.widget)  # a refresh is one paint, with the panels' frame
         self.widget.setBackground("w")
         self.widget.setToolTip(self.help)
         self.widget.ci.setContentsMargins(2, 2, 2, 2)

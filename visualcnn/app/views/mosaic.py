@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 from PyQt6.QtCore import QRectF
+from PyQt6.QtWidgets import QGraphicsItem
 
 from visualcnn.app.views.board import Board, IndexedImage, text_size
 from visualcnn.app.views.colormaps import (
@@ -45,6 +46,11 @@ class Mosaic:
     A group whose values are all zero has no colour bar (its levels would be a meaningless
     +-1e-12): the words "all zero at this step" stand over it instead, with the reason when
     the panel knows one (``zero_reason``).
+
+    Drawing is skipped when nothing would change it (``show`` of the very array already
+    shown: trace arrays never change) and put off while the board is off screen (its dock
+    closed or tabbed behind another, see ``Board.defers_drawing``); ``raw`` always holds the
+    values last given, and the board draws what was put off as soon as it shows again.
     """
 
     optional = False  # always part of its panel's picture (see panel.Rows)
@@ -67,6 +73,9 @@ class Mosaic:
         self.zero_reason = ""
         self.zero_note: ZeroNote | None = None
         self.overlays: list[MaskOverlay] = []
+        self._source = None         # the array ``show`` drew last, while nothing else was drawn
+        self._source_reason = ""
+        self._pending_reason: str | None = None  # set while a drawing is put off
         # Colour indices, (rows, h+1, cols, w+1) so that one transposed assignment fills every
         # tile; the extra row and column of each tile keep the gap index.
         self._tiles = np.full((self.rows, self.h + 1, self.cols, self.w + 1), GAP_INDEX,
@@ -83,6 +92,8 @@ class Mosaic:
         self.image = IndexedImage(self._mosaic(), lut)
         bar = np.linspace(GAP_INDEX - 1, 0, 64).round().astype(np.uint8)[:, None]
         self.bar = IndexedImage(bar, lut)
+        # The bar never changes: kept as a pixmap, it costs a blit a frame, not a paint.
+        self.bar.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         board.view.addItem(self.image)
         board.view.addItem(self.bar)
         self.title_item = board.add_text(0, 0, title)
@@ -182,14 +193,19 @@ class Mosaic:
     def set_scale_mode(self, mode: str) -> None:
         self.scale_mode = mode
         self.fixed_levels = None
+        self._source = None  # the same array must be drawn again, with the new levels
 
     def show(self, array: np.ndarray, zero_reason: str = "") -> None:
         """Draw one sample's ``array`` (no batch axis) through the tiling; ``zero_reason``
         says why it would be all zero (shown only when it is)."""
+        if array is self._source and zero_reason == self._source_reason:
+            return  # a trace's arrays never change: the picture shows this one already
         self.set_maps(self.tiling.arrange(array), zero_reason)
+        self._source, self._source_reason = array, zero_reason
 
     def set_maps(self, maps: np.ndarray, zero_reason: str = "") -> None:
         """Show ``maps``, (rows, cols, h, w) or (n, h, w) with n <= rows * cols."""
+        self._source = None
         self.count = maps.shape[0] if maps.ndim == 3 else self.rows * self.cols
         if maps.ndim == 3:
             n = maps.shape[0]
@@ -200,6 +216,21 @@ class Mosaic:
                 padded[:n] = maps
                 maps = padded.reshape(self.rows, self.cols, self.h, self.w)
         self.raw = maps
+        self._pending_reason = zero_reason
+        if self.board.defers_drawing():
+            self.board.defer(self)
+        else:
+            self.draw_pending()
+
+    def draw_pending(self) -> None:
+        """Draw ``raw`` (the maps last given), if that was put off."""
+        if self._pending_reason is None:
+            return
+        maps, zero_reason = self.raw, self._pending_reason
+        self._pending_reason = None
+        # Finite almost always: one pass decides it, and only NaN (not computed yet) or an
+        # infinity pays for the masks.
+        finite = None if np.isfinite(np.sum(maps)) else np.isfinite(maps)
         if self.fixed_range is not None:
             shown, levels = maps, self.fixed_range
             top, bottom = format_number(levels[1]), format_number(levels[0])
@@ -220,12 +251,15 @@ class Mosaic:
                 levels = self.fixed_levels or levels
             top = ("±" if self.signed else "") + format_number(levels[1])
             bottom = "" if self.signed else format_number(levels[0])
-        colour_indices(shown.transpose(0, 2, 1, 3), levels, out=self._tiles[:, :self.h, :, :self.w])
+        colour_indices(shown.transpose(0, 2, 1, 3), levels, out=self._tiles[:, :self.h, :, :self.w],
+                       finite=finite is None)
         self.levels = levels
-        self.image.setImage(self._mosaic(), autoLevels=False, levels=None)
-        finite = np.isfinite(maps)
-        computed = bool(finite.any())  # all NaN: not computed yet (a phase walk)
-        zero = computed and not np.any(maps, where=finite)
+        self.image.set_indices(self._mosaic())
+        if finite is None:
+            computed, zero = True, not maps.any()
+        else:  # all NaN: not computed yet (a phase walk)
+            computed = bool(finite.any())
+            zero = computed and not np.any(maps, where=finite)
         self._show_zero(zero, zero_reason)
         self.bar.setVisible(computed and not zero)
         if zero or not computed:  # no scale to give
@@ -305,9 +339,8 @@ class MaskOverlay:
         self.mosaic = mosaic
         m = mosaic
         u = self.UPSAMPLE
+        self._shown = None  # the mask last drawn (a trace's arrays never change)
         self._mask = np.zeros((m.rows, m.h + 1, m.cols, m.w + 1), dtype=bool)
-        self._dot = np.zeros((u, u), dtype=bool)
-        self._dot[u // 2, u // 2] = True
         height, width = (m.rows * (m.h + 1) - 1) * u, (m.cols * (m.w + 1) - 1) * u
         self.dots = np.zeros((height, width), dtype=np.uint8)
         lut = np.zeros((2, 4), dtype=np.uint8)   # 0: transparent, 1: the mark colour
@@ -325,6 +358,9 @@ class MaskOverlay:
 
     def set_mask(self, mask: np.ndarray) -> None:
         """``mask``: bool (rows, cols, h, w) or (n, h, w), shaped like the mosaic's maps."""
+        if mask is self._shown:
+            return
+        self._shown = mask
         m = self.mosaic
         if mask.ndim == 3 and mask.shape[0] < m.rows * m.cols:  # a grid ending in empty tiles
             padded = np.zeros((m.rows * m.cols, m.h, m.w), dtype=bool)
@@ -333,9 +369,10 @@ class MaskOverlay:
         mask = mask.reshape(m.rows, m.cols, m.h, m.w)
         self._mask[:, :m.h, :, :m.w] = mask.transpose(0, 2, 1, 3)
         flat = self._mask.reshape(m.rows * (m.h + 1), m.cols * (m.w + 1))[:-1, :-1]
-        dots = flat[:, None, :, None] & self._dot[None, :, None, :]
-        self.dots[...] = dots.reshape(self.dots.shape)
-        self.image.setImage(self.dots, autoLevels=False, levels=None)
+        # Only the middle pixel of each u x u block is ever marked: the rest stay 0.
+        u = self.UPSAMPLE
+        self.dots[u // 2::u, u // 2::u] = flat
+        self.image.set_indices(self.dots)
 
     def marked(self) -> np.ndarray:
         """Bool mosaic (map pixels, gaps included) of the pixels drawn as winners."""

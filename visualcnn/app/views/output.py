@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QFont, QFontMetricsF
 
+from visualcnn.app.views.board import RepaintWithWindow
 from visualcnn.app.views.class_names import is_numbered, names_or_numbers, short
 from visualcnn.app.views.colormaps import DIVERGING
 from visualcnn.app.views.curves import cache_axes
@@ -119,6 +120,7 @@ class OutputPanel(Panel):
                        "backward pass starts\nfrom: negative (blue) for the true class, "
                        "positive (red) for the others.")
         self.widget = Charts()
+        RepaintWithWindow(self.widget)
         self.widget.setBackground("w")
         self.widget.setToolTip(self.help)
         self.widget.resized.connect(self.fit_titles)
@@ -154,6 +156,9 @@ class OutputPanel(Panel):
         self.prob_plot.addItem(self.predicted_mark)
         negative, positive = DIVERGING.map([0.1, 0.9], mode="qcolor")
         self._sign_brushes = (pg.mkBrush(negative), pg.mkBrush(positive))
+        # Made once: the bars take QBrushes as they are, where colours cost a mkBrush each.
+        self._true_brush, self._predicted_brush, self._other_brush = (
+            pg.mkBrush(c) for c in (self.TRUE_BRUSH, self.PREDICTED_BRUSH, self.OTHER_BRUSH))
         self.probs = np.zeros(classes)
         self.grad = np.zeros(classes)
         # Shown by a phase walk that has not reached the loss yet.
@@ -207,7 +212,8 @@ class OutputPanel(Panel):
         top = MARK_ROOM
         if chart > 2 * mark:  # shorter, and the bars would be squeezed flat: marks go beside
             top = max(MARK_ROOM, 1.02 * chart / (chart - mark))
-        self.prob_plot.setYRange(0, top, padding=0)
+        if self.prob_plot.vb.viewRange()[1] != [0, top]:  # setting it costs a relayout
+            self.prob_plot.setYRange(0, top, padding=0)
         return top
 
     def _place_mark(self, mark, i: int, height: float, axis_top: float) -> None:
@@ -216,30 +222,33 @@ class OutputPanel(Panel):
         chart = self.prob_plot.vb.height()
         room = (axis_top - height - 0.02) * chart / axis_top  # pixels above the bar
         if room >= mark.boundingRect().height():
-            mark.setAnchor(self._mark_anchor(i))
-            mark.setPos(i, height + 0.02)
-            return
-        right = i < len(self.x) / 2
-        mark.setAnchor((0.0 if right else 1.0, 0.0))
-        mark.setPos(i + (0.4 if right else -0.4), height)
+            anchor, x, y = self._mark_anchor(i), i, height + 0.02
+        else:
+            right = i < len(self.x) / 2
+            anchor, x, y = (0.0 if right else 1.0, 0.0), i + (0.4 if right else -0.4), height
+        if tuple(mark.anchor) != anchor:  # each change lays the text out again
+            mark.setAnchor(anchor)
+        mark.setPos(x, y)
 
     def show_trace(self, trace, sample_index):
         self.probs = trace.probs
         self.grad = trace.layers[-1].dout[0]
         self._follow_batch(trace.batch, trace.focus)
-        brushes = [self.OTHER_BRUSH] * len(self.x)
-        brushes[trace.prediction] = self.PREDICTED_BRUSH
-        brushes[trace.label] = self.TRUE_BRUSH
+        brushes = [self._other_brush] * len(self.x)
+        brushes[trace.prediction] = self._predicted_brush
+        brushes[trace.label] = self._true_brush
         self.prob_bars.setOpts(height=self.probs, brushes=brushes)
         self.grad_bars.setOpts(height=self.grad, brushes=[
             self._sign_brushes[int(g > 0)] for g in self.grad])
         top = lambda i: min(float(self.probs[i]), 1.0) if np.isfinite(self.probs[i]) else 0.0  # noqa: E731
         axis_top = self._make_room_for_marks()
-        if trace.prediction == trace.label:
+        right = trace.prediction == trace.label
+        true_text = tr("true = pred") if right else tr("true")
+        if self.true_mark.toPlainText() != true_text:  # each change lays the text out again
+            self.true_mark.setText(true_text)
+        if right:
             self.predicted_mark.hide()
-            self.true_mark.setText(tr("true = pred"))
         else:
-            self.true_mark.setText(tr("true"))
             self.predicted_mark.show()
             self._place_mark(self.predicted_mark, trace.prediction, top(trace.prediction),
                              axis_top)

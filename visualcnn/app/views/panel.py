@@ -145,6 +145,8 @@ class TextBlock:
         self.item.setVisible(visible)
 
     def set_text(self, text: str) -> None:
+        if text == self.item.text():
+            return
         self.item.setText(text)
         need = self._room_for(text)
         if need[0] > self._room[0] or need[1] > self._room[1]:
