@@ -30,6 +30,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from visualcnn.app.status_line import StatusLine
+
 # Names that stay as they are in a Chinese window: layer and function names of the
 # architecture grammar and of NumPy/PyTorch, data-set and file-format names, key names,
 # units and the app's own name. Not English words a translation forgot.
@@ -69,7 +71,7 @@ def widget_texts(widget: QWidget) -> list[tuple[str, str]]:
     name = f"{type(widget).__name__} {widget.objectName()}".strip()
     found = [(name + " tooltip", widget.toolTip()), (name + " title", widget.windowTitle()
              if isinstance(widget, (QDockWidget, QToolBar)) or widget.isWindow() else "")]
-    if isinstance(widget, (QLabel, QAbstractButton, QLineEdit)):
+    if isinstance(widget, (QLabel, QAbstractButton, QLineEdit, StatusLine)):
         found.append((name, widget.text()))
     if isinstance(widget, QLineEdit):
         found.append((name + " placeholder", widget.placeholderText()))

@@ -28,6 +28,7 @@ from visualcnn.app.menus import named_menu
 from visualcnn.app.panel_docks import PanelDocks
 from visualcnn.app.rewind_budget import check_checkpoint
 from visualcnn.app.run_loop import RunLoop
+from visualcnn.app.status_line import StatusLine
 from visualcnn.app.test_evaluation import TestEvaluation
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE
 from visualcnn.app.views.curves import CURVE_REFRESH_S
@@ -86,7 +87,7 @@ class MainWindow(QMainWindow):
         self.controls_bar = self.controls.bar
         self._build_menus()
         self._build_banner()
-        self.status = QLabel()
+        self.status = StatusLine()
         self.hover = QLabel()
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.hover)
