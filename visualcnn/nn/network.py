@@ -230,27 +230,27 @@ def replay_step(net: Network, x, y, lr: float) -> StepNumbers:
         # a replayed step for a first convolution).
         layers[0].replay_backward(d)
         work.grads[0] = dict(layers[0].grads)
-        if net.plain_sgd:
-            _plain_sgd_update(net, float(lr), work)
-        else:
-            net._update(float(lr), work)
+        net._update(float(lr), work, freeze=False)
     return StepNumbers(net, labels, lr, work)
 
 
-def _plain_sgd_update(net: Network, lr: float, work: _Work) -> None:
-    """``Network._update`` of plain SGD for a replayed step: the same arithmetic (the change
-    is g * -lr, as sgd_change makes it, added to p), without the dispatch to optimisers and
-    the freezing of arrays that only a trace needs."""
+def _plain_sgd_update(net: Network, lr: float, work: _Work, freeze: bool) -> None:
+    """``Network._update`` of plain SGD: the same arithmetic as ``sgd_change`` (the change is
+    g * -lr, added to p) without its dispatch per parameter."""
     scale = -lr
     for i, layer in enumerate(net.layers):
         params = layer.params
         if params:
-            grads, changes = work.grads[i], {}
-            work.before[i] = dict(params)  # the weights the curves' norms are taken of
-            for k, p in params.items():
+            grads, old, changes = work.grads[i], dict(params), {}
+            for k, p in old.items():
                 changes[k] = change = grads[k] * scale
                 params[k] = p + change
-            work.updates[i] = changes
+                if freeze:
+                    p.setflags(write=False)
+                    change.setflags(write=False)
+            if freeze:
+                old, changes = MappingProxyType(old), MappingProxyType(changes)
+            work.before[i], work.updates[i] = old, changes
     net.step += 1
 
 
@@ -489,9 +489,13 @@ class Network:
             work.grads[i] = dict(self.layers[i].grads)
             yield "backward", i
 
-    def _update(self, lr: float, work: _Work) -> None:
+    def _update(self, lr: float, work: _Work, freeze: bool = True) -> None:
         """Apply the optimiser's step to every parameter, recording the old values, the
-        changes and (Adam) the moments after it."""
+        changes and (Adam) the moments after it; ``freeze`` makes what a trace keeps
+        read-only (a replayed step keeps no trace: plain SGD skips it)."""
+        if self.plain_sgd:
+            _plain_sgd_update(self, lr, work, freeze)
+            return
         t = self.step + 1  # Adam's step number
         for i, layer in enumerate(self.layers):
             params = layer.params
