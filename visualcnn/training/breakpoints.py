@@ -213,7 +213,7 @@ class PredictionMemory:
         if self._size and self._steps[self._size - 1] > step:
             self._new_log(0)  # the step count went back without go_to: another run
         if self._size == len(self._steps):
-            grown = max(1024, 2 * self._size)
+            grown = self._size + max(1024, self._size // 4, min(self._size, 2**20))
             for name in ("_steps", "_samples", "_before", "_after"):
                 old = getattr(self, name)
                 bigger = np.zeros(grown, old.dtype)
@@ -223,6 +223,21 @@ class PredictionMemory:
         self._steps[i], self._samples[i] = step, index
         self._before[i], self._after[i] = previous, prediction
         self._size = self._applied = i + 1
+
+    def forget_before(self, step: int) -> None:
+        """Forget the changes of the steps up to ``step``, which the run can no longer go
+        back to (the rewind's oldest steps gone to keep its budget)."""
+        drop = min(self._applied, int(np.searchsorted(self._steps[:self._size], step,
+                                                      side="right")))
+        if drop == 0:
+            return
+        left = self._size - drop
+        for name in ("_steps", "_samples", "_before", "_after"):
+            old = getattr(self, name)
+            smaller = np.zeros(left + max(1024, left // 4), old.dtype)
+            smaller[:left] = old[drop:self._size]
+            setattr(self, name, smaller)
+        self._size, self._applied = left, self._applied - drop
 
     def go_to(self, step: int) -> None:
         """Every sample's last prediction as it stood after step ``step``: the changes of

@@ -72,6 +72,7 @@ class Debugger:
         self.extra_breakpoints: list = []
         self.predictions = PredictionMemory()  # for "this sample's prediction changed"
         self.rewind.also_held = self.predictions.nbytes
+        self.rewind.on_forget = self.predictions.forget_before
         self._walk: _Walk | None = None
         # The last dry run and its samples (one index, or a batch's tuple).
         self._dry: tuple[StepTrace, tuple[int, ...]] | None = None
@@ -107,18 +108,19 @@ class Debugger:
         return None
 
     def after_step(self, session, trace: StepTrace, index: int | None, before) -> None:
-        self.rewind.record(session, trace, index, session.note_for(trace))
-        if self.hits and next(reversed(self.hits)) >= trace.step:  # a new branch
-            self.hits = {s: r for s, r in self.hits.items() if s < trace.step}
-        self._remember()
-        bp = self.breakpoints
-        session.pause_reason = None
+        # The predictions first: the rewind keeps to its budget counting their log too.
         if index is None or isinstance(index, (int, np.integer)):
             previous = self.predictions.record(session.dataset, index, trace.prediction,
                                                trace.step)
         else:  # a batch: each sample's own prediction, in the batch's order
             previous = [self.predictions.record(session.dataset, i, int(p), trace.step)
                         for i, p in zip(index, trace.predictions, strict=True)]
+        self.rewind.record(session, trace, index, session.note_for(trace))
+        if self.hits and next(reversed(self.hits)) >= trace.step:  # a new branch
+            self.hits = {s: r for s, r in self.hits.items() if s < trace.step}
+        self._remember()
+        bp = self.breakpoints
+        session.pause_reason = None
         if bp.any_ticked:
             norms = dict(zip(session.history.layer_names, session.history.grad_norm[-1],
                              strict=True))

@@ -21,7 +21,10 @@ Two kinds of snapshot are kept within ``budget_bytes`` (with the log): checkpoin
 ``every`` steps, and a cache of single steps (each step as it is trained, the last few steps
 a jump replays) that makes Step back cost one step. Past the budget the cache goes first,
 oldest first, then every other checkpoint of the oldest half: a jump far back then replays
-longer. The start of the run is always kept, so every step of it can be reached.
+longer. The start of the run is kept, so every step of it can be reached, until the per-step
+logs (42 bytes a step here, 16 for the debugger's predictions) pass LOG_SHARE of the budget:
+then the run starts anew at a checkpoint a quarter of the way in, the steps before it
+forgotten (for the default network and budget, a million steps or more in).
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 ste
 # Replayed steps a jump keeps in the cache: the last few, so that Step back after a jump costs
 # one step a few times over; keeping them all would only push checkpoints out of the budget.
 CACHE_REPLAYED = 8
+# The per-step logs (what each step trained on, the predictions it changed) may take this
+# share of the budget; past it the oldest quarter of the run is forgotten, so that a Run of
+# any length stays within the budget (the default network: after about a million steps).
+LOG_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,10 @@ class RunRewind:
         self._failure: tuple[int, str] | None = None  # (first step, message)
         self._point_nbytes = 0  # one snapshot of this run
         # Bytes of what others keep per step of the run (the debugger's log of predictions),
-        # counted in the budget with the snapshots: a callable, or None.
+        # counted in the budget with the snapshots: a callable, or None; ``on_forget(step)``
+        # tells them that the steps up to ``step`` are gone.
         self.also_held = None
+        self.on_forget = None
 
     # --------------------------------------------------------------------------- facts
     @property
@@ -172,6 +181,27 @@ class RunRewind:
         else:
             self._add_cached(snap)
         self._trim()
+        self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        """Past LOG_SHARE of the budget in per-step logs, the run starts anew at the
+        checkpoint nearest a quarter of the way in: the steps before it are forgotten.
+        Only while recording, at the run's head: no step shown is ever forgotten."""
+        logs = self.log.nbytes() + (self.also_held() if self.also_held is not None else 0)
+        if logs <= self.budget_bytes * LOG_SHARE or len(self._checkpoints) < 3:
+            return
+        quarter = self.first_step + (self.last_step - self.first_step) // 4
+        i = bisect.bisect_right(self._checkpoints, quarter, key=lambda c: c.step) - 1
+        start = self._checkpoints[max(i, 1)]
+        for gone in self._checkpoints[:max(i, 1)]:
+            self._nbytes -= gone.nbytes
+        self._checkpoints = self._checkpoints[max(i, 1):]
+        for step in [s for s in self._cached_steps if s <= start.step]:
+            self._nbytes -= self._cache.pop(step).nbytes
+        del self._cached_steps[:bisect.bisect_right(self._cached_steps, start.step)]
+        self.log.forget_before(start.step)
+        if self.on_forget is not None:
+            self.on_forget(start.step)
 
     def _on_the_logged_path(self, session, n: int, position) -> None:
         """A step trained again from a rewound state as the log has it: the same result,

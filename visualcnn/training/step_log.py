@@ -1,7 +1,7 @@
 """The log of a run: per step, what it trained on and with which learning rate, and where the
 session stood after it. Qt-free; ``visualcnn.training.rewind`` replays steps from it.
 
-42 bytes a step in NumPy columns that double when full, plus the image of each step that
+42 bytes a step in NumPy columns that grow when full, plus the image of each step that
 trained on a drawn digit or a test image (not on the training split). A mini-batch taken in
 the epoch's order is its first sample and its size: the rest follows from the position and
 the seeded order. A batch from elsewhere (Replay of a batch) keeps its indices, 4 bytes each.
@@ -81,7 +81,8 @@ class StepLog:
         if step != self.last_step + 1:
             raise ValueError(f"step {step} does not follow step {self.last_step}")
         if self._size == len(self._cols["lr"]):
-            bigger = self._allocate(2 * self._size)
+            # A quarter more past a million steps: doubling would take megabytes at once.
+            bigger = self._allocate(self._size + max(self._size // 4, min(self._size, 2**20)))
             for key, a in self._cols.items():
                 bigger[key][:self._size] = a
             self._cols = bigger
@@ -102,6 +103,21 @@ class StepLog:
             self._foreign[step] = (trace.input[0], int(trace.label), note)
             self._foreign_nbytes += trace.input.nbytes + IMAGE_BYTES
         self._size += 1
+
+    def forget_before(self, step: int) -> None:
+        """Forget the steps up to ``step``: the run now starts after it (the rewind keeps
+        to its byte budget however long a run is). The columns shrink to what is left."""
+        drop = max(0, min(self._size, int(step) - self.first_step))
+        left = self._size - drop
+        smaller = self._allocate(left + max(1024, left // 4))
+        for key, a in self._cols.items():
+            smaller[key][:left] = a[drop:self._size]
+        self._cols, self._size = smaller, left
+        self.first_step += drop
+        for s in [s for s in self._foreign if s <= self.first_step]:
+            self._foreign_nbytes -= self._foreign.pop(s)[0].nbytes + IMAGE_BYTES
+        for s in [s for s in self._batches if s <= self.first_step]:
+            self._batches_nbytes -= self._batches.pop(s).nbytes + BATCH_BYTES
 
     def truncate(self, step: int) -> None:
         """Forget the steps after ``step``."""
