@@ -28,7 +28,7 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from visualcnn.training.memory import return_freed_memory
 from visualcnn.training.session import Session
 
-# Frame cap: 30 per second. A frame costs about 11 ms of drawing here, so frames come less
+# Frame cap: 30 per second. A frame costs about 7 ms of drawing here, so frames come less
 # often than that when the share below would be exceeded.
 FRAME_S = 1 / 30
 # At full speed drawing takes at most this share of the time: after a frame that cost d

@@ -213,7 +213,7 @@ class PredictionMemory:
         if self._size and self._steps[self._size - 1] > step:
             self._new_log(0)  # the step count went back without go_to: another run
         if self._size == len(self._steps):
-            grown = self._size + max(1024, self._size // 4, min(self._size, 2**20))
+            grown = self._size + max(1024, self._size // 2)  # as the step log grows
             for name in ("_steps", "_samples", "_before", "_after"):
                 old = getattr(self, name)
                 bigger = np.zeros(grown, old.dtype)

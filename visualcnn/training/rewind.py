@@ -24,7 +24,7 @@ oldest first, then every other checkpoint of the oldest half: a jump far back th
 longer. The start of the run is kept, so every step of it can be reached, until the per-step
 logs (42 bytes a step here, 16 for the debugger's predictions) pass LOG_SHARE of the budget:
 then the run starts anew at a checkpoint a quarter of the way in, the steps before it
-forgotten (for the default network and budget, a million steps or more in).
+forgotten (for the default budget, after 600,000 to 860,000 steps).
 """
 
 from __future__ import annotations

@@ -81,8 +81,8 @@ class StepLog:
         if step != self.last_step + 1:
             raise ValueError(f"step {step} does not follow step {self.last_step}")
         if self._size == len(self._cols["lr"]):
-            # A quarter more past a million steps: doubling would take megabytes at once.
-            bigger = self._allocate(self._size + max(self._size // 4, min(self._size, 2**20)))
+            # Half as much again: doubling would overshoot the rewind's budget by megabytes.
+            bigger = self._allocate(self._size + max(1024, self._size // 2))
             for key, a in self._cols.items():
                 bigger[key][:self._size] = a
             self._cols = bigger
