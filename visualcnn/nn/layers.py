@@ -50,7 +50,7 @@ class PoolWinners(Mapping):
 
     def __init__(self, shape: tuple[int, ...], positions: np.ndarray, more: dict):
         for value in more.values():
-            value.flags.writeable = False
+            value.setflags(write=False)
         self._shape, self._positions, self._more = shape, positions, more
         self._mask: np.ndarray | None = None
 
@@ -61,7 +61,7 @@ class PoolWinners(Mapping):
             mask = np.zeros(math.prod(self._shape), dtype=bool)
             mask[self._positions] = True  # an index assignment: half the instructions of put
             mask = mask.reshape(self._shape)
-            mask.flags.writeable = False
+            mask.setflags(write=False)
             self._mask = mask
         return self._mask
 
@@ -430,7 +430,7 @@ class MaxPool2D(Layer):
         # its offset within the window.
         pos = self._offset.take(winner)
         pos += self._window_corners(n * c)
-        pos.flags.writeable = False  # a trace's extras read it
+        pos.setflags(write=False)  # a trace's extras read it
         self._cache = (x.shape, pos)
         return flat.take(pos).reshape(n, c, h // k, w // k)
 

@@ -479,7 +479,7 @@ class Network:
         yield "loss", len(self.layers) - 1
         for i in range(len(self.layers) - 1, -1, -1):
             work.douts[i] = d
-            later = (self.layers[0].backward_later(d)
+            later = (self.layers[i].backward_later(d)
                      if i == 0 and input_gradient_later else None)
             if later is None:
                 d = self.layers[i].backward(d)

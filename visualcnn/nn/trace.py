@@ -73,7 +73,7 @@ class InputGradientLater(LayerTrace):
         if name != "dx" or later is None:
             raise AttributeError(name)
         dx = later()
-        dx.flags.writeable = False
+        dx.setflags(write=False)
         self.__dict__["dx"] = dx
         del self.__dict__["_dx_later"]
         return dx

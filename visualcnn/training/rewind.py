@@ -191,11 +191,11 @@ class RunRewind:
         if logs <= self.budget_bytes * LOG_SHARE or len(self._checkpoints) < 3:
             return
         quarter = self.first_step + (self.last_step - self.first_step) // 4
-        i = bisect.bisect_right(self._checkpoints, quarter, key=lambda c: c.step) - 1
-        start = self._checkpoints[max(i, 1)]
-        for gone in self._checkpoints[:max(i, 1)]:
+        kept = max(1, bisect.bisect_right(self._checkpoints, quarter, key=lambda c: c.step) - 1)
+        start = self._checkpoints[kept]
+        for gone in self._checkpoints[:kept]:
             self._nbytes -= gone.nbytes
-        self._checkpoints = self._checkpoints[max(i, 1):]
+        self._checkpoints = self._checkpoints[kept:]
         for step in [s for s in self._cached_steps if s <= start.step]:
             self._nbytes -= self._cache.pop(step).nbytes
         del self._cached_steps[:bisect.bisect_right(self._cached_steps, start.step)]
