@@ -17,6 +17,7 @@ import numpy as np
 
 from visualcnn.common.i18n import tr
 from visualcnn.nn.trace import StepTrace
+from visualcnn.training.memory import resident_zeros
 
 
 def layer_grad_norms(trace: StepTrace) -> dict[str, float]:
@@ -165,10 +166,11 @@ class PredictionMemory:
         self._new_log(0)
 
     def _new_log(self, capacity: int) -> None:
-        self._steps = np.zeros(capacity, np.int64)
-        self._samples = np.zeros(capacity, np.int32)
-        self._before = np.zeros(capacity, np.int16)
-        self._after = np.zeros(capacity, np.int16)
+        # Resident: the rewind's budget counts the whole capacity (see resident_zeros).
+        self._steps = resident_zeros(capacity, np.int64)
+        self._samples = resident_zeros(capacity, np.int32)
+        self._before = resident_zeros(capacity, np.int16)
+        self._after = resident_zeros(capacity, np.int16)
         self._size = 0  # entries logged
         self._applied = 0  # of them, the first ones, whose change ``last`` holds
 
@@ -216,7 +218,7 @@ class PredictionMemory:
             grown = self._size + max(1024, self._size // 2)  # as the step log grows
             for name in ("_steps", "_samples", "_before", "_after"):
                 old = getattr(self, name)
-                bigger = np.zeros(grown, old.dtype)
+                bigger = resident_zeros(grown, old.dtype)
                 bigger[:self._size] = old[:self._size]
                 setattr(self, name, bigger)
         i = self._size
@@ -234,7 +236,7 @@ class PredictionMemory:
         left = self._size - drop
         for name in ("_steps", "_samples", "_before", "_after"):
             old = getattr(self, name)
-            smaller = np.zeros(left + max(1024, left // 4), old.dtype)
+            smaller = resident_zeros(left + max(1024, left // 4), old.dtype)
             smaller[:left] = old[drop:self._size]
             setattr(self, name, smaller)
         self._size, self._applied = left, self._applied - drop

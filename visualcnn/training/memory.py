@@ -62,6 +62,17 @@ def rewind_point_nbytes(specs, momentum: bool = False, optimizer: str | None = N
             + FLOAT_BYTES * (MARK_SUMS + layers) + ARRAY_BYTES + ENTRY_BYTES)
 
 
+def resident_zeros(size: int, dtype) -> np.ndarray:
+    """Zeros whose memory is taken now, for the rewind's per-step logs, whose whole capacity
+    counts in its budget. ``np.zeros`` maps pages that take memory only once written: a
+    log grown by half would then hold a third of its counted bytes in no memory at first,
+    the budget would hand them to snapshots, and the process would grow by that third as
+    the log filled (16 MB over a lesson's Run with the default budget)."""
+    a = np.empty(size, dtype)
+    a.fill(0)
+    return a
+
+
 def steps_kept(budget_mb: int, point: int) -> int:
     """How many rewind points of ``point`` bytes a budget of ``budget_mb`` MB holds."""
     return int(budget_mb) * MB // point

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.training.memory import resident_zeros
+
 FOREIGN = -1  # the sample column's value for a drawn digit or a test image
 NONE = -1  # the sample_index column's value for None (before any training sample)
 ROW_BYTES = 5 * 8 + 2  # the five 8-byte columns and the batch size's
@@ -44,9 +46,13 @@ class StepLog:
 
     @staticmethod
     def _allocate(capacity: int) -> dict[str, np.ndarray]:
-        return {"sample": np.zeros(capacity, np.int64), "lr": np.zeros(capacity),
-                "epoch": np.zeros(capacity, np.int64), "index": np.zeros(capacity, np.int64),
-                "shown": np.zeros(capacity, np.int64), "count": np.zeros(capacity, np.int16)}
+        # Resident: the budget counts the whole capacity (see resident_zeros).
+        return {"sample": resident_zeros(capacity, np.int64),
+                "lr": resident_zeros(capacity, np.float64),
+                "epoch": resident_zeros(capacity, np.int64),
+                "index": resident_zeros(capacity, np.int64),
+                "shown": resident_zeros(capacity, np.int64),
+                "count": resident_zeros(capacity, np.int16)}
 
     def _epoch_order(self, epoch: int) -> np.ndarray:
         if self._order is None or self._order[0] != epoch:
