@@ -23,8 +23,10 @@ a jump replays) that makes Step back cost one step. Past the budget the cache go
 oldest first, then every other checkpoint of the oldest half: a jump far back then replays
 longer. The start of the run is kept, so every step of it can be reached, until the per-step
 logs (42 bytes a step here, 16 for the debugger's predictions) pass LOG_SHARE of the budget:
-then the run starts anew at a checkpoint a quarter of the way in, the steps before it
-forgotten (for the default budget, after 600,000 to 860,000 steps).
+then the run starts anew at the last checkpoint a quarter of the way in or before, the steps
+before it forgotten (for the default budget, after 600,000 to 860,000 steps). Thinning has
+made the oldest checkpoints the sparsest by then: when the start is the only one there, the
+run starts at the next, often much further in.
 """
 
 from __future__ import annotations
@@ -185,7 +187,8 @@ class RunRewind:
 
     def _forget_oldest(self) -> None:
         """Past LOG_SHARE of the budget in per-step logs, the run starts anew at the
-        checkpoint nearest a quarter of the way in: the steps before it are forgotten.
+        last checkpoint a quarter of the way in or before, or the second one when that is
+        the start (which would free nothing): the steps before it are forgotten.
         Only while recording, at the run's head: no step shown is ever forgotten."""
         logs = self.log.nbytes() + (self.also_held() if self.also_held is not None else 0)
         if logs <= self.budget_bytes * LOG_SHARE or len(self._checkpoints) < 3:
