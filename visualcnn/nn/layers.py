@@ -49,8 +49,7 @@ class PoolWinners(Mapping):
     mask."""
 
     def __init__(self, shape: tuple[int, ...], positions: np.ndarray, more: dict):
-        for value in more.values():
-            value.setflags(write=False)
+        # ``more``'s arrays are read-only already: one dict for every step (see MaxPool2D).
         self._shape, self._positions, self._more = shape, positions, more
         self._mask: np.ndarray | None = None
 
@@ -404,6 +403,10 @@ class MaxPool2D(Layer):
         # The training step's argmax is fastest along a short last axis.
         self._window_index = self._corner[:, None] + self._offset[None, :]  # (Ho*Wo, K*K)
         self._corners_cache: dict[int, np.ndarray] = {}
+        # The extras besides the mask, the same for every step: made and frozen once.
+        self._more = _pool_size(h, w, k)
+        for value in self._more.values():
+            value.setflags(write=False)
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
@@ -437,7 +440,7 @@ class MaxPool2D(Layer):
     def forward(self, x):
         out = self.replay_forward(x)
         shape, pos = self._cache
-        self.extras = PoolWinners(shape, pos, _pool_size(shape[2], shape[3], self.kernel))
+        self.extras = PoolWinners(shape, pos, self._more)
         return out
 
     def infer(self, x):

@@ -108,8 +108,18 @@ def _record(cls, fields: dict):
     """A frozen dataclass instance built without its generated __init__, which sets each
     field through object.__setattr__: a third of the cost for the five records of a step."""
     obj = object.__new__(cls)
-    obj.__dict__.update(fields)
+    object.__setattr__(obj, "__dict__", fields)  # the dict itself: the caller's, made for it
     return obj
+
+
+def _frozen_own(d: dict[str, np.ndarray]):
+    """A dict this step made for itself (``_Work.grads``), frozen and wrapped as it is:
+    nothing else holds it, so no copy is needed."""
+    if not d:
+        return _EMPTY
+    for v in d.values():
+        v.setflags(write=False)
+    return MappingProxyType(d)
 
 
 def _readonly_dict(d: dict[str, np.ndarray]):
@@ -255,6 +265,8 @@ def _plain_sgd_update(net: Network, lr: float, work: _Work, freeze: bool) -> Non
 
 
 def _one_label(y, classes: int) -> int:
+    if type(y) is int and 0 <= y < classes:  # the common case, without the checks below
+        return y
     if isinstance(y, bool) or not (isinstance(y, (int, np.integer)) and 0 <= int(y) < classes):
         raise UserError(f"label must be an int in 0..{classes - 1}, got {y!r}")
     return int(y)
@@ -322,7 +334,7 @@ def _trace_of(net: Network, x, labels, lr, applied, work: _Work) -> StepTrace:
             "name": layer.name, "kind": layer.kind,
             "x": _readonly(x) if i == 0 else outs[i - 1], "out": _readonly(outs[i]),
             "dout": _readonly(douts[i]) if i == last else douts[i],
-            "params": work.before[i], "grads": _readonly_dict(work.grads[i]),
+            "params": work.before[i], "grads": _frozen_own(work.grads[i]),
             "updates": work.updates[i], "moments": work.moments[i],
             "extras": _readonly_dict(layer.extras) if outs[i] is not None else _EMPTY}
         if i == 0 and work.dx_later is not None:
@@ -337,13 +349,13 @@ def _trace_of(net: Network, x, labels, lr, applied, work: _Work) -> StepTrace:
     if all_probs is not None:
         probs = all_probs[0]
         prediction = int(probs.argmax())  # the method: a fifth of np.argmax's time
-        if batch == 1:
+        if batch == 1:  # the prediction's array is read-only already
             predictions, losses = _one_prediction(prediction), np.array([work.loss])
         else:
             predictions = all_probs.argmax(axis=1)
+            predictions.setflags(write=False)
             with _quiet():
                 losses = _own_losses(outs[-1], labels)
-        predictions.setflags(write=False)
         losses.setflags(write=False)
     labels.setflags(write=False)
     return _record(StepTrace, {
@@ -478,15 +490,17 @@ class Network:
         work.loss, work.probs, d = self.loss_function(a, labels)
         yield "loss", len(self.layers) - 1
         for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
             work.douts[i] = d
-            later = (self.layers[i].backward_later(d)
-                     if i == 0 and input_gradient_later else None)
+            later = layer.backward_later(d) if i == 0 and input_gradient_later else None
             if later is None:
-                d = self.layers[i].backward(d)
+                d = layer.backward(d)
             else:
                 d, work.dx_later = None, _quietly(later)
             work.dxs[i] = d
-            work.grads[i] = dict(self.layers[i].grads)
+            grads = layer.grads
+            # The step's own copy: a layer may write its dict again (a student's may in place).
+            work.grads[i] = dict(grads) if grads else _EMPTY
             yield "backward", i
 
     def _update(self, lr: float, work: _Work, freeze: bool = True) -> None:
