@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import sip
-from PyQt6.QtCore import QObject, QPoint, QRect, QRectF, pyqtSignal
+from PyQt6.QtCore import QObject, QPoint, QRect, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem, QGraphicsView, QWidget
 
@@ -106,12 +106,16 @@ class RepaintWithWindow(QObject):
     By default each view paints the moment its scene has handled its changes (Qt sends the
     window's update request right away), so the panels of one frame took one paint of the
     window, and one copy of it to the screen, each. Updated as an ordinary widget, they are
-    all painted in one pass. A child of the view: the connection ends with it."""
+    all painted in one pass. A child of the view: the connection ends with it.
+
+    The view's background (a solid colour) covers every pixel of the viewport, so Qt is told
+    not to fill the viewport with the palette's colour first."""
 
     def __init__(self, view: QGraphicsView):
         super().__init__(view)
         view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
         self.viewport = view.viewport()
+        self.viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         view.scene().changed.connect(self.repaint)
 
     def repaint(self, _regions) -> None:
@@ -139,14 +143,20 @@ class IndexedImage(pg.ImageItem):
     def __init__(self, indices: np.ndarray, lut: np.ndarray):
         self._bounds, self._bounds_shape = QRectF(), None  # see boundingRect
         self._argb: np.ndarray | None = None  # the colours the QImage shows (see render)
+        self._opaque = False  # whether that QImage is RGB32 (see render)
         super().__init__(axisOrder="row-major")
-        self._table = argb_table(lut)
+        self._set_table(argb_table(lut))
         self.setImage(indices, autoLevels=False, levels=None)
+
+    def _set_table(self, table: np.ndarray) -> None:
+        self._table = table
+        self._table_opaque = bool(np.all(table >> 24 == 0xFF))
 
     def set_colour(self, index: int, rgb) -> None:
         """Draw colour index ``index`` (e.g. the gap between tiles) in ``rgb`` from now on."""
-        self._table = self._table.copy()
-        self._table[index] = argb_table(np.array([rgb], dtype=np.uint8))[0]
+        table = self._table.copy()
+        table[index] = argb_table(np.array([rgb], dtype=np.uint8))[0]
+        self._set_table(table)
         if self.image is not None:
             self.setImage(self.image, autoLevels=False, levels=None)
 
@@ -165,13 +175,21 @@ class IndexedImage(pg.ImageItem):
         # image: a QImage made for every new image (as pyqtgraph makes them) left about
         # 100 bytes behind in PyQt each time, 30 MB over 15 minutes of Run.
         indices = self.image
-        if self._argb is None or self._argb.shape != indices.shape:
+        # An opaque table (every colour but an overlay's) makes an RGB32 image: the same
+        # words, which Qt scales onto the screen as a copy rather than a blend of each pixel.
+        opaque = self._table_opaque
+        if (self._argb is None or self._argb.shape != indices.shape
+                or opaque != self._opaque):
             self._argb = np.empty(indices.shape, np.uint32)  # B, G, R, A bytes in memory
             height, width = indices.shape
+            self._opaque = opaque
             self.qimage = QImage(int(sip.voidptr(self._argb)), width, height,
                                  self._argb.strides[0],
-                                 QImage.Format.Format_ARGB32_Premultiplied)
-        np.take(self._table, indices, out=self._argb)
+                                 QImage.Format.Format_RGB32 if opaque
+                                 else QImage.Format.Format_ARGB32_Premultiplied)
+        # mode "clip" (indices are always in the table) spares the check of every pixel and
+        # the copy through a buffer that the default "raise" makes.
+        np.take(self._table, indices, out=self._argb, mode="clip")
         self._renderRequired = False
         self._unrenderable = False
 

@@ -115,6 +115,7 @@ class CurvesPanel(Panel):
         self.widget.ci.setContentsMargins(2, 2, 2, 2)
         self.widget.ci.layout.setVerticalSpacing(0)
         self._history = None
+        self._tests_shown = None  # (steps, accuracy, symbol) of the test points drawn
         self.range_box = self._control(tr("Show"), RANGES, "whole run", "curves_range")
         self.smoothing_box = self._control(tr("Smoothing"), SMOOTHING, DEFAULT_SMOOTHING,
                                            "curves_smoothing")
@@ -209,6 +210,7 @@ class CurvesPanel(Panel):
             for curve in (self.loss_step, self.loss_avg, self.train_accuracy,
                           self.test_accuracy, *self.grad_norm, *self.update_ratio):
                 curve.setData([], [])
+            self._tests_shown = None
             self._fit_ranges(0.0, 10.0, 0.0, None, None)
             return
         x_low, x_high = self._x_range(last)
@@ -223,8 +225,7 @@ class CurvesPanel(Panel):
         self.train_accuracy.setData(correct[0].steps, correct[1])
         tests = history.test_steps
         shown = tests >= first
-        self.test_accuracy.setData(tests[shown], history.test_accuracy[shown],
-                                   symbol="o" if shown.sum() <= TEST_SYMBOLS_UP_TO else None)
+        self._show_tests(tests[shown], history.test_accuracy[shown])
         bounds = []
         for name, curves in (("grad_norm", self.grad_norm), ("update_ratio", self.update_ratio)):
             points, smooth = self._series(history, name, first, last, columns)
@@ -236,6 +237,25 @@ class CurvesPanel(Panel):
         loss_top = max(float(np.quantile(highs, LOSS_AXIS_HOLDS)) if highs.size else 0.0,
                        float(average.max()) if average.size else 0.0)
         self._fit_ranges(x_low, x_high, loss_top, *bounds)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Bring the plots up to date now, as pyqtgraph does just before it paints: new ranges
+        re-clip the curves to the view, which left to the paint changed the scene again and
+        had the strip painted a second (and third) time, in the frames after this one."""
+        self.widget.scene().prepareForPaint()
+
+    def _show_tests(self, steps: np.ndarray, accuracy: np.ndarray) -> None:
+        """The test points, when they are not those shown already: a test evaluation comes
+        every few hundred steps, a refresh every second, and pyqtgraph builds every dot again
+        at each ``setData``."""
+        symbol = "o" if len(steps) <= TEST_SYMBOLS_UP_TO else None
+        last = self._tests_shown
+        if (last is not None and last[2] == symbol and np.array_equal(last[0], steps)
+                and np.array_equal(last[1], accuracy, equal_nan=True)):
+            return
+        self.test_accuracy.setData(steps, accuracy, symbol=symbol)
+        self._tests_shown = (steps.copy(), accuracy.copy(), symbol)
 
     def _x_range(self, last: int) -> tuple[float, float]:
         """The steps the plots show, rounded out so that the axes change only now and then."""

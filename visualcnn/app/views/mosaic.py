@@ -35,6 +35,17 @@ TITLE_GAP = 0.15           # under a title, in label heights
 PHRASE_END = re.compile(r"[,:] |[，：]")  # where a title may break into two lines
 
 
+def set_label(item, text: str) -> bool:
+    """Give a colour bar's label ``text``; returns whether it changed. An empty label is
+    hidden: a text item lays its text out again at every repaint, even when there is none
+    (a signed group's foot label is always empty)."""
+    if item.text() == text:
+        return False
+    item.setText(text)
+    item.setVisible(bool(text))
+    return True
+
+
 class Mosaic:
     """A group of equally shaped maps tiled into one image, with a title and a colour bar.
 
@@ -99,6 +110,8 @@ class Mosaic:
         self.title_item = board.add_text(0, 0, title)
         self.top_label = board.add_text(0, 0, "", rel=BAR_LABEL)
         self.bottom_label = board.add_text(0, 0, "", rel=BAR_LABEL)
+        for label in (self.top_label, self.bottom_label):
+            label.setVisible(False)  # empty until the first drawing (see set_label)
         zero_rgb = tuple(int(v) for v in lut[colour_indices(np.zeros(1), (-1.0, 1.0) if signed
                                                             else (0.0, 1.0))[0]])
         self.place(0.0, 0.0)  # the note places itself from the block's geometry
@@ -228,9 +241,11 @@ class Mosaic:
             return
         maps, zero_reason = self.raw, self._pending_reason
         self._pending_reason = None
-        # Finite almost always: one pass decides it, and only NaN (not computed yet) or an
-        # infinity pays for the masks.
-        finite = None if np.isfinite(np.sum(maps)) else np.isfinite(maps)
+        # Finite almost always: the largest and the smallest value decide it (both keep a NaN,
+        # and an infinity is one of them), and give the levels and whether all is zero; only
+        # NaN (not computed yet) or an infinity pays for the masks.
+        high, low = float(maps.max()), float(maps.min())
+        finite = None if math.isfinite(high) and math.isfinite(low) else np.isfinite(maps)
         if self.fixed_range is not None:
             shown, levels = maps, self.fixed_range
             top, bottom = format_number(levels[1]), format_number(levels[0])
@@ -242,7 +257,12 @@ class Mosaic:
             top, bottom = tr("per map"), ("" if self.signed else "0")
         else:
             shown = maps
-            levels = layer_levels(maps, self.signed)
+            if finite is None:  # as layer_levels gives them, from the two values at hand
+                top = max(high, -low) if self.signed else max(high, 0.0)
+                top = top if top > 0 else 1e-12
+                levels = (-top, top) if self.signed else (0.0, top)
+            else:
+                levels = layer_levels(maps, self.signed)
             if self.scale_mode == "fixed":
                 # Frozen from the first frame with something to show: an all-zero group (the
                 # output layer at step 0) or a not-yet-computed one would freeze at +-1e-12.
@@ -256,7 +276,7 @@ class Mosaic:
         self.levels = levels
         self.image.set_indices(self._mosaic())
         if finite is None:
-            computed, zero = True, not maps.any()
+            computed, zero = True, high == 0 and low == 0
         else:  # all NaN: not computed yet (a phase walk)
             computed = bool(finite.any())
             zero = computed and not np.any(maps, where=finite)
@@ -264,11 +284,9 @@ class Mosaic:
         self.bar.setVisible(computed and not zero)
         if zero or not computed:  # no scale to give
             top = bottom = ""
-        if self.top_label.text() != top:
-            self.top_label.setText(top)
+        if set_label(self.top_label, top):
             self._align_top_label()
-        if self.bottom_label.text() != bottom:
-            self.bottom_label.setText(bottom)
+        set_label(self.bottom_label, bottom)
 
     def _mosaic(self) -> np.ndarray:
         # Contiguous, so that Qt can take the buffer as it is.
@@ -326,6 +344,28 @@ class Mosaic:
                 f"y {i}, x {j} · {shown}")
 
 
+class DotImage(IndexedImage):
+    """A ``MaskOverlay``'s image: its indices change only at the middle pixel of each ``step``
+    x ``step`` block (the rest stay 0, transparent), so a new mask recolours those pixels, a
+    ninth of the image, rather than all of it."""
+
+    def __init__(self, indices: np.ndarray, lut: np.ndarray, step: int):
+        self._step = step
+        self._table_drawn = None  # the colour table the buffer was last wholly drawn with
+        super().__init__(indices, lut)
+
+    def render(self):
+        if (self._argb is None or self._argb.shape != self.image.shape
+                or self._table_drawn is not self._table):
+            super().render()
+            self._table_drawn = self._table
+            return
+        s, c = self._step, self._step // 2
+        np.take(self._table, self.image[c::s, c::s], out=self._argb[c::s, c::s], mode="clip")
+        self._renderRequired = False
+        self._unrenderable = False
+
+
 class MaskOverlay:
     """Marks the True pixels of a boolean mosaic with a dot on top of a ``Mosaic``.
 
@@ -345,7 +385,7 @@ class MaskOverlay:
         self.dots = np.zeros((height, width), dtype=np.uint8)
         lut = np.zeros((2, 4), dtype=np.uint8)   # 0: transparent, 1: the mark colour
         lut[1] = (*colour, 255)
-        self.image = IndexedImage(self.dots, lut)
+        self.image = DotImage(self.dots, lut, u)
         self.image.setZValue(1)
         m.board.view.addItem(self.image)
         m.overlays.append(self)

@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QFont, QFontMetricsF
+from PyQt6.QtWidgets import QGraphicsItem
 
 from visualcnn.app.views.board import RepaintWithWindow
 from visualcnn.app.views.class_names import is_numbered, names_or_numbers, short
@@ -23,6 +24,40 @@ PROB_TITLE = N_("probabilities")
 
 
 MARK_ROOM = 1.3  # the probability axis's top, at least: a mark fits over a bar of 1
+
+
+class Bars(pg.BarGraphItem):
+    """pyqtgraph's bar chart, made for new heights and colours at every frame.
+
+    The base class records its bars into a QPicture at each change and replays it, and works its
+    bounding rectangle out anew (a device transform, a pixel's size) each of the several times a
+    paint asks for it. These bars are drawn straight, and the rectangle is kept until the bars
+    or the view's scale change.
+    """
+
+    def __init__(self, **opts):
+        self._bounds: QRectF | None = None
+        super().__init__(**opts)
+
+    def setOpts(self, **opts):  # noqa: N802 (pyqtgraph's name)
+        self._bounds = None
+        super().setOpts(**opts)
+
+    def viewTransformChanged(self):  # noqa: N802
+        self._bounds = None  # the half-pixel margin for the outline is in the view's units
+        super().viewTransformChanged()
+
+    def boundingRect(self):  # noqa: N802
+        if self._bounds is None:
+            self._bounds = super().boundingRect()
+        return self._bounds
+
+    def paint(self, painter, *args):
+        if self._singleColor:
+            super().paint(painter, *args)
+        else:
+            self._render(painter)
+
 
 class Charts(pg.GraphicsLayoutWidget):
     """A plot layout that says when it was resized."""
@@ -133,8 +168,8 @@ class OutputPanel(Panel):
         # A batch's sample: the charts say which, and its share of the gradient, (p - y)/B.
         self.titles = self._titles(1, 0)
         self.grad_plot.setTitle(self.titles[self.grad_plot], size="10pt")
-        self.prob_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
-        self.grad_bars = pg.BarGraphItem(x=self.x, height=np.zeros(classes), width=0.7)
+        self.prob_bars = Bars(x=self.x, height=np.zeros(classes), width=0.7)
+        self.grad_bars = Bars(x=self.x, height=np.zeros(classes), width=0.7)
         self.prob_plot.addItem(self.prob_bars)
         self.grad_plot.addItem(self.grad_bars)
         self.prob_plot.setYRange(0, MARK_ROOM, padding=0)  # room for the marks above a bar of 1
@@ -154,6 +189,11 @@ class OutputPanel(Panel):
                                           anchor=(0.5, 1))
         self.prob_plot.addItem(self.true_mark)
         self.prob_plot.addItem(self.predicted_mark)
+        # The titles change now and then: kept as pixmaps, not laid out again as rich text at
+        # every repaint. (Not the marks: they move by fractions of a pixel, which a pixmap
+        # would round.)
+        for text in (self.prob_plot.titleLabel.item, self.grad_plot.titleLabel.item):
+            text.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         negative, positive = DIVERGING.map([0.1, 0.9], mode="qcolor")
         self._sign_brushes = (pg.mkBrush(negative), pg.mkBrush(positive))
         # Made once: the bars take QBrushes as they are, where colours cost a mkBrush each.

@@ -17,10 +17,20 @@ LOGITS_ZERO = N_("the output layer starts at zero, so every logit is 0")
 SIGNED_COLOURS = N_("Blue is negative, white zero, red positive; the bar gives the scale.")
 
 
+_last_answer: list = [None, False]  # the trace last asked about and its answer
+
+
 def output_layer_zero(trace) -> bool:
-    """The last layer's weights, as this step found them, are all zero: nothing flows back."""
+    """The last layer's weights, as this step found them, are all zero: nothing flows back.
+
+    Every panel asks at every frame about the same trace (an immutable record): the answer
+    for the last one asked about is kept."""
+    if trace is _last_answer[0]:
+        return _last_answer[1]
     weights = trace.layers[-1].params.get("W")
-    return weights is not None and not np.any(weights)
+    zero = weights is not None and not np.any(weights)
+    _last_answer[:] = [trace, zero]
+    return zero
 
 
 def gradient_reason(trace) -> str:
