@@ -4,8 +4,9 @@ Each timer tick trains for at most ``SLICE_S`` and returns to the event loop, so
 Pause (or any other event) waits at most one slice. When a frame is due, the newest trace goes
 out through ``trace_ready`` and every trace stepped since the last frame is dropped ("latest
 wins"). Drawing never holds training back: a frame's cost (its slots, then the painting and
-any other events until the loop's next tick) buys the training at least ``TRAIN_PER_DRAW``
-times as long before the next frame, so a slow frame drops frames, never steps. A periodic
+any other events until the loop's next tick), averaged over the recent frames, buys the
+training at least ``TRAIN_PER_DRAW`` times as long before the next frame, so slow frames drop
+frames, never steps. A periodic
 test evaluation that falls due during Run is done TEST_CHUNK_IMAGES at a turn before the next
 step (``training.periodic_eval``), so it holds the window no longer than a slice either.
 
@@ -31,10 +32,16 @@ from visualcnn.training.session import Session
 # Frame cap: 30 per second. A frame costs about 7 ms of drawing here, so frames come less
 # often than that when the share below would be exceeded.
 FRAME_S = 1 / 30
-# At full speed drawing takes at most this share of the time: after a frame that cost d
-# seconds, the next one waits for at least d * TRAIN_PER_DRAW seconds of training.
+# At full speed drawing takes at most this share of the time: when frames cost d seconds
+# (an average of the recent ones), each waits for at least d * TRAIN_PER_DRAW seconds of
+# training after the one before.
 DRAW_SHARE = 0.2
 TRAIN_PER_DRAW = (1 - DRAW_SHARE) / DRAW_SHARE
+# The newest frame's weight in that average. The cost of the last frame alone made the
+# curves' refresh (20 ms once a second, beside 5 ms frames) drop the next two or three
+# frames every second; in the average it moves the wait a little, while frames that stay
+# slow move it all the way within a dozen frames.
+FRAME_COST_WEIGHT = 0.2
 SLICE_S = 0.008       # longest stretch of training before the event loop gets a turn
 # Test images a periodic evaluation (every ``Session.eval_every`` steps) takes per turn of the
 # event loop: about 4 ms here, where the bundled 1,000 in one go held the window for 30 ms.
@@ -76,6 +83,7 @@ class RunLoop(QObject):
         self._frame_started = None  # when the last frame went out, until its cost is known
         self._frame_idle_s = 0.0    # the wait for the next step planned after that frame
         self.last_frame_s = 0.0     # that cost: its slots, painting and events until the tick
+        self.frame_cost_s = None    # the recent frames' average cost (FRAME_COST_WEIGHT)
 
     @property
     def running(self) -> bool:
@@ -95,6 +103,7 @@ class RunLoop(QObject):
         self._restart_clock()
         self._next_frame = 0.0
         self._frame_started = None
+        self.frame_cost_s = None
         self._running = True
         self.session.defer_tests = True
         self._timer.start(0)
@@ -143,11 +152,13 @@ class RunLoop(QObject):
         if self._frame_started is not None:
             # The last frame's slots and the painting they queued have run by now; time the
             # loop would have waited anyway (a set speed, ahead of time) cost no training.
-            self.last_frame_s = max(0.0, now - self._frame_started - self._frame_idle_s)
+            cost = self.last_frame_s = max(0.0, now - self._frame_started - self._frame_idle_s)
             self._frame_started = None
+            average = self.frame_cost_s
+            average = self.frame_cost_s = (cost if average is None
+                                           else average + FRAME_COST_WEIGHT * (cost - average))
             if not self._every_step_drawn():
-                self._next_frame = max(self._next_frame,
-                                       now + self.last_frame_s * TRAIN_PER_DRAW)
+                self._next_frame = max(self._next_frame, now + average * TRAIN_PER_DRAW)
         slice_end = now + SLICE_S
         if self.speed == MAX_SPEED:
             # End the slice when the next frame is due, so that frames keep the cap's pace

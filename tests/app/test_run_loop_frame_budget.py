@@ -1,0 +1,77 @@
+"""Run's frames at full speed, on a simulated clock: drawing keeps to its share of the time
+on average, and an occasional slow frame (the curves' refresh) does not hold back the frames
+after it. The clock and the session are stand-ins, so the figures are exact, not timed."""
+
+import pytest
+
+from visualcnn.app import run_loop
+from visualcnn.app.run_loop import DRAW_SHARE, FRAME_S, MAX_SPEED, RunLoop
+
+STEP_S = 0.0002  # what a step costs on the simulated clock
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SteppedSession:
+    """What the run loop reads of a session; each step moves the clock on by STEP_S."""
+
+    failure = divergence = pause_reason = pending_test = None
+    defer_tests = False
+
+    def __init__(self, clock: Clock):
+        self.clock, self.steps = clock, 0
+
+    def step(self):
+        self.clock.now += STEP_S
+        self.steps += 1
+        return self.steps
+
+
+def run(qtbot, monkeypatch, frame_cost, seconds: float = 20.0):
+    """Run for ``seconds`` of the simulated clock, frame n costing ``frame_cost(n)``; returns
+    (frames drawn, the share of the time spent drawing)."""
+    clock = Clock()
+    monkeypatch.setattr(run_loop.time, "perf_counter", clock)
+    session = SteppedSession(clock)
+    loop = RunLoop(session)
+    loop.set_speed(MAX_SPEED)
+    drawing = []
+
+    def draw(_trace):
+        cost = frame_cost(len(drawing))
+        drawing.append(cost)
+        clock.now += cost
+
+    loop.trace_ready.connect(draw)
+    loop.start()
+    end = clock.now + seconds
+    while clock.now < end:
+        loop._tick()  # what the loop's zero-interval timer does, here without waiting
+    loop.stop()
+    return len(drawing), sum(drawing) / seconds
+
+
+def test_an_occasional_slow_frame_does_not_cost_the_frames_after_it(qtbot, monkeypatch):
+    # 5 ms frames, and a 25 ms one once a second: 16 % of the time at 30 frames a second.
+    frames, share = run(qtbot, monkeypatch, lambda n: 0.025 if n % 30 == 29 else 0.005)
+    assert frames >= 0.95 * 20 / FRAME_S  # was 26.7 frames a second
+    assert share <= DRAW_SHARE
+
+
+@pytest.mark.parametrize("cost", [0.012, 0.05, 0.2])
+def test_frames_that_stay_slow_keep_drawing_to_its_share(qtbot, monkeypatch, cost):
+    frames, share = run(qtbot, monkeypatch, lambda n: cost)
+    assert share <= DRAW_SHARE + cost / 20 + 1e-9  # the first frame goes out at once
+    assert frames >= 0.9 * min(20 / FRAME_S, 20 * DRAW_SHARE / cost)  # and no fewer frames
+
+
+def test_a_frame_far_slower_than_the_rest_still_buys_training_after_it(qtbot, monkeypatch):
+    # One 300 ms frame (a panel opened, a window resized) among 5 ms ones.
+    frames, share = run(qtbot, monkeypatch, lambda n: 0.3 if n == 100 else 0.005)
+    assert share <= DRAW_SHARE
