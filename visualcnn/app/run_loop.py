@@ -4,9 +4,9 @@ Each timer tick trains for at most ``SLICE_S`` and returns to the event loop, so
 Pause (or any other event) waits at most one slice. When a frame is due, the newest trace goes
 out through ``trace_ready`` and every trace stepped since the last frame is dropped ("latest
 wins"). Drawing never holds training back: a frame's cost (its slots, then the painting and
-any other events until the loop's next tick), averaged over the recent frames, buys the
-training at least ``TRAIN_PER_DRAW`` times as long before the next frame, so slow frames drop
-frames, never steps. A periodic
+any other events until the loop's next tick) buys the training ``TRAIN_PER_DRAW`` times as
+long before the next frame, or is paid from what cheaper frames left of their share (at most
+``DRAW_BANK_S``), so slow frames drop frames, never steps. A periodic
 test evaluation that falls due during Run is done TEST_CHUNK_IMAGES at a turn before the next
 step (``training.periodic_eval``), so it holds the window no longer than a slice either.
 
@@ -32,16 +32,16 @@ from visualcnn.training.session import Session
 # Frame cap: 30 per second. A frame costs about 7 ms of drawing here, so frames come less
 # often than that when the share below would be exceeded.
 FRAME_S = 1 / 30
-# At full speed drawing takes at most this share of the time: when frames cost d seconds
-# (an average of the recent ones), each waits for at least d * TRAIN_PER_DRAW seconds of
-# training after the one before.
+# At full speed drawing takes at most this share of the time: frames that cost d seconds
+# each come at least d * TRAIN_PER_DRAW seconds of training apart.
 DRAW_SHARE = 0.2
 TRAIN_PER_DRAW = (1 - DRAW_SHARE) / DRAW_SHARE
-# The newest frame's weight in that average. The cost of the last frame alone made the
-# curves' refresh (20 ms once a second, beside 5 ms frames) drop the next two or three
-# frames every second; in the average it moves the wait a little, while frames that stay
-# slow move it all the way within a dozen frames.
-FRAME_COST_WEIGHT = 0.2
+# Drawing time that frames cheaper than their share may bank for a dearer one. Waiting four
+# times each frame's own cost made the curves' refresh (20 to 70 ms once a second, beside
+# 5 ms frames) drop the next frames, although the second as a whole kept to its share; with
+# this much banked it goes out on time, and over any stretch of t seconds drawing takes at
+# most DRAW_SHARE * t + DRAW_BANK_S.
+DRAW_BANK_S = 0.1
 SLICE_S = 0.008       # longest stretch of training before the event loop gets a turn
 # Test images a periodic evaluation (every ``Session.eval_every`` steps) takes per turn of the
 # event loop: about 4 ms here, where the bundled 1,000 in one go held the window for 30 ms.
@@ -83,7 +83,10 @@ class RunLoop(QObject):
         self._frame_started = None  # when the last frame went out, until its cost is known
         self._frame_idle_s = 0.0    # the wait for the next step planned after that frame
         self.last_frame_s = 0.0     # that cost: its slots, painting and events until the tick
-        self.frame_cost_s = None    # the recent frames' average cost (FRAME_COST_WEIGHT)
+        # Drawing time owed to training (positive), or banked (negative, to -DRAW_BANK_S),
+        # as of _owed_at (perf_counter s): see DRAW_BANK_S.
+        self._draw_owed_s = 0.0
+        self._owed_at = 0.0
 
     @property
     def running(self) -> bool:
@@ -103,7 +106,7 @@ class RunLoop(QObject):
         self._restart_clock()
         self._next_frame = 0.0
         self._frame_started = None
-        self.frame_cost_s = None
+        self._draw_owed_s, self._owed_at = 0.0, time.perf_counter()
         self._running = True
         self.session.defer_tests = True
         self._timer.start(0)
@@ -154,11 +157,12 @@ class RunLoop(QObject):
             # loop would have waited anyway (a set speed, ahead of time) cost no training.
             cost = self.last_frame_s = max(0.0, now - self._frame_started - self._frame_idle_s)
             self._frame_started = None
-            average = self.frame_cost_s
-            average = self.frame_cost_s = (cost if average is None
-                                           else average + FRAME_COST_WEIGHT * (cost - average))
-            if not self._every_step_drawn():
-                self._next_frame = max(self._next_frame, now + average * TRAIN_PER_DRAW)
+            # The frame's cost against its share of the time since the last account.
+            owed = self._draw_owed_s + cost - DRAW_SHARE * (now - self._owed_at)
+            self._draw_owed_s, self._owed_at = max(-DRAW_BANK_S, owed), now
+            if owed > 0 and not self._every_step_drawn():
+                # Paid off by training: the share of the time from now on covers it.
+                self._next_frame = max(self._next_frame, now + owed / DRAW_SHARE)
         slice_end = now + SLICE_S
         if self.speed == MAX_SPEED:
             # End the slice when the next frame is due, so that frames keep the cap's pace
