@@ -29,7 +29,7 @@ def test_gui_bench_reports_run_with_slow_drawing(capsys):
 
 
 def test_long_run_reports_memory_timer_delay_and_pause(capsys):
-    code, out, _ = run_cli(capsys, "bench", "--gui", "--long", "2", "--trace-memory", "--json")
+    code, out, _ = run_cli(capsys, "bench", "--gui", "--long", "17", "--trace-memory", "--json")
     assert code == 0
     r = json.loads(out)
     assert r["steps"] > 0 and r["seconds"] >= 2
@@ -38,6 +38,11 @@ def test_long_run_reports_memory_timer_delay_and_pause(capsys):
         delays = r[group]
         assert 0 <= delays["p50"] <= delays["p99"] <= delays["max"], group
     assert len(r["pause_ms"]) >= 1 and r["pause_ms_max"] == max(r["pause_ms"]) > 0
+    # One sample while running, before the Pause at 15 s, in the second half of the run.
+    (seconds, mb), = r["rss_mb_samples"]
+    assert 15 <= seconds < 17 and mb > 0
+    spread = r["rss_mb_second_half"]
+    assert spread["min"] == spread["max"] == pytest.approx(mb, abs=0.05)
     lines = r["grown_lines"]
     assert lines and all(":" in line["where"] for line in lines)
 

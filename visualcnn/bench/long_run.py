@@ -109,6 +109,10 @@ def _history_filled(session) -> bool:
     return nbytes is not None and budget is not None and nbytes() >= FILLED_SHARE * budget
 
 
+def _spread(values: list[float]) -> dict:
+    return {"min": min(values), "max": max(values)} if values else {"min": None, "max": None}
+
+
 def _grown_lines(before, after) -> list[dict]:
     stats = after.compare_to(before, "lineno")
     return [{"where": f"{s.traceback[0].filename}:{s.traceback[0].lineno}",
@@ -123,8 +127,9 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
     when the budget never filled), end}, ``history_filled_at_s`` and ``_step``,
     ``rss_growth_after_filled_mb``, ``bytes_per_step_after_filled``, ``timer_delay_ms`` and
     ``timer_delay_last_fifth_ms`` {p50, p99, max}, ``pause_ms`` (each Pause measured) and
-    ``pause_ms_max``; with ``trace_memory`` also ``grown_lines`` [{where, grew_bytes,
-    blocks}].
+    ``pause_ms_max``, ``rss_mb_samples`` [[seconds, MB]] taken while running before each
+    Pause and ``rss_mb_second_half`` {min, max} of those in the run's second half; with
+    ``trace_memory`` also ``grown_lines`` [{where, grew_bytes, blocks}].
     """
     app = application(offscreen=True)
     from visualcnn.app.run_loop import MAX_SPEED
@@ -143,6 +148,7 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
         filled = None  # (seconds, step, rss) when the rewind history filled its budget
         snapshot_filled = snapshot_end = None
         pauses, next_pause = [], PAUSE_EVERY_S
+        samples = []  # (seconds, RSS MB) every PAUSE_EVERY_S
         window.actions["run"].trigger()
         while (elapsed := time.perf_counter() - start) < seconds:
             _wait(min(0.5, seconds - elapsed))
@@ -154,6 +160,7 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
                     filled is not None or elapsed >= 0.2 * seconds):
                 snapshot_filled, baseline = tracemalloc.take_snapshot(), elapsed
             if elapsed >= next_pause and elapsed < seconds:
+                samples.append((elapsed, rss_mb()))  # while running, before the Pause
                 pauses.append(_pause_ms(window))
                 next_pause += PAUSE_EVERY_S
                 window.actions["run"].trigger()
@@ -183,6 +190,10 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
         "rss_growth_after_filled_mb": rss_end - filled[2] if filled else None,
         "bytes_per_step_after_filled": ((rss_end - filled[2]) * 2**20 / (steps - filled[1])
                                         if filled and steps > filled[1] else None),
+        # Where the memory went over the run, and its spread over the second half (what a
+        # long lesson settles into): each sample is taken while running, before a Pause.
+        "rss_mb_samples": [[round(t, 1), round(mb, 1)] for t, mb in samples],
+        "rss_mb_second_half": _spread([mb for t, mb in samples if t >= elapsed / 2]),
         "timer_delay_ms": _percentiles(late_all),
         "timer_delay_last_fifth_ms": _percentiles(late_last),
         "pause_ms": pauses,
@@ -203,6 +214,8 @@ def format_long_run(r: dict) -> str:
     lines = [
         f"{r['steps']} steps in {r['seconds']:.0f} s ({r['steps_per_s']:.0f} steps/s)",
         f"RSS {rss['start']:.0f} MB at start, {filled}, {rss['end']:.0f} MB at the end",
+        "RSS while running, every 15 s: " + (", ".join(f"{mb:.0f}" for _t, mb in
+                                                        r["rss_mb_samples"]) or "none"),
         f"timer delay p50/p99/max {d['p50']:.1f}/{d['p99']:.1f}/{d['max']:.1f} ms "
         f"(last fifth {last['p50']:.1f}/{last['p99']:.1f}/{last['max']:.1f} ms)",
         f"pause {', '.join(f'{p:.0f}' for p in r['pause_ms'])} ms",
