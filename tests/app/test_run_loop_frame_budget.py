@@ -34,11 +34,13 @@ class SteppedSession:
         return self.steps
 
 
-def run(qtbot, monkeypatch, frame_cost, seconds: float = 20.0):
+def run(qtbot, monkeypatch, frame_cost, seconds: float = 20.0, returns=None):
     """Run for ``seconds`` of the simulated clock, frame n costing ``frame_cost(n)``; returns
     (frames drawn, the share of the time spent drawing)."""
     clock = Clock()
     monkeypatch.setattr(run_loop.time, "perf_counter", clock)
+    if returns is not None:  # note when freed memory goes back to the system
+        monkeypatch.setattr(run_loop, "return_freed_memory", lambda: returns.append(clock.now))
     session = SteppedSession(clock)
     loop = RunLoop(session)
     loop.set_speed(MAX_SPEED)
@@ -85,3 +87,11 @@ def test_a_bank_spent_on_a_slow_frame_is_paid_back_by_waiting(qtbot, monkeypatch
     frames, share = run(qtbot, monkeypatch, lambda n: 0.15 if n % 60 == 59 else 0.006)
     assert share <= DRAW_SHARE + DRAW_BANK_S / 20
     assert frames < 0.95 * 20 / FRAME_S
+
+
+def test_freed_memory_goes_back_to_the_system_every_second_of_a_run(qtbot, monkeypatch):
+    # Freed snapshots and a Pause's temporaries pile up as touched pages until returned.
+    returns = []
+    run(qtbot, monkeypatch, lambda n: 0.005, seconds=10.0, returns=returns)
+    assert len(returns) >= 9
+    assert max(b - a for a, b in zip(returns, returns[1:], strict=False)) < 1.1
