@@ -66,8 +66,8 @@ def resident_zeros(size: int, dtype) -> np.ndarray:
     """Zeros whose memory is taken now, for the rewind's per-step logs, whose whole capacity
     counts in its budget. ``np.zeros`` maps pages that take memory only once written: a
     log grown by half would then hold a third of its counted bytes in no memory at first,
-    the budget would hand them to snapshots, and the process would grow by that third as
-    the log filled (16 MB over a lesson's Run with the default budget)."""
+    the budget would hand them to snapshots, and the process would rise by that third as
+    the log filled and fall at its next growth (up to 16 MB with the default budget)."""
     a = np.empty(size, dtype)
     a.fill(0)
     return a

@@ -21,12 +21,17 @@ def fresh_box(bars: Bars):
     return pg.BarGraphItem.boundingRect(bars)
 
 
-def test_the_bars_box_follows_new_heights_and_a_new_range(qtbot):
-    panel = OutputPanel(10)
+def shown_output(qtbot, classes: int) -> OutputPanel:
+    panel = OutputPanel(classes)
     qtbot.addWidget(panel.widget)
     panel.widget.resize(300, 300)
     panel.widget.show()
     qtbot.waitExposed(panel.widget)
+    return panel
+
+
+def test_the_bars_box_follows_new_heights_and_a_new_range(qtbot):
+    panel = shown_output(qtbot, 10)
     bars = panel.prob_bars
     bars.setOpts(height=np.full(10, 0.2))
     low = bars.boundingRect()
@@ -41,11 +46,7 @@ def test_the_bars_box_follows_new_heights_and_a_new_range(qtbot):
 
 
 def test_the_bars_paint_their_new_heights_and_colours(qtbot):
-    panel = OutputPanel(3)
-    qtbot.addWidget(panel.widget)
-    panel.widget.resize(300, 300)
-    panel.widget.show()
-    qtbot.waitExposed(panel.widget)
+    panel = shown_output(qtbot, 3)
     bars = panel.prob_bars
 
     def red_rows() -> int:

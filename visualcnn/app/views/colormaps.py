@@ -70,7 +70,12 @@ def layer_levels(a: np.ndarray, signed: bool) -> tuple[float, float]:
 
     A group of zeros (a fresh bias, a dead map) gets a small range instead of an empty one.
     """
-    top = finite_abs_max(a) if signed else finite_max(a)
+    return levels_up_to(finite_abs_max(a) if signed else finite_max(a), signed)
+
+
+def levels_up_to(top: float, signed: bool) -> tuple[float, float]:
+    """``layer_levels`` of a group whose largest finite value (magnitude, when signed) is
+    ``top``, for a caller that has it at hand."""
     top = top if top > 0 else 1e-12
     return (-top, top) if signed else (0.0, top)
 

@@ -20,6 +20,7 @@ from visualcnn.app.views.colormaps import (
     SEQUENTIAL_LUT,
     colour_indices,
     layer_levels,
+    levels_up_to,
     per_map_normalised,
 )
 from visualcnn.app.views.tiling import Tiling
@@ -257,10 +258,8 @@ class Mosaic:
             top, bottom = tr("per map"), ("" if self.signed else "0")
         else:
             shown = maps
-            if finite is None:  # as layer_levels gives them, from the two values at hand
-                top = max(high, -low) if self.signed else max(high, 0.0)
-                top = top if top > 0 else 1e-12
-                levels = (-top, top) if self.signed else (0.0, top)
+            if finite is None:  # layer_levels, from the two values at hand
+                levels = levels_up_to(max(high, -low) if self.signed else high, self.signed)
             else:
                 levels = layer_levels(maps, self.signed)
             if self.scale_mode == "fixed":
