@@ -108,7 +108,9 @@ class RunLoop(QObject):
         self._restart_clock()
         self._next_frame = 0.0
         self._frame_started = None
-        self._draw_owed_s, self._owed_at = 0.0, time.perf_counter()
+        # The bank starts full: nothing trained while paused, and the first frame of a Run
+        # (what Pause left redrawn, about 20 ms) would otherwise hold the next three back.
+        self._draw_owed_s, self._owed_at = -DRAW_BANK_S, time.perf_counter()
         self._running = True
         self.session.defer_tests = True
         self._timer.start(0)
