@@ -33,6 +33,7 @@ from visualcnn.app.test_evaluation import TestEvaluation
 from visualcnn.app.views.colormaps import DEFAULT_SCALE_MODE
 from visualcnn.app.views.curves import CURVE_REFRESH_S
 from visualcnn.app.views.panel import Panel
+from visualcnn.app.views.pixmap_cache import PixmapCacheFit
 from visualcnn.app.yours.controller import MyLayers
 from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self.my_layers = MyLayers(self)
         self.lessons = Lessons(self)
         self.layouts.start()  # once, every feature's docks there: earlier leaves stray tabs
+        self.pixmap_cache = PixmapCacheFit(self)
+        self.docks_built.connect(self.pixmap_cache.fit_soon)
 
     # ------------------------------------------------------------------- construction
     def _build_menus(self) -> None:
@@ -285,6 +288,7 @@ class MainWindow(QMainWindow):
             else QStyle.StandardPixmap.SP_MediaPlay))
         if not running:
             self.evaluate_test()
+            self.pixmap_cache.fit_soon()
 
     def evaluate_test(self, wait: bool = False) -> None:
         """Test accuracy at this step, then the curves, so they are current at a pause. A large
