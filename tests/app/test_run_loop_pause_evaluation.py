@@ -79,3 +79,17 @@ def test_a_step_during_the_evaluation_drops_it_instead_of_mixing_weights(
     qtbot.waitUntil(lambda: history.tested_at(paused_at + 1), timeout=30000)
     assert window.session.fully_tested_at == paused_at + 1
     assert history.test_accuracy[-1] == expected_accuracy(window)
+
+
+def test_what_a_pause_evaluated_with_goes_back_to_the_system_when_done(
+        big_test_window, qtbot, monkeypatch):
+    # The chunks' activations are freed but stay in the process until returned; a paused
+    # window may sit idle for the rest of a lesson holding them.
+    from visualcnn.app import main_window
+
+    window, returned = big_test_window, []
+    monkeypatch.setattr(main_window, "return_freed_memory",
+                        lambda: returned.append(window.session.history.tested_at(paused_at)))
+    paused_at = run_then_pause(window, qtbot)
+    qtbot.waitUntil(lambda: window.session.history.tested_at(paused_at), timeout=30000)
+    qtbot.waitUntil(lambda: any(returned), timeout=5000)  # once the point is in

@@ -39,6 +39,7 @@ from visualcnn.common import i18n
 from visualcnn.common.errors import UserError
 from visualcnn.common.i18n import tr
 from visualcnn.common.numbers import format_number
+from visualcnn.training.memory import return_freed_memory
 from visualcnn.training.session import Session
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -298,6 +299,9 @@ class MainWindow(QMainWindow):
         self.curves_panel.show_history(self.session.history)
         self._last_curves = time.perf_counter()
         self.test_evaluated.emit()
+        # What the evaluation and the refresh freed goes back now (4 to 5 MB that a paused
+        # window on the bundled data held): it may sit idle for the rest of the lesson.
+        return_freed_memory()
 
     def reset(self) -> None:
         self.session.reset()
