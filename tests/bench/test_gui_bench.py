@@ -39,10 +39,15 @@ def test_long_run_reports_memory_timer_delay_and_pause(capsys):
         assert 0 <= delays["p50"] <= delays["p99"] <= delays["max"], group
     assert len(r["pause_ms"]) >= 1 and r["pause_ms_max"] == max(r["pause_ms"]) > 0
     # One sample while running, before the Pause at 15 s, in the second half of the run.
-    (seconds, mb), = r["rss_mb_samples"]
-    assert 15 <= seconds < 17 and mb > 0
+    (seconds, mb, kept), = r["rss_mb_samples"]
+    assert 15 <= seconds < 17 and 0 < kept <= mb + 0.05  # giving memory back takes none
     spread = r["rss_mb_second_half"]
     assert spread["min"] == spread["max"] == pytest.approx(mb, abs=0.05)
+    assert r["returned_mb_second_half"]["max"] == pytest.approx(kept, abs=0.05)
+    returned = r["rss_mb_returned"]
+    if returned["history_filled"] is not None:
+        assert 0 < returned["history_filled"] <= r["rss_mb"]["history_filled"] + 0.05
+    assert 0 < returned["end"] <= r["rss_mb"]["end"] + 0.05
     lines = r["grown_lines"]
     assert lines and all(":" in line["where"] for line in lines)
 

@@ -2,7 +2,10 @@
 full speed for a lesson's worth of Run, offscreen, with throw-away settings.
 
 It reports what a teacher would feel after an hour: the process's resident memory (at the
-start, once the rewind history has filled its byte budget, and at the end), how late a 10 ms
+start, once the rewind history has filled its byte budget, and at the end, once the last
+Pause's evaluation is done), each also after the memory the app has freed went back to the
+system (the run loop gives it back every second: in between, up to a second's worth of freed
+blocks stays resident, a few MB that come and go), how late a 10 ms
 timer of the window fires (p50, p99 and the worst, over the whole run and over its last
 fifth), and how long Pause takes to stop the run and let the window answer the next event,
 measured every ``PAUSE_EVERY_S``. With ``trace_memory`` it also lists the source lines whose
@@ -20,6 +23,7 @@ from array import array
 
 from visualcnn.app.launch import application
 from visualcnn.bench.gui import shown_window
+from visualcnn.training.memory import return_freed_memory
 
 PROBE_MS = 10           # the period of the timer whose lateness is measured
 PAUSE_EVERY_S = 15.0    # a Pause (and Run again) this often
@@ -102,6 +106,14 @@ def _pause_ms(window) -> float | None:
     return (answered[0] - start) * 1000
 
 
+def _rss_pair() -> tuple[float, float]:
+    """RSS now, and again once the memory freed since the run loop last gave it back has
+    gone back too: what the process holds, without what it has freed and not yet returned."""
+    now = rss_mb()
+    return_freed_memory()
+    return now, rss_mb()
+
+
 def _history_filled(session) -> bool:
     hook = session.step_hook
     nbytes = getattr(hook, "history_nbytes", None)
@@ -125,10 +137,13 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
 
     Keys: ``seconds``, ``steps``, ``steps_per_s``, ``rss_mb`` {start, history_filled (None
     when the budget never filled), end}, ``history_filled_at_s`` and ``_step``,
-    ``rss_growth_after_filled_mb``, ``bytes_per_step_after_filled``, ``timer_delay_ms`` and
+    ``rss_growth_after_filled_mb``, ``rss_mb_returned`` {history_filled, end} and
+    ``returned_growth_after_filled_mb`` (the same once freed memory went back),
+    ``bytes_per_step_after_filled``, ``timer_delay_ms`` and
     ``timer_delay_last_fifth_ms`` {p50, p99, max}, ``pause_ms`` (each Pause measured) and
-    ``pause_ms_max``, ``rss_mb_samples`` [[seconds, MB]] taken while running before each
-    Pause and ``rss_mb_second_half`` {min, max} of those in the run's second half; with
+    ``pause_ms_max``, ``rss_mb_samples`` [[seconds, MB, MB once freed memory went back]]
+    taken while running before each Pause, ``rss_mb_second_half`` and
+    ``returned_mb_second_half`` {min, max} of those in the run's second half; with
     ``trace_memory`` also ``grown_lines`` [{where, grew_bytes, blocks}].
     """
     app = application(offscreen=True)
@@ -145,22 +160,22 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
         gc.collect()
         rss_start, start = rss_mb(), time.perf_counter()
         probe = _Probe()
-        filled = None  # (seconds, step, rss) when the rewind history filled its budget
+        filled = None  # (seconds, step, rss, rss returned) when the history filled
         snapshot_filled = snapshot_end = None
         pauses, next_pause = [], PAUSE_EVERY_S
-        samples = []  # (seconds, RSS MB) every PAUSE_EVERY_S
+        samples = []  # (seconds, RSS MB, returned MB) every PAUSE_EVERY_S
         window.actions["run"].trigger()
         while (elapsed := time.perf_counter() - start) < seconds:
             _wait(min(0.5, seconds - elapsed))
             elapsed = time.perf_counter() - start
             if filled is None and _history_filled(session):
-                filled = (elapsed, session.net.step, rss_mb())
+                filled = (elapsed, session.net.step, *_rss_pair())
             # The baseline of the growth: the history filled, or a fifth of the run gone.
             if trace_memory and snapshot_filled is None and (
                     filled is not None or elapsed >= 0.2 * seconds):
                 snapshot_filled, baseline = tracemalloc.take_snapshot(), elapsed
             if elapsed >= next_pause and elapsed < seconds:
-                samples.append((elapsed, rss_mb()))  # while running, before the Pause
+                samples.append((elapsed, *_rss_pair()))  # while running, before the Pause
                 pauses.append(_pause_ms(window))
                 next_pause += PAUSE_EVERY_S
                 window.actions["run"].trigger()
@@ -169,7 +184,9 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
         elapsed = time.perf_counter() - start
         probe.stop()
         steps = session.net.step
-        rss_end = rss_mb()
+        while window.test_evaluation.busy:  # the last Pause's evaluation, between events
+            _wait(0.05)
+        rss_end, returned_end = _rss_pair()
         if trace_memory:
             snapshot_end = tracemalloc.take_snapshot()
             tracemalloc.stop()
@@ -188,12 +205,18 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
         "history_filled_at_s": filled[0] if filled else None,
         "history_filled_at_step": filled[1] if filled else None,
         "rss_growth_after_filled_mb": rss_end - filled[2] if filled else None,
+        "rss_mb_returned": {"history_filled": filled[3] if filled else None,
+                            "end": returned_end},
+        "returned_growth_after_filled_mb": returned_end - filled[3] if filled else None,
         "bytes_per_step_after_filled": ((rss_end - filled[2]) * 2**20 / (steps - filled[1])
                                         if filled and steps > filled[1] else None),
         # Where the memory went over the run, and its spread over the second half (what a
         # long lesson settles into): each sample is taken while running, before a Pause.
-        "rss_mb_samples": [[round(t, 1), round(mb, 1)] for t, mb in samples],
-        "rss_mb_second_half": _spread([mb for t, mb in samples if t >= elapsed / 2]),
+        "rss_mb_samples": [[round(t, 1), round(mb, 1), round(kept, 1)]
+                           for t, mb, kept in samples],
+        "rss_mb_second_half": _spread([mb for t, mb, _ in samples if t >= elapsed / 2]),
+        "returned_mb_second_half": _spread([kept for t, _, kept in samples
+                                            if t >= elapsed / 2]),
         "timer_delay_ms": _percentiles(late_all),
         "timer_delay_last_fifth_ms": _percentiles(late_last),
         "pause_ms": pauses,
@@ -214,8 +237,10 @@ def format_long_run(r: dict) -> str:
     lines = [
         f"{r['steps']} steps in {r['seconds']:.0f} s ({r['steps_per_s']:.0f} steps/s)",
         f"RSS {rss['start']:.0f} MB at start, {filled}, {rss['end']:.0f} MB at the end",
-        "RSS while running, every 15 s: " + (", ".join(f"{mb:.0f}" for _t, mb in
+        "RSS while running, every 15 s: " + (", ".join(f"{mb:.0f}" for _t, mb, _k in
                                                         r["rss_mb_samples"]) or "none"),
+        "the same once freed memory went back: " + (", ".join(
+            f"{kept:.0f}" for _t, _mb, kept in r["rss_mb_samples"]) or "none"),
         f"timer delay p50/p99/max {d['p50']:.1f}/{d['p99']:.1f}/{d['max']:.1f} ms "
         f"(last fifth {last['p50']:.1f}/{last['p99']:.1f}/{last['max']:.1f} ms)",
         f"pause {', '.join(f'{p:.0f}' for p in r['pause_ms'])} ms",
