@@ -108,7 +108,6 @@ class MainWindow(QMainWindow):
         self.lessons = Lessons(self)
         self.layouts.start()  # once, every feature's docks there: earlier leaves stray tabs
         self.pixmap_cache = PixmapCacheFit(self)
-        self.docks_built.connect(self.pixmap_cache.fit_soon)
 
     # ------------------------------------------------------------------- construction
     def _build_menus(self) -> None:
@@ -289,7 +288,6 @@ class MainWindow(QMainWindow):
             else QStyle.StandardPixmap.SP_MediaPlay))
         if not running:
             self.evaluate_test()
-            self.pixmap_cache.fit_soon()
 
     def evaluate_test(self, wait: bool = False) -> None:
         """Test accuracy at this step, then the curves, so they are current at a pause. A large
@@ -299,9 +297,7 @@ class MainWindow(QMainWindow):
         self.curves_panel.show_history(self.session.history)
         self._last_curves = time.perf_counter()
         self.test_evaluated.emit()
-        # What the evaluation and the refresh freed goes back now (4 to 5 MB that a paused
-        # window on the bundled data held): it may sit idle for the rest of the lesson.
-        return_freed_memory()
+        return_freed_memory()  # a paused window held 4-5 MB of it, maybe for the whole lesson
 
     def reset(self) -> None:
         self.session.reset()

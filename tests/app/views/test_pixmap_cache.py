@@ -10,10 +10,16 @@ from visualcnn.app.views.pixmap_cache import SPARE_KB, cached_picture_bytes
 QT_DEFAULT_KB = 10240
 
 
+def fitted(qtbot, window):
+    """Once the fit the last changes asked for has been made."""
+    qtbot.wait(10)  # the events of the change
+    qtbot.waitUntil(lambda: not window.pixmap_cache.pending, timeout=5000)
+
+
 def settle(qtbot, window, width, height):
     window.resize(width, height)
     window.fit_docks()
-    qtbot.wait(50)  # the resize events, then the fit the views' resizes asked for
+    fitted(qtbot, window)
 
 
 def axis_paints_on_repaint(monkeypatch, window) -> int:
@@ -52,5 +58,5 @@ def test_the_limit_follows_the_window_down_and_at_a_pause(qtbot, window):
     window.actions["run"].trigger()
     qtbot.wait(30)
     window.actions["run"].trigger()  # Pause
-    qtbot.wait(30)
+    fitted(qtbot, window)
     assert QPixmapCache.cacheLimit() < QT_DEFAULT_KB / 2

@@ -13,6 +13,7 @@ Pause.
 
 from __future__ import annotations
 
+from PyQt6 import sip
 from PyQt6.QtCore import QEvent, QObject, QTimer
 from PyQt6.QtGui import QPixmapCache
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
@@ -23,6 +24,9 @@ CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 HEADROOM = 1.25  # the cached pictures shown, times this: room for those being replaced
 # Plus this, for what else Qt caches there (the style's pictures of buttons and frames).
 SPARE_KB = 1024
+# The fit waits this long after the last change: the boards lay their labels out again just
+# after a resize, and a window dragged to a new size sends a stream of them.
+FIT_DELAY_MS = 100
 _WATCHED = "pixmap_cache_fit"  # a view's property once the fit watches its events
 _VIEW_EVENTS = (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide)
 
@@ -51,23 +55,35 @@ def fitted_limit_kb(window: QWidget) -> int:
 
 
 class PixmapCacheFit(QObject):
-    """Keeps the QPixmapCache's limit at ``fitted_limit_kb(window)``: refitted (once per turn
-    of the event loop, however many views changed) when a graphics view of the window is
-    resized, shown or hidden, and when ``fit_soon`` is called, while the window is shown."""
+    """Keeps the QPixmapCache's limit at ``fitted_limit_kb(window)`` (the main window): refitted
+    FIT_DELAY_MS after a graphics view of the window was last resized, shown or hidden, after
+    the panels are built again and at a Pause, while the window is shown."""
 
-    def __init__(self, window: QWidget):
+    def __init__(self, window):
         super().__init__(window)
         self.window = window
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.fit)
         window.installEventFilter(self)
+        window.docks_built.connect(self.fit_soon)
+        window.loop.running_changed.connect(self._on_running_changed)
         self._watch_views()
         self.fit_soon()
 
     def fit_soon(self) -> None:
-        if self.window.isVisible():  # a closed window leaves no timer running
-            self._timer.start(0)
+        # A closed window leaves no timer running; one being deleted hides its views.
+        if not sip.isdeleted(self.window) and self.window.isVisible():
+            self._timer.start(FIT_DELAY_MS)
+
+    @property
+    def pending(self) -> bool:
+        """Whether a fit is due (FIT_DELAY_MS after the last change)."""
+        return self._timer.isActive()
+
+    def _on_running_changed(self, running: bool) -> None:
+        if not running:  # the curves' new ranges: their axes' pictures change size
+            self.fit_soon()
 
     def fit(self) -> int:
         """Fit the limit now; returns it, in KB."""
