@@ -4,9 +4,9 @@ Each timer tick trains for at most ``SLICE_S`` and returns to the event loop, so
 Pause (or any other event) waits at most one slice. When a frame is due, the newest trace goes
 out through ``trace_ready`` and every trace stepped since the last frame is dropped ("latest
 wins"). Drawing never holds training back: a frame's cost (its slots, then the painting and
-any other events until the loop's next tick) buys the training ``TRAIN_PER_DRAW`` times as
-long before the next frame, or is paid from what cheaper frames left of their share (at most
-``DRAW_BANK_S``), so slow frames drop frames, never steps. A periodic
+any other events until the loop's next tick) is paid for by training before the next frame,
+until drawing is back within ``DRAW_SHARE`` of the time, or from what cheaper frames left of
+their share (at most ``DRAW_BANK_S``), so slow frames drop frames, never steps. A periodic
 test evaluation that falls due during Run is done TEST_CHUNK_IMAGES at a turn before the next
 step (``training.periodic_eval``), so it holds the window no longer than a slice either.
 
@@ -33,9 +33,8 @@ from visualcnn.training.session import Session
 # often than that when the share below would be exceeded.
 FRAME_S = 1 / 30
 # At full speed drawing takes at most this share of the time: frames that cost d seconds
-# each come at least d * TRAIN_PER_DRAW seconds of training apart.
+# each come at least d * (1 - DRAW_SHARE) / DRAW_SHARE seconds of training apart.
 DRAW_SHARE = 0.2
-TRAIN_PER_DRAW = (1 - DRAW_SHARE) / DRAW_SHARE
 # Drawing time that frames cheaper than their share may bank for a dearer one. Waiting four
 # times each frame's own cost made the curves' refresh (20 to 70 ms once a second, beside
 # 5 ms frames) drop the next frames, although the second as a whole kept to its share; with

@@ -85,12 +85,9 @@ class PixmapCacheFit(QObject):
         if not running:  # the curves' new ranges: their axes' pictures change size
             self.fit_soon()
 
-    def fit(self) -> int:
-        """Fit the limit now; returns it, in KB."""
+    def fit(self) -> None:
         self._watch_views()
-        limit = fitted_limit_kb(self.window)
-        QPixmapCache.setCacheLimit(limit)
-        return limit
+        QPixmapCache.setCacheLimit(fitted_limit_kb(self.window))
 
     def _watch_views(self) -> None:
         for view in self.window.findChildren(QGraphicsView):
