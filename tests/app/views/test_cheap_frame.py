@@ -10,7 +10,7 @@ from PyQt6.QtGui import QImage
 
 from tests.app.views.test_indexed_image import painted
 from visualcnn.app.views.board import Board, IndexedImage, argb_table
-from visualcnn.app.views.colormaps import layer_levels
+from visualcnn.app.views.colormaps import colour_indices, layer_levels
 from visualcnn.app.views.mosaic import MaskOverlay, Mosaic
 from visualcnn.app.views.output import Bars, OutputPanel
 from visualcnn.app.views.tiling import map_tiling
@@ -135,6 +135,33 @@ def test_levels_and_all_zero_come_out_as_the_whole_group_gives_them(qtbot):
             assert not mosaic.all_zero
 
 
+def test_colours_of_values_within_their_levels_need_no_clipping(qtbot):
+    rng = np.random.default_rng(5)
+    for signed in (True, False):
+        for scale in (1e-9, 0.03, 1.0, 7e4):
+            values = rng.normal(size=(3, 6, 6)) * scale
+            values = values if signed else np.abs(values)
+            values.flat[:2] = (values.max(), values.min())  # the extremes, exactly
+            levels = layer_levels(values, signed)
+            np.testing.assert_array_equal(colour_indices(values, levels, within=True),
+                                          colour_indices(values, levels))
+    # A group whose values leave the levels (fixed levels; an unsigned group gone below
+    # zero) is still clipped: its mosaic shows the colours of the clipped values.
+    board = Board()
+    qtbot.addWidget(board)
+    tiling = map_tiling((2, 3, 3))
+    for signed in (True, False):
+        mosaic = Mosaic(board, "conv", "maps", tiling, signed)
+        mosaic.show(np.full((2, 3, 3), 0.5))
+        mosaic.set_scale_mode("fixed")
+        mosaic.show(np.full((2, 3, 3), 0.5))  # freezes the levels at 0.5
+        wider = np.linspace(-3.0, 3.0, 18).reshape(2, 3, 3)
+        mosaic.show(wider)
+        expected = colour_indices(np.clip(wider, *mosaic.levels), mosaic.levels)
+        for r, c in ((0, 0), (0, 1)):
+            np.testing.assert_array_equal(mosaic.tile(r, c), expected[2 * r + c])
+
+
 def test_an_opaque_table_makes_an_opaque_image_of_the_same_colours(qapp):
     rng = np.random.default_rng(4)
     indices = rng.integers(0, 256, (6, 9)).astype(np.uint8)
@@ -177,3 +204,16 @@ def test_the_test_points_follow_each_new_evaluation_and_a_reset(window):
     window.reset()
     after = curves.test_accuracy.getData()[0]  # None when pyqtgraph holds no points
     assert (0 if after is None else len(after)) == len(window.session.history.test_steps)
+
+
+def test_new_heights_place_the_bars_as_pyqtgraph_does(qtbot):
+    panel = shown_output(qtbot, 4)
+    bars = panel.grad_bars
+    brushes = [pg.mkBrush(c) for c in ((200, 0, 0), (0, 0, 200), (0, 200, 0), (9, 9, 9))]
+    for heights in ([0.5, -0.25, 0.0, 1.0], [-1.0, -0.5, np.nan, 0.25], [2.0, 3.0, 1.0, 0.5]):
+        bars.setOpts(height=np.array(heights), brushes=brushes)
+        made = pg.BarGraphItem(x=panel.x, width=0.7, height=np.array(heights), brushes=brushes)
+        np.testing.assert_array_equal(bars._rectarray.ndarray(), made._rectarray.ndarray())
+        np.testing.assert_array_equal(bars._dataBounds, made._dataBounds)
+        assert [b.color() for b in bars._brushes] == [b.color() for b in made._brushes]
+        brushes = brushes[1:] + brushes[:1]

@@ -29,27 +29,80 @@ MARK_ROOM = 1.3  # the probability axis's top, at least: a mark fits over a bar 
 class Bars(pg.BarGraphItem):
     """pyqtgraph's bar chart, made for new heights and colours at every frame.
 
-    The base class records its bars into a QPicture at each change and replays it, and works its
-    bounding rectangle out anew (a device transform, a pixel's size) each of the several times a
-    paint asks for it. These bars are drawn straight, and the rectangle is kept until the bars
-    or the view's scale change.
+    The base class records its bars into a QPicture at each change and replays it, works the
+    bars out anew from every option at each change, and its bounding rectangle (a device
+    transform, a pixel's size) each of the several times a paint asks for it. These bars are
+    drawn straight; new heights or colours alone rewrite just those; and the outline's margin
+    is kept until the view's scale changes.
     """
+
+    # Options the bars' places come from; made from ``x``, ``width`` and ``height`` alone,
+    # new heights move only the bars' bottoms and tops.
+    _PLACED_OTHERWISE = ("x0", "x1", "y", "y0", "y1")
 
     def __init__(self, **opts):
         self._bounds: QRectF | None = None
+        self._margin: tuple[float, float] | None = None  # see _outline_margin
         super().__init__(**opts)
 
     def setOpts(self, **opts):  # noqa: N802 (pyqtgraph's name)
+        if not self._set_heights_and_colours(opts):
+            self._bounds = self._margin = None  # a new pen can widen the outline
+            super().setOpts(**opts)
+            self._rects = self._rectarray.ndarray()  # (x, y, width, height) rows, Qt's memory
+
+    def _set_heights_and_colours(self, opts) -> bool:
+        """New heights and/or brushes for the same bars, without working out the rest again;
+        False (nothing done) for any other change."""
+        if not opts.keys() <= {"height", "brushes"} or \
+                any(self.opts.get(key) is not None for key in self._PLACED_OTHERWISE):
+            return False
+        rects = self._rects
+        if "height" in opts:
+            height = np.asarray(opts["height"], dtype=np.float64)
+            if height.shape != (len(rects),):
+                return False
+            # As the base class places them: from 0 up or down to the height.
+            bottom, top = np.minimum(height, 0.0), np.maximum(height, 0.0)
+            rects[:, 1] = bottom
+            rects[:, 3] = top - bottom
+            self._dataBounds = (self._dataBounds[0], (bottom.min(), top.max()))
+        self.opts.update(opts)
+        self._updateColors(opts)
+        self.picture = None
+        self._shape = None
+        self.prepareGeometryChange()  # asks for the old rectangle: dropped only after it
         self._bounds = None
-        super().setOpts(**opts)
+        self.update()
+        self.informViewBoundsChanged()
+        return True
 
     def viewTransformChanged(self):  # noqa: N802
         self._bounds = None  # the half-pixel margin for the outline is in the view's units
+        self._margin = None
         super().viewTransformChanged()
+
+    def _outline_margin(self) -> tuple[float, float]:
+        """Half the outline's width in data units, across and up, as the base class adds it."""
+        if self._margin is None:
+            across = up = 0.0
+            padding = self.pixelPadding()
+            if padding > 0:
+                px, py = self.pixelVectors()
+                across = 0.0 if px is None else px.length() * padding
+                up = 0.0 if py is None else py.length() * padding
+            self._margin = (across, up)
+        return self._margin
 
     def boundingRect(self):  # noqa: N802
         if self._bounds is None:
-            self._bounds = super().boundingRect()
+            (left, right), (bottom, top) = self.dataBounds(ax=0), self.dataBounds(ax=1)
+            if left is None or right is None or bottom is None or top is None:
+                self._bounds = QRectF()
+            else:
+                across, up = self._outline_margin()
+                self._bounds = QRectF(left - across, bottom - up, 2 * across + right - left,
+                                      2 * up + top - bottom)
         return self._bounds
 
     def paint(self, painter, *args):
