@@ -81,15 +81,19 @@ def levels_up_to(top: float, signed: bool) -> tuple[float, float]:
 
 
 def colour_indices(values: np.ndarray, levels: tuple[float, float], out=None,
-                   finite: bool = False) -> np.ndarray:
+                   finite: bool = False, within: bool = False) -> np.ndarray:
     """uint8 colour indices 0..254 for ``values`` between ``levels`` (clipped); NaN -> gap.
-    ``finite``: the caller knows there is no NaN, which saves looking for one."""
+    ``finite``: the caller knows there is no NaN, which saves looking for one; ``within``:
+    that every value lies between the levels (they came from the values), which saves the
+    clipping, the dearest part of this."""
     low, high = levels
     scaled = np.subtract(values, low, dtype=np.float64)
     scaled *= (GAP_INDEX - 1) / (high - low)
-    # maximum and minimum keep NaN as it is, as clip does, with less overhead
-    np.maximum(scaled, 0, out=scaled)
-    np.minimum(scaled, GAP_INDEX - 1, out=scaled)
+    if not within:
+        # maximum and minimum keep NaN as it is, as clip does, with less overhead
+        np.maximum(scaled, 0, out=scaled)
+        np.minimum(scaled, GAP_INDEX - 1, out=scaled)
+    # A value at a level rounds to 0 or 254 although the scaling may miss it by a hair.
     np.rint(scaled, out=scaled)
     if not finite:
         scaled[np.isnan(scaled)] = GAP_INDEX

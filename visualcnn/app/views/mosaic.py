@@ -270,8 +270,10 @@ class Mosaic:
                 levels = self.fixed_levels or levels
             top = ("±" if self.signed else "") + format_number(levels[1])
             bottom = "" if self.signed else format_number(levels[0])
+        # Levels made from these very values hold them all (fixed ones may not, nor per-map).
+        within = shown is maps and finite is None and levels[0] <= low and high <= levels[1]
         colour_indices(shown.transpose(0, 2, 1, 3), levels, out=self._tiles[:, :self.h, :, :self.w],
-                       finite=finite is None)
+                       finite=finite is None, within=within)
         self.levels = levels
         self.image.set_indices(self._mosaic())
         if finite is None:
