@@ -4,10 +4,11 @@ nothing changed never leaves a stale picture (step back, scale mode); every tile
 is exactly the colours its map alone would get."""
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, QObject, Qt
 
 from tests.app.panel_checks import panel
-from visualcnn.app.views.board import on_screen
+from visualcnn.app.run_loop import MAX_SPEED
+from visualcnn.app.views.board import Board, on_screen
 from visualcnn.app.views.panels import ConvPanel, DensePanel, InputPanel, PoolPanel
 from visualcnn.common.numbers import format_number
 
@@ -141,3 +142,38 @@ def test_the_test_set_behind_another_tab_catches_up_when_it_comes_to_front(windo
     dock.raise_()
     assert f"step {window.session.net.step}:" in view.heading.text()
     assert view.matrix.rowCount() == 10
+
+
+class PaintCounter(QObject):
+    """Counts the paint events of the widgets it watches."""
+
+    def __init__(self, widgets):
+        super().__init__()
+        self.paints = {id(w): 0 for w in widgets}
+        for w in widgets:
+            w.installEventFilter(self)
+
+    def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint and id(watched) in self.paints:
+            self.paints[id(watched)] += 1
+        return False
+
+
+def test_a_frame_of_run_paints_each_board_once(window, qtbot):
+    viewports = [b.viewport() for b in window.findChildren(Board) if on_screen(b)]
+    assert len(viewports) >= 4
+    window.actions["step"].trigger()
+    qtbot.wait(50)
+    counter = PaintCounter(viewports)
+    loop = window.loop
+    loop.set_speed(MAX_SPEED)
+    frames_before = loop.frames
+    loop.start()
+    qtbot.waitUntil(lambda: loop.frames - frames_before >= 60, timeout=60000)
+    loop.stop()
+    qtbot.wait(50)
+    frames = loop.frames - frames_before
+    # Every frame changes every board once; a second paint of a board in the same frame
+    # showed nothing new (at most one more: the window's own repaint at Pause).
+    assert all(frames - 1 <= n <= frames + 1 for n in counter.paints.values()), \
+        (frames, counter.paints)

@@ -79,13 +79,28 @@ def label_font(mono: bool = False, bold: bool = False) -> QFont:
     return font
 
 
+@functools.lru_cache(maxsize=2)
+def _fixed_advance(bold: bool) -> float | None:
+    """The one advance every printable ASCII character has in the monospace label font, or
+    None when they differ (no fixed-pitch font installed)."""
+    fm = _metrics(True, bold)
+    sample = "".join(chr(code) for code in range(32, 127))
+    advance = fm.horizontalAdvance("0")
+    return advance if fm.horizontalAdvance(sample) == len(sample) * advance else None
+
+
 @functools.lru_cache(maxsize=4096)  # labels repeat: titles at every layout, scales each frame
 def text_size(text: str, mono: bool = False, bold: bool = False) -> tuple[float, float]:
     """Width and height of ``text`` (lines split at newlines) in label heights: drawn as a
     label ``size`` units tall, it takes ``size`` times as many scene units."""
     fm = _metrics(mono, bold)
     lines = text.split("\n")
-    width = max(fm.horizontalAdvance(line) for line in lines)
+    advance = _fixed_advance(bold) if mono and text.isascii() else None
+    if advance is not None and "".join(lines).isprintable():
+        # A table of numbers, new at every frame: counted rather than measured line by line.
+        width = max(len(line) for line in lines) * advance
+    else:
+        width = max(fm.horizontalAdvance(line) for line in lines)
     # A text item gives each line the font's line spacing, rounded up to a whole pixel.
     return width / _FONT_PX, len(lines) * math.ceil(fm.lineSpacing()) / _FONT_PX
 
@@ -118,8 +133,11 @@ class RepaintWithWindow(QObject):
         self.viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         view.scene().changed.connect(self.repaint)
 
-    def repaint(self, _regions) -> None:
-        if not sip.isdeleted(self.viewport):  # the view's children go before its scene
+    def repaint(self, regions) -> None:
+        # An empty list: items were marked changed that cover no area (an empty label given
+        # empty text, an item changed while it paints), so no pixel can differ; about one
+        # frame in two, that was a second paint of a whole board.
+        if regions and not sip.isdeleted(self.viewport):  # its children go before its scene
             self.viewport.update()
 
 
