@@ -30,3 +30,24 @@ def test_curves_hold_every_point(window, qtbot):
     positive = grad[grad > 0]
     g_low, g_high = curves.grad_plot.viewRange()[1]  # log10 units on a log axis
     assert g_low <= np.log10(positive.min()) and np.log10(positive.max()) <= g_high
+
+
+def test_a_refresh_leaves_ranges_it_has_and_restores_a_zoomed_one(window, qtbot):
+    for _ in range(30):
+        window.step()
+    curves = window.curves_panel
+    history = window.session.history
+    plots = (curves.loss_plot, curves.accuracy_plot, curves.grad_plot, curves.ratio_plot)
+    curves.show_history(history)
+    shown = [plot.viewRange() for plot in plots]
+    told = []
+    for plot in plots:
+        plot.getViewBox().sigStateChanged.connect(told.append)
+    curves.show_history(history)
+    assert told == [] and [plot.viewRange() for plot in plots] == shown
+    # A student zoomed into the loss and panned the accuracy: the next refresh shows the
+    # ranges the curves need again.
+    curves.loss_plot.setXRange(5, 9, padding=0)
+    curves.accuracy_plot.setXRange(12, 40, padding=0)
+    curves.show_history(history)
+    assert [plot.viewRange() for plot in plots] == shown
