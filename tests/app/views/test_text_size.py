@@ -5,10 +5,11 @@ import statistics
 
 import numpy as np
 import pytest
-from PyQt6.QtGui import QFont, QTransform
+from PyQt6.QtGui import QFont, QFontMetricsF, QTransform
 from PyQt6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
 from tests.app.views.screen import at_size, panel_text, toggle_presenter
+from visualcnn.app.views.board import _FONT_PX, label_font, text_size
 from visualcnn.app.views.text_size import shown_text
 
 
@@ -74,3 +75,13 @@ def test_presenter_mode_draws_the_curves_with_thicker_lines(window, qtbot):
     toggle_presenter(window, qtbot)
     assert [c.opts["pen"].widthF() for c in (curves.loss_step, curves.loss_avg)] == \
         [max(1.0, w) for w in widths]
+
+
+def test_a_table_of_numbers_takes_the_width_its_longest_line_is_drawn_at(qapp):
+    metrics = QFontMetricsF(label_font(mono=True))
+    tables = [" f        b      dL/db\n 0   0.0123    -4.5e-05\n 1  -1.2e+03       0.5",
+              "unit  output\n  0     -3.25\n  9   1.9e-07", "x", "(p 0.68) wrong! #46 ~{}|",
+              "±0.5\n12", "样本\n  0     1"]
+    for table in tables:
+        width = max(metrics.horizontalAdvance(line) for line in table.split("\n"))
+        assert text_size(table, mono=True)[0] == pytest.approx(width / _FONT_PX, abs=1e-9)
