@@ -262,8 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                    type=_not_empty("dataset path"), help="data for --gui (default bundled)")
     seconds = _real_number(*BENCH_SECONDS, "the run-mode duration")
     p.add_argument("--seconds", type=seconds, default=None, metavar="S",
-                   help=f"run-mode duration for --gui in seconds, {seconds.range_text}; "
-                        "default 5")
+                   help=f"--gui: each of the three full-speed Runs lasts S seconds, "
+                        f"{seconds.range_text}; default 5")
     long_s = _real_number(*LONG_RUN_SECONDS, "the long run's duration")
     p.add_argument("--long", type=long_s, default=None, metavar="S",
                    help="with --gui: Run the window at full speed for S seconds "
@@ -624,7 +624,8 @@ def cmd_bench(args) -> int:
         else:
             print(f"redraw {result['redraw_ms']:.2f} ms (median); run mode "
                   f"{result['run_steps_per_s']:.0f} steps/s at {result['fps']:.1f} fps; headless "
-                  f"{result['headless_steps_per_s']:.0f} steps/s; ratio {result['run_ratio']:.2f}; "
+                  f"{result['headless_steps_per_s']:.0f} steps/s; ratio {result['run_ratio']:.2f} "
+                  f"(median of {', '.join(f'{r:.2f}' for r in result['run_ratios'])}); "
                   f"with 50 ms frames ratio {result['run_ratio_slow_draw']:.2f} at "
                   f"{result['fps_slow_draw']:.1f} fps")
         return 0

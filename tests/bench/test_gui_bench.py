@@ -26,6 +26,9 @@ def test_gui_bench_reports_run_with_slow_drawing(capsys):
     for key in ("redraw_ms", "run_steps_per_s", "headless_steps_per_s", "run_ratio", "fps",
                 "run_ratio_slow_draw", "fps_slow_draw"):
         assert isinstance(r[key], float) and r[key] > 0, key
+    # The ratio given is the middle one of the rounds, each a Run between two headless spells.
+    assert len(r["run_ratios"]) == 3
+    assert r["run_ratio"] == pytest.approx(sorted(r["run_ratios"])[1], abs=1e-3)
 
 
 def test_long_run_reports_memory_timer_delay_and_pause(capsys):
