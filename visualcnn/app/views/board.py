@@ -135,8 +135,8 @@ class RepaintWithWindow(QObject):
 
     def repaint(self, regions) -> None:
         # An empty list: items were marked changed that cover no area (an empty label given
-        # empty text, an item changed while it paints), so no pixel can differ; about one
-        # frame in two, that was a second paint of a whole board.
+        # empty text, an item changed while it paints), so no pixel can differ; under Run it
+        # painted a board a second time in about one frame in seven.
         if regions and not sip.isdeleted(self.viewport):  # its children go before its scene
             self.viewport.update()
 
