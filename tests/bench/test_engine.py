@@ -32,8 +32,9 @@ def test_quick_bench_structure(quick_result):
     assert r["speedup_vs_reference"] == pytest.approx(
         r["reference_train_step_us"] / r["train_step_us"]["default"])
     assert [t["name"] for t in r["targets"]] == [
-        "speedup_vs_reference", "torch_ratio_float64", "predict_us_per_image", "session_step_us",
-        "predict_vs_torch_ratio", "evaluate_test_vs_torch_ratio"]
+        "speedup_vs_reference", "torch_ratio_float64", "train_step_vs_torch_float32_1thread",
+        "predict_us_per_image", "session_step_us", "predict_vs_torch_ratio",
+        "evaluate_test_vs_torch_ratio"]
     for t in r["targets"]:
         assert t["met"] in (True, False, None) and t["goal"]
         assert (t["met"] is None) == (t["value"] is None)
@@ -61,6 +62,8 @@ def test_bench_without_torch(monkeypatch):
     r = run_bench(quick=True)
     assert r["torch"]["available"] is False
     assert r["targets"][1]["value"] is None and r["targets"][1]["met"] is None
+    assert r["train_step_vs_torch_float32_1thread"] is None
+    assert r["targets"][2]["value"] is None and r["targets"][2]["met"] is None
     assert r["predict_vs_torch_ratio"] is None and r["evaluate_test_vs_torch_ratio"] is None
     assert positive(r["session_step_us"]) and positive(r["evaluate_test_ms"])
     text = format_bench(r)
@@ -102,6 +105,16 @@ def test_bench_json_reports_session_step_and_torch_forward(monkeypatch, capsys):
         assert r["evaluate_test_vs_torch_ratio"] == pytest.approx(
             r["evaluate_test_ms"] / t["evaluate_test_ms"])
         assert targets["predict_vs_torch_ratio"]["met"] == (r["predict_vs_torch_ratio"] <= 0.8)
+        # Our step over PyTorch's float32 step on one thread, the two timed in turns: the
+        # target is at most 0.4x.
+        paired = t["paired_float32_1thread"]
+        assert positive(paired["ours_us"]) and positive(paired["torch_us"])
+        assert paired["rounds"] == engine.QUICK["torch_repeats"]
+        ours_over_torch = paired["ours_us"] / paired["torch_us"]
+        assert r["train_step_vs_torch_float32_1thread"] == pytest.approx(ours_over_torch)
+        step_target = targets["train_step_vs_torch_float32_1thread"]
+        assert step_target["value"] == pytest.approx(ours_over_torch)
+        assert step_target["met"] == (ours_over_torch <= 0.4)
     else:
         assert r["predict_vs_torch_ratio"] is None and r["evaluate_test_vs_torch_ratio"] is None
         assert targets["predict_vs_torch_ratio"]["met"] is None
@@ -112,3 +125,4 @@ def test_bench_text_shows_session_step_and_test_evaluation(quick_result):
     assert "session step, us" in text and "evaluate_test, ms (30 images)" in text
     if quick_result["torch"]["available"]:
         assert "our predict / PyTorch forward" in text
+        assert "our train_step / PyTorch, float32, 1 thread" in text
