@@ -77,6 +77,41 @@ def test_maxpool_ties_go_to_the_first_maximum():
                                                        x, 2)[0, 0], want)
 
 
+@pytest.mark.parametrize("n, c, h, w, k", [(1, 8, 26, 26, 2), (5, 3, 9, 10, 3), (2, 2, 8, 8, 4)])
+def test_maxpool_of_many_ties_equals_loop_reference(n, c, h, w, k):
+    """Small whole numbers tie in most windows, at every place in them (the last included):
+    the winner is the first maximum, batch or single sample, as the loops find it."""
+    rng = np.random.default_rng(k)
+    x = rng.integers(-2, 3, size=(n, c, h, w)).astype(np.float64)
+    layer = MaxPool2D("pool1", (c, h, w), k)
+    out = layer.forward(x)
+    rout, rmask = ref.maxpool_forward(x, k)
+    np.testing.assert_array_equal(out, rout)
+    np.testing.assert_array_equal(layer.extras["argmax_mask"], rmask)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(layer.backward(dout), ref.maxpool_backward(dout, x, k))
+
+
+def test_maxpool_of_infinities_and_nan():
+    """Infinities are values like any other; a window holding a NaN gives NaN and its first
+    NaN wins, so that the NaN shows where it came from and its gradient goes there."""
+    inf, nan = np.inf, np.nan
+    x = np.zeros((1, 1, 4, 6))
+    x[0, 0, :2, :2] = [[-inf, -inf], [-inf, -inf]]  # all -inf: (0, 0)
+    x[0, 0, :2, 2:4] = [[1.0, inf], [inf, 2.0]]     # a tie of +inf: (0, 3)
+    x[0, 0, :2, 4:] = [[1.0, 2.0], [nan, nan]]      # first NaN: (1, 4)
+    x[0, 0, 2:, :2] = [[nan, 5.0], [6.0, 7.0]]      # a NaN first: (2, 0)
+    x[0, 0, 2:, 2:4] = [[3.0, -1.0], [3.0, 0.0]]    # an ordinary tie beside them: (2, 2)
+    x[0, 0, 2:, 4:] = [[-inf, inf], [0.0, 1.0]]     # -inf and +inf together: (2, 5)
+    layer = MaxPool2D("pool1", (1, 4, 6), 2)
+    out = layer.forward(x)
+    np.testing.assert_array_equal(out[0, 0], [[-inf, inf, nan], [nan, 3.0, inf]])
+    expected = np.zeros((4, 6), dtype=bool)
+    for r, c in [(0, 0), (0, 3), (1, 4), (2, 0), (2, 2), (2, 5)]:
+        expected[r, c] = True
+    np.testing.assert_array_equal(layer.extras["argmax_mask"][0, 0], expected)
+
+
 @pytest.mark.parametrize("shape", [(1, 3, 5, 5), (4, 2, 3, 3), (3, 11)])
 def test_relu_equals_loop_reference(shape):
     rng = np.random.default_rng(len(shape))
