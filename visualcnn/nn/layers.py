@@ -433,8 +433,8 @@ class MaxPool2D(Layer):
             winner = windows.argmax(axis=0)
         else:
             # Each window's first maximum, counted as the places before it, each neither the
-            # maximum nor after one. argmax along a window of four branches on every value
-            # and mispredicts on each step's new values: this took 15 us a step, argmax 34.
+            # maximum nor after one. argmax along windows of four branches on every value,
+            # which mispredicts on each step's new values: this way the step is 3-5 % faster.
             before = windows[:-1] != out
             for j in range(1, len(before)):
                 np.logical_and(before[j], before[j - 1], out=before[j])
