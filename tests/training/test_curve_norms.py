@@ -3,14 +3,18 @@ stepping thread alone (OpenBLAS gives a dot product of over 10,000 entries to a 
 thread, whose wait on a busy machine cost a step, and each step of a rewind, milliseconds)."""
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from visualcnn.data.dataset import Dataset
 from visualcnn.nn import Network
+from visualcnn.training import session as session_module
 from visualcnn.training.debugger import Debugger
-from visualcnn.training.session import Session
+from visualcnn.training.session import Session, joint_norm
 
 OPENBLAS_ONE_THREAD_MOST = 10_000  # entries of a dot product OpenBLAS keeps on the caller's thread
 
@@ -43,7 +47,10 @@ def _norm(arrays) -> float:
                          for a in arrays))
 
 
-def test_a_steps_norms_take_no_dot_product_a_second_thread_would_compute(dot_sizes):
+def test_a_steps_norms_take_no_dot_product_a_second_thread_would_compute(dot_sizes,
+                                                                         monkeypatch):
+    """As where NumPy was loaded before visualcnn could ask OpenBLAS for one thread."""
+    monkeypatch.setattr(session_module, "ONE_BLAS_THREAD", False)
     sizes, on = dot_sizes
     # The default network: its dense layer holds 10 x 1352 = 13,520 weights.
     session = Session(_dataset(), Network.from_arch("conv8x3-pool2-dense10"), lr=0.01,
@@ -76,3 +83,31 @@ def test_replayed_steps_give_the_curves_the_norms_they_had(dot_sizes):
     assert max(sizes) <= OPENBLAS_ONE_THREAD_MOST
     replayed = session.history.grad_norm
     np.testing.assert_array_equal(replayed[-10:], norms[10:20])
+
+
+@pytest.mark.parametrize("one_thread", [True, False])
+def test_a_joint_norm_is_the_same_in_blocks_or_whole(monkeypatch, dot_sizes, one_thread):
+    """With one BLAS thread a large array is one dot product, else blocks: the same norm."""
+    monkeypatch.setattr(session_module, "ONE_BLAS_THREAD", one_thread)
+    sizes, on = dot_sizes
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal((10, 1352)), rng.standard_normal(10), np.zeros((0,))]
+    on[0] = True
+    norm = joint_norm(arrays)
+    on[0] = False
+    assert norm == pytest.approx(_norm(arrays), rel=1e-13)
+    assert sizes == ([13_520, 10, 0] if one_thread else [8192, 13_520 - 8192, 10, 0])
+
+
+@pytest.mark.parametrize("numpy_first, setting, expected", [
+    (False, None, True), (True, None, False), (False, "4", False), (False, "1", True)])
+def test_one_blas_thread_is_known_only_when_visualcnn_set_it_in_time(numpy_first, setting,
+                                                                     expected):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if setting is not None:
+        env["OPENBLAS_NUM_THREADS"] = setting
+    code = ("import numpy\n" if numpy_first else "") + \
+        "import visualcnn\nprint(visualcnn.ONE_BLAS_THREAD)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == str(expected)
