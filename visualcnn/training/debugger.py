@@ -45,7 +45,10 @@ class _Walk:
 
 
 def _first_param(net) -> np.ndarray | None:
-    return next((v for _, _, v in net.parameters()), None)
+    for layer in net.layers:  # as net.parameters() would give it first, without a generator
+        if layer.params:
+            return next(iter(layer.params.values()))
+    return None
 
 
 def _what(session, trace, index) -> str:

@@ -119,8 +119,7 @@ class RunRewind:
 
     def nbytes(self) -> int:
         """Bytes held: the snapshots' arrays with an allowance for their objects, the log."""
-        others = self.also_held() if self.also_held is not None else 0
-        return self._nbytes + others + (self.log.nbytes() if self.log is not None else 0)
+        return self._nbytes + self._logs_nbytes()
 
     def checkpoint_steps(self) -> list[int]:
         return [c.step for c in self._checkpoints]
@@ -182,15 +181,21 @@ class RunRewind:
             self._add_checkpoint(snap)
         else:
             self._add_cached(snap)
-        self._trim()
-        self._forget_oldest()
+        # The logs' bytes, counted once a step: trimming snapshots leaves them as they are.
+        logs = self._logs_nbytes()
+        self._trim(logs)
+        self._forget_oldest(logs)
 
-    def _forget_oldest(self) -> None:
-        """Past LOG_SHARE of the budget in per-step logs, the run starts anew at the
-        last checkpoint a quarter of the way in or before, or the second one when that is
-        the start (which would free nothing): the steps before it are forgotten.
+    def _logs_nbytes(self) -> int:
+        """Bytes held besides the snapshots: the step log and what ``also_held`` counts."""
+        others = self.also_held() if self.also_held is not None else 0
+        return others + (self.log.nbytes() if self.log is not None else 0)
+
+    def _forget_oldest(self, logs: int) -> None:
+        """Past LOG_SHARE of the budget in per-step logs (``logs`` bytes), the run starts
+        anew at the last checkpoint a quarter of the way in or before, or the second one when
+        that is the start (which would free nothing): the steps before it are forgotten.
         Only while recording, at the run's head: no step shown is ever forgotten."""
-        logs = self.log.nbytes() + (self.also_held() if self.also_held is not None else 0)
         if logs <= self.budget_bytes * LOG_SHARE or len(self._checkpoints) < 3:
             return
         quarter = self.first_step + (self.last_step - self.first_step) // 4
@@ -244,12 +249,15 @@ class RunRewind:
         self.budget_bytes = int(budget_bytes)
         self._trim()
 
-    def _trim(self) -> None:
-        while self._cache and self.nbytes() > self.budget_bytes:
+    def _trim(self, logs: int | None = None) -> None:
+        """Snapshots go, the cached ones first, until the budget holds everything; ``logs``:
+        the logs' bytes when known (dropping snapshots does not change them)."""
+        room = self.budget_bytes - (self._logs_nbytes() if logs is None else logs)
+        while self._cache and self._nbytes > room:
             step, snap = self._cache.popitem(last=False)
             self._nbytes -= snap.nbytes
             del self._cached_steps[bisect.bisect_left(self._cached_steps, step)]
-        while self.nbytes() > self.budget_bytes and len(self._checkpoints) > 2:
+        while self._nbytes > room and len(self._checkpoints) > 2:
             self._thin_oldest()
 
     def _thin_oldest(self) -> None:
