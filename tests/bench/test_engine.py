@@ -33,8 +33,8 @@ def test_quick_bench_structure(quick_result):
         r["reference_train_step_us"] / r["train_step_us"]["default"])
     assert [t["name"] for t in r["targets"]] == [
         "speedup_vs_reference", "torch_ratio_float64", "train_step_vs_torch_float32_1thread",
-        "predict_us_per_image", "session_step_us", "predict_vs_torch_ratio",
-        "evaluate_test_vs_torch_ratio"]
+        "predict_us_per_image", "session_step_us", "session_debugger_step_us",
+        "predict_vs_torch_ratio", "evaluate_test_vs_torch_ratio"]
     for t in r["targets"]:
         assert t["met"] in (True, False, None) and t["goal"]
         assert (t["met"] is None) == (t["value"] is None)
@@ -99,6 +99,13 @@ def test_bench_json_reports_session_step_and_torch_forward(monkeypatch, capsys):
     assert session["value"] == r["session_step_us"]
     limit = max(1.3 * r["session_bare_step_us"], r["session_bare_step_us"] + 30)
     assert session["met"] == (r["session_step_us"] <= limit)
+    # The window's session has the debugger attached: its step is timed too, in the same turns.
+    debugged = targets["session_debugger_step_us"]
+    assert positive(r["session_debugger_step_us"]) and debugged["value"] == \
+        r["session_debugger_step_us"]
+    assert debugged["met"] == (r["session_debugger_step_us"] <= limit)
+    assert r["session_debugger_overhead_ratio"] == pytest.approx(
+        r["session_debugger_step_us"] / r["session_bare_step_us"])
     t = r["torch"]
     if t["available"]:
         assert positive(t["predict_us_per_image"]) and positive(t["evaluate_test_ms"])
@@ -126,6 +133,7 @@ def test_bench_text_shows_session_step_and_test_evaluation(quick_result):
     text = format_bench(quick_result)
     assert "session step, us" in text and "evaluate_test, ms (30 images)" in text
     assert "the bare train_step in turns with it, us" in text
+    assert "session step with the debugger, us" in text
     if quick_result["torch"]["available"]:
         assert "our predict / PyTorch forward" in text
         assert "our train_step / PyTorch, float32, 1 thread" in text

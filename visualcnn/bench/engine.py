@@ -8,8 +8,9 @@
 - microseconds per image of ``Network.predict`` on a batch of 1,000 images;
 - microseconds per ``Session.step()`` on the bundled data with the default network (the
   history behind the curves included, periodic test evaluation off, so that it shows what
-  the session adds to the bare step), and its ratio to the bare ``train_step`` timed in turns
-  with it;
+  the session adds to the bare step), the same with the debugger attached as the window has
+  it (rewind history, breakpoints), and their ratios to the bare ``train_step`` timed in turns
+  with them;
 - milliseconds of ``Session.evaluate_test()`` on a test split of 10,000 synthetic images;
 - the same default-architecture step done by the plain-loop ``ReferenceNetwork``, and the
   speed-up of the engine over it;
@@ -120,20 +121,19 @@ def _train_step_us(arch: str, X, y, cfg, **settings) -> tuple[float, float]:
     return best * 1e6, median * 1e6
 
 
-def _taking_turns(first: Callable[[int], object], second: Callable[[int], object], calls: int,
-                  repeats: int, cfg) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(best, median) seconds per call of ``first`` and of ``second``, timed a repeat of each
-    in turn (``repeats`` each, at most ``calls`` calls or the time budget a repeat).
+def _taking_turns(calls_of: list[Callable[[int], object]], calls: int, repeats: int, cfg
+                  ) -> list[tuple[float, float]]:
+    """(best, median) seconds per call of each of ``calls_of``, timed a repeat of each in
+    turn (``repeats`` each, at most ``calls`` calls or the time budget a repeat).
 
     The machine's speed drifts by 10 to 15 % within seconds here, and the figures timed one
     after the other can be half a minute apart: a ratio of two contenders timed in the same
     seconds is the one to judge."""
-    timings: tuple[list, list] = ([], [])
+    timings: list[list[float]] = [[] for _ in calls_of]
     for _ in range(repeats):
-        for call, kept in ((first, timings[0]), (second, timings[1])):
+        for call, kept in zip(calls_of, timings, strict=True):
             kept.append(_time_per_call(call, calls, 1, cfg["warmup"], cfg["budget"])[0])
-    return ((min(timings[0]), statistics.median(timings[0])),
-            (min(timings[1]), statistics.median(timings[1])))
+    return [(min(kept), statistics.median(kept)) for kept in timings]
 
 
 def _predict_images(images: int) -> np.ndarray:
@@ -148,19 +148,27 @@ def _predict_us(arch: str, X: np.ndarray, cfg) -> tuple[float, float]:
     return best / len(X) * 1e6, median / len(X) * 1e6
 
 
-def _session_step_us(X, y, cfg) -> tuple[tuple[float, float], tuple[float, float]]:
-    """A step of the app's session on the bundled data, default net, no periodic test, and the
-    bare default ``train_step``, timed in turns: ((best, median) us of the session step,
-    (best, median) us of the bare one)."""
+def _session_step_us(X, y, cfg) -> list[tuple[float, float]]:
+    """(best, median) us of a step of the session on the bundled data (default net, no
+    periodic test), of one with the debugger attached as the window has it (rewind history,
+    the memory of predictions, breakpoints: none ticked), and of the bare default
+    ``train_step``, timed in turns."""
     from visualcnn.data.bundled import load_bundled
+    from visualcnn.training.debugger import Debugger
     from visualcnn.training.session import Session
 
     data = load_bundled()
-    session = Session(data, Network.from_arch(DEFAULT_ARCH, data.input_shape, data.classes,
-                                              seed=0), lr=LR, seed=0, eval_every=0)
-    timed = _taking_turns(lambda i: session.step(), _our_step(DEFAULT_ARCH, X, y),
+
+    def session():
+        return Session(data, Network.from_arch(DEFAULT_ARCH, data.input_shape, data.classes,
+                                               seed=0), lr=LR, seed=0, eval_every=0)
+
+    plain, debugged = session(), session()
+    Debugger(debugged)
+    timed = _taking_turns([lambda i: plain.step(), lambda i: debugged.step(),
+                           _our_step(DEFAULT_ARCH, X, y)],
                           cfg["step_calls"], cfg["step_repeats"], cfg)
-    return tuple((best * 1e6, median * 1e6) for best, median in timed)
+    return [(best * 1e6, median * 1e6) for best, median in timed]
 
 
 def _test_split(images: int):
@@ -219,8 +227,8 @@ def _torch_bench(X, y, cfg, predict_images: np.ndarray, test_images: np.ndarray)
             torch.set_num_threads(default_threads)
     torch.set_num_threads(1)
     try:
-        (ours, _), (theirs, _) = _taking_turns(_our_step(DEFAULT_ARCH, X, y),
-                                               _torch_step(torch, torch.float32, X, y),
+        (ours, _), (theirs, _) = _taking_turns([_our_step(DEFAULT_ARCH, X, y),
+                                                _torch_step(torch, torch.float32, X, y)],
                                                cfg["torch_calls"], cfg["torch_repeats"], cfg)
     finally:
         torch.set_num_threads(default_threads)
@@ -317,7 +325,8 @@ def run_bench(quick: bool = False) -> dict:
     step_deeper, step_deeper_med = _train_step_us(DEEPER_ARCH, X, y, cfg)
     step_padded, step_padded_med = _train_step_us(PADDED_ADAM["arch"], X, y, cfg,
                                                   optimizer=PADDED_ADAM["optimizer"])
-    (session_us, session_med), (bare_us, bare_med) = _session_step_us(X, y, cfg)
+    (session_us, session_med), (debugged_us, debugged_med), (bare_us, bare_med) = \
+        _session_step_us(X, y, cfg)
     predict_images = _predict_images(cfg["predict_images"])
     pred_default, pred_default_med = _predict_us(DEFAULT_ARCH, predict_images, cfg)
     pred_deeper, pred_deeper_med = _predict_us(DEEPER_ARCH, predict_images, cfg)
@@ -329,6 +338,7 @@ def run_bench(quick: bool = False) -> dict:
     # Against the bare step timed in turns with it (see _taking_turns).
     session_ratio = session_us / bare_us
     session_limit = max(TARGET_SESSION_RATIO * bare_us, bare_us + TARGET_SESSION_EXTRA_US)
+    debugged_ratio = debugged_us / bare_us
     ratio64 = predict_vs_torch = test_vs_torch = step_vs_torch32 = None
     if torch_result["available"]:
         for label in ("float64", "float32", "float64_1thread", "float32_1thread"):
@@ -358,6 +368,9 @@ def run_bench(quick: bool = False) -> dict:
         "session_step_us_median": session_med,
         "session_bare_step_us": bare_us,
         "session_bare_step_us_median": bare_med,
+        "session_debugger_step_us": debugged_us,
+        "session_debugger_step_us_median": debugged_med,
+        "session_debugger_overhead_ratio": debugged_ratio,
         "session_overhead_ratio": session_ratio,
         "evaluate_test_ms": test_ms,
         "evaluate_test_ms_median": test_med,
@@ -384,6 +397,9 @@ def run_bench(quick: bool = False) -> dict:
                     f"train_step or +{TARGET_SESSION_EXTRA_US:g} us, whichever is more "
                     f"(here {session_limit:.0f} us)", session_us, session_limit, False,
                     inclusive=True),
+            _target("session_debugger_step_us", "the same with the debugger attached as the "
+                    "window has it (rewind history, breakpoints)", debugged_us, session_limit,
+                    False, inclusive=True),
             _target("predict_vs_torch_ratio", f"predict <= {TARGET_VS_TORCH_FORWARD:g}x "
                     "PyTorch's no-grad forward (float32, batches of "
                     f"{TORCH_FORWARD_BATCH}, default arch)", predict_vs_torch,
@@ -432,6 +448,10 @@ def format_bench(result: dict) -> str:
         f"{_num(result['session_bare_step_us']):>12}",
         f"{'  session step / bare train_step':<46}"
         f"{_num(result['session_overhead_ratio'], 'x'):>12}",
+        f"{'session step with the debugger, us':<46}"
+        f"{_num(result['session_debugger_step_us']):>12}",
+        f"{'  with the debugger / bare train_step':<46}"
+        f"{_num(result['session_debugger_overhead_ratio'], 'x'):>12}",
         f"{'evaluate_test, ms (' + format(result['evaluate_test_images'], ',') + ' images)':<46}"
         f"{_num(result['evaluate_test_ms']):>12}",
         f"{'loop reference train_step, us':<46}{_num(result['reference_train_step_us']):>12}",
