@@ -121,8 +121,8 @@ def _train_step_us(arch: str, X, y, cfg, **settings) -> tuple[float, float]:
     return best * 1e6, median * 1e6
 
 
-def _taking_turns(calls_of: list[Callable[[int], object]], calls: int, repeats: int, cfg
-                  ) -> list[tuple[float, float]]:
+def _taking_turns(calls_of: list[Callable[[int], object]], calls: int, repeats: int, cfg,
+                  warmup: int | None = None) -> list[tuple[float, float]]:
     """(best, median) seconds per call of each of ``calls_of``, timed a repeat of each in
     turn (``repeats`` each, at most ``calls`` calls or the time budget a repeat).
 
@@ -132,7 +132,8 @@ def _taking_turns(calls_of: list[Callable[[int], object]], calls: int, repeats: 
     timings: list[list[float]] = [[] for _ in calls_of]
     for _ in range(repeats):
         for call, kept in zip(calls_of, timings, strict=True):
-            kept.append(_time_per_call(call, calls, 1, cfg["warmup"], cfg["budget"])[0])
+            kept.append(_time_per_call(call, calls, 1, cfg["warmup"] if warmup is None
+                                       else warmup, cfg["budget"])[0])
     return [(min(kept), statistics.median(kept)) for kept in timings]
 
 
@@ -181,13 +182,17 @@ def _test_split(images: int):
     return Dataset("synthetic", x[:SAMPLES], y[:SAMPLES], x, y)
 
 
-def _evaluate_test_ms(data, cfg) -> tuple[float, float]:
-    """Milliseconds of ``Session.evaluate_test()`` on all of ``data``'s test split."""
+def _evaluate_call(data) -> Callable[[int], object]:
+    """A call of ``Session.evaluate_test()`` on all of ``data``'s test split."""
     from visualcnn.training.session import Session
 
     session = Session(data, Network.from_arch(DEFAULT_ARCH, seed=0), lr=LR, eval_every=0)
-    best, median = _time_per_call(lambda i: session.evaluate_test(), 1, cfg["test_repeats"],
-                                  1, 1e9)
+    return lambda i: session.evaluate_test()
+
+
+def _evaluate_test_ms(data, cfg) -> tuple[float, float]:
+    """(best, median) milliseconds of ``_evaluate_call(data)``."""
+    best, median = _time_per_call(_evaluate_call(data), 1, cfg["test_repeats"], 1, 1e9)
     return best * 1e3, median * 1e3
 
 
@@ -202,11 +207,14 @@ def _reference_us(X, y, cfg) -> tuple[float, float]:
     return best * 1e6, median * 1e6
 
 
-def _torch_bench(X, y, cfg, predict_images: np.ndarray, test_images: np.ndarray) -> dict:
+def _torch_bench(X, y, cfg, predict_images: np.ndarray, test_images: np.ndarray,
+                 our_predict: Callable[[int], object], our_evaluate: Callable[[int], object]
+                 ) -> dict:
     """The default network in PyTorch eager mode, or ``{"available": False}`` without torch:
     its training step, its float32 step on one thread taking turns with ours
     (``paired_float32_1thread``), and its no-grad forward on ``predict_images`` and
-    ``test_images``."""
+    ``test_images`` taking turns with ``our_predict`` and ``our_evaluate`` on the same
+    images (``paired_predict``, ``paired_evaluate_test``)."""
     try:
         import torch
     except Exception as e:  # not installed, or installed but broken: either way, skip it
@@ -234,37 +242,46 @@ def _torch_bench(X, y, cfg, predict_images: np.ndarray, test_images: np.ndarray)
         torch.set_num_threads(default_threads)
     result["paired_float32_1thread"] = {"ours_us": ours * 1e6, "torch_us": theirs * 1e6,
                                         "rounds": cfg["torch_repeats"]}
-    best, median = _torch_forward_time(torch, predict_images, cfg["predict_repeats"])
+    (ours, _), (best, median) = _torch_forward_time(torch, predict_images,
+                                                    cfg["predict_repeats"], our_predict, cfg)
     result["predict_us_per_image"] = best / len(predict_images) * 1e6
     result["predict_us_per_image_median"] = median / len(predict_images) * 1e6
-    best, median = _torch_forward_time(torch, test_images, cfg["test_repeats"])
+    result["paired_predict"] = {"ours_us_per_image": ours / len(predict_images) * 1e6,
+                                "torch_us_per_image": result["predict_us_per_image"]}
+    (ours, _), (best, median) = _torch_forward_time(torch, test_images, cfg["test_repeats"],
+                                                    our_evaluate, cfg)
     result["evaluate_test_ms"], result["evaluate_test_ms_median"] = best * 1e3, median * 1e3
+    result["paired_evaluate_test"] = {"ours_ms": ours * 1e3, "torch_ms": best * 1e3}
     return result
 
 
-def _torch_forward_time(torch, images: np.ndarray, repeats: int) -> tuple[float, float]:
-    """(best, median) seconds for PyTorch's no-grad forward and softmax over ``images``
-    (N, 1, 28, 28), float32, in batches of TORCH_FORWARD_BATCH, at its faster thread setting."""
+def _torch_forward_time(torch, images: np.ndarray, repeats: int,
+                        ours: Callable[[int], object], cfg
+                        ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """PyTorch's no-grad forward and softmax over ``images`` (N, 1, 28, 28), float32, in
+    batches of TORCH_FORWARD_BATCH, at its faster thread setting, timed in turns with
+    ``ours`` on the same images: ((best, median) seconds of ours, of PyTorch's)."""
     torch.manual_seed(0)
     model = torch.nn.Sequential(
         torch.nn.Conv2d(1, 8, 3), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
         torch.nn.Linear(8 * 13 * 13, 10))
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))  # made once
-
-    def forward(_):
-        with torch.no_grad():
-            for i in range(0, len(x), TORCH_FORWARD_BATCH):
-                torch.softmax(model(x[i:i + TORCH_FORWARD_BATCH]), dim=1)
-
     default_threads = torch.get_num_threads()
-    timings = []
-    try:
-        for threads in (default_threads, 1):
+
+    def forward_on(threads):
+        def forward(_):
             torch.set_num_threads(threads)
-            timings.append(_time_per_call(forward, 1, repeats, 1, 1e9))
+            with torch.no_grad():
+                for i in range(0, len(x), TORCH_FORWARD_BATCH):
+                    torch.softmax(model(x[i:i + TORCH_FORWARD_BATCH]), dim=1)
+        return forward
+
+    try:
+        mine, *theirs = _taking_turns([ours, forward_on(default_threads), forward_on(1)], 1,
+                                      repeats, cfg, warmup=1)
     finally:
         torch.set_num_threads(default_threads)
-    return min(timings)
+    return mine, min(theirs)
 
 
 def _torch_step_time(torch, dtype, X, y, cfg) -> tuple[float, float]:
@@ -333,7 +350,10 @@ def run_bench(quick: bool = False) -> dict:
     test_data = _test_split(cfg["test_images"])
     test_ms, test_med = _evaluate_test_ms(test_data, cfg)
     ref_us, ref_med = _reference_us(X, y, cfg)
-    torch_result = _torch_bench(X, y, cfg, predict_images, test_data.x_test)
+    predicting = Network.from_arch(DEFAULT_ARCH, seed=0)
+    torch_result = _torch_bench(X, y, cfg, predict_images, test_data.x_test,
+                                lambda i: predicting.predict(predict_images),
+                                _evaluate_call(test_data))
     speedup = ref_us / step_default
     # Against the bare step timed in turns with it (see _taking_turns).
     session_ratio = session_us / bare_us
@@ -349,8 +369,11 @@ def run_bench(quick: bool = False) -> dict:
         # Timed in turns with ours, not half a minute after it (see _taking_turns).
         paired = torch_result["paired_float32_1thread"]
         step_vs_torch32 = paired["ours_us"] / paired["torch_us"]
-        predict_vs_torch = pred_default / torch_result["predict_us_per_image"]
-        test_vs_torch = test_ms / torch_result["evaluate_test_ms"]
+        # Both timed in turns with PyTorch's forward (see _taking_turns).
+        paired = torch_result["paired_predict"]
+        predict_vs_torch = paired["ours_us_per_image"] / paired["torch_us_per_image"]
+        paired = torch_result["paired_evaluate_test"]
+        test_vs_torch = paired["ours_ms"] / paired["torch_ms"]
     return {
         "arch": {"default": DEFAULT_ARCH, "deeper": DEEPER_ARCH,
                  "padded_adam": f"{PADDED_ADAM['arch']} ({PADDED_ADAM['optimizer']})"},
