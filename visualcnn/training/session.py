@@ -57,7 +57,7 @@ def joint_norm(arrays) -> float:
     # 10 x 1352 weights) to a second thread: on a busy machine, waiting for it costs
     # milliseconds instead of microseconds. Blocks of at most 8192 stay on this thread. With
     # one thread (as visualcnn sets it), one call an array is 4 us a session step cheaper.
-    block = 8192 if not ONE_BLAS_THREAD else math.inf
+    block = math.inf if ONE_BLAS_THREAD else 8192
     squares = 0.0
     for a in arrays:
         if a.size <= block:
