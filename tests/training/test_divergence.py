@@ -143,3 +143,31 @@ def test_step_back_rewinds_the_levels(bundled):
     after = s.history.level()
     assert after[0] == before[0]
     np.testing.assert_array_equal(after[1], before[1])
+
+
+@pytest.mark.parametrize("factor", [DEFAULT_FACTOR, 2.0, 150.0])
+def test_a_step_the_watch_lets_pass_unchecked_is_one_check_finds_nothing_in(factor):
+    """The session skips ``check`` (and the level it reads) when ``could_fire`` says no sign
+    can show: over losses, updates, levels and fired states around every limit, whenever it
+    says so, ``check`` finds nothing and lets nothing go."""
+    rng = np.random.default_rng(7)
+    uniform = math.log(10)
+    skipped = 0
+    for _ in range(3000):
+        watch = DivergenceWatch(factor=factor)
+        if rng.random() < 0.2:
+            watch.fired_at = int(rng.integers(1, 20))
+        loss = float(uniform * rng.choice([0.001, 1.0, 1.5, 2.0, 10, 19.9, 20.1, 99, 101])
+                     * rng.uniform(0.9, 1.1))
+        ratios = [float(r) for r in rng.choice([0.001, 0.3, 0.49, 0.5, 0.6, 2.0], size=2)]
+        level = None if rng.random() < 0.1 else (
+            float(rng.choice([0.001, 0.5, uniform, 5.0])),
+            rng.choice([0.01, 1.0, 100.0], size=2))
+        grads = rng.choice([0.5, 1.0, 50.0, 1e4], size=2).tolist()
+        if watch.could_fire(loss, ratios, 10):
+            continue
+        skipped += 1
+        fired_before = watch.fired_at
+        assert watch.check(10, loss, grads, ratios, NAMES, level, 10, 0.01) is None
+        assert watch.fired_at == fired_before
+    assert skipped > 100  # the test is not empty: many of its steps are let pass

@@ -142,12 +142,13 @@ class _LayerNumbers:
 class StepNumbers:
     """What ``replay_step`` returns: the numbers of a step that the curves read,
     under a StepTrace's names (``step``, ``loss``, ``lr``, ``label``, ``prediction``,
-    ``correct``, ``accuracy``, ``batch``, ``labels``, ``predictions``, ``layer(name)``),
+    ``correct``, ``accuracy``, ``batch``, ``labels``, ``predictions``, ``layer(name)``,
+    ``layers`` in the network's order),
     without the activations, dL/d(input) (``dinput`` is None) and the frozen copies a full
     trace keeps."""
 
     __slots__ = ("step", "label", "lr", "loss", "prediction", "dinput", "_layers", "batch",
-                 "labels", "predictions")
+                 "labels", "predictions", "layers")
 
     def __init__(self, net: Network, labels: np.ndarray, lr: float, work: _Work):
         self.step, self.lr, self.loss = net.step, float(lr), work.loss
@@ -158,6 +159,7 @@ class StepNumbers:
         self._layers = {layer.name: _LayerNumbers(work.grads[i], work.updates[i],
                                                   work.before[i])
                         for i, layer in enumerate(net.layers)}
+        self.layers = tuple(self._layers.values())
 
     @property
     def correct(self) -> bool:

@@ -81,6 +81,19 @@ class DivergenceWatch:
     def reset(self) -> None:
         self.fired_at = None
 
+    def could_fire(self, loss: float, update_ratios, classes: int) -> bool:
+        """False when ``check`` would find nothing whatever the recent level: the loss is
+        within the limits of a uniform guess's (times ``factor`` and LOSS_CAP), every update
+        is under MIN_UPDATE_RATIO of its weights, and no earlier sign waits to be let go.
+        Most steps: the session then skips ``check`` and the level it reads."""
+        if self.factor is None:
+            return False
+        if self.fired_at is not None:
+            return True
+        uniform = math.log(classes) if classes > 1 else 1.0
+        return (loss > min(self.factor, LOSS_CAP) * uniform
+                or any(ratio >= MIN_UPDATE_RATIO for ratio in update_ratios))
+
     def check(self, step: int, loss: float, grad_norms, update_ratios, names, level,
               classes: int, lr: float) -> Divergence | None:
         """The sign step ``step`` shows, or None. ``level`` is ``History.level()`` before

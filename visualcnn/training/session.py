@@ -27,6 +27,7 @@ from visualcnn.training.divergence import Divergence, DivergenceWatch
 from visualcnn.training.history import History
 from visualcnn.training.periodic_eval import PendingTest, periodic_choice
 from visualcnn.training.periodic_eval import test_scores as _test_scores
+from visualcnn.training.sample_feed import EpochFeed
 
 LR_MIN, LR_MAX = 1e-5, 1.0
 BATCH_MIN, BATCH_MAX = 1, MAX_BATCH
@@ -51,23 +52,29 @@ def checked_batch(size) -> int:
 
 
 def joint_norm(arrays) -> float:
-    """The L2 norm of several arrays taken together (``vdot`` flattens without a copy: one
-    NumPy call an array, one a block of a large one when OpenBLAS may have threads)."""
+    """The L2 norm of several arrays taken together."""
+    return math.sqrt(_sum_of_squares(arrays))
+
+
+def _sum_of_squares(arrays) -> float:
+    """The sum of the squares of every entry of ``arrays``: one BLAS dot product an array,
+    or, when OpenBLAS may have threads, one a block of a large one."""
     # OpenBLAS with threads hands a dot product of over 10,000 entries (a dense layer's
     # 10 x 1352 weights) to a second thread: on a busy machine, waiting for it costs
-    # milliseconds instead of microseconds. Blocks of at most 8192 stay on this thread. With
-    # one thread (as visualcnn sets it), one call an array is 4 us a session step cheaper.
-    block = math.inf if ONE_BLAS_THREAD else 8192
+    # milliseconds instead of microseconds. Blocks of at most 8192 stay on this thread.
+    # ``vdot`` flattens without a copy, and unlike ``dot`` it does not warn of an overflow,
+    # which a diverging run makes on purpose (the session reports it in words).
     squares = 0.0
+    if ONE_BLAS_THREAD:
+        for a in arrays:
+            squares += np.vdot(a, a)
+        return float(squares)
     for a in arrays:
-        if a.size <= block:
-            squares += float(np.vdot(a, a))
-            continue
         flat = a.reshape(-1)
-        for i in range(0, flat.size, block):
-            part = flat[i:i + block]
-            squares += float(np.vdot(part, part))
-    return math.sqrt(squares)
+        for i in range(0, flat.size, 8192):
+            part = flat[i:i + 8192]
+            squares += np.vdot(part, part)
+    return float(squares)
 
 
 class Session:
@@ -95,6 +102,7 @@ class Session:
     def __init__(self, dataset, net: Network, lr: float = 0.01, seed: int = 0,
                  eval_every: int = 500, batch: int = 1):
         self.dataset = dataset
+        self._feed = EpochFeed()
         self.seed = int(seed)
         self.eval_every = int(eval_every)
         self.lr = checked_lr(lr)
@@ -140,8 +148,9 @@ class Session:
         self.test_predictions = None  # of the network that was evaluated, not of a new one
         self.fully_tested_at: int | None = None  # the step test_predictions belong to
         self.pending_test: PendingTest | None = None  # see training.periodic_eval
-        self._param_layers = [layer for layer in self.net.layers if layer.params]
-        self.history = History([layer.name for layer in self._param_layers])
+        # Where the curves' layers are in a trace's ``layers`` (in the network's order).
+        self._param_positions = [i for i, layer in enumerate(self.net.layers) if layer.params]
+        self.history = History([self.net.layers[i].name for i in self._param_positions])
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         """The dataset indices of epoch ``epoch`` (from 0), in training order."""
@@ -207,18 +216,14 @@ class Session:
         before = hook.before_step(self) if hook is not None else None
         advance = chosen is None
         if advance:
-            if self.index_in_epoch == self.train_size:
-                self.epoch += 1
-                self.index_in_epoch = 0
-                self._order = self.epoch_order(self.epoch)
-            start = self.index_in_epoch
-            chosen = ((int(self._order[start]),) if self._batch == 1 else
-                      tuple(int(i) for i in self._order[start:start + self._batch]))
+            chosen, inputs = _next_samples(self)
+        else:
+            inputs = self.batch_inputs(chosen)
         index = chosen[0]
         # A diverging run overflows on purpose; the failure below reports it in words. The
         # step silences NumPy's warnings itself, and the curves' record works in Python floats
         # and BLAS dot products, which warn of nothing: a second errstate around both cost 2 us.
-        trace = self.net.train_step(*self.batch_inputs(chosen), self.lr)
+        trace = self.net.train_step(*inputs, self.lr)
         _record(self, trace)
         if advance:
             self.index_in_epoch += len(chosen)
@@ -366,6 +371,22 @@ class Session:
         self._restart_at(net.step)
 
 
+def _next_samples(session: Session) -> tuple[tuple[int, ...], tuple]:
+    """The dataset indices of the next step's samples in the order (the next epoch's when
+    this one is done) and its inputs as ``Network.train_step`` takes them."""
+    if session.index_in_epoch == session.train_size:
+        session.epoch += 1
+        session.index_in_epoch = 0
+        session._order = session.epoch_order(session.epoch)
+    start, size = session.index_in_epoch, session.batch
+    if size == 1:  # Run's steps: from a chunk of the order converted at once
+        index, x, label = session._feed.sample(session.dataset, session.epoch, session._order,
+                                               start)
+        return (index,), (x, label)
+    chosen = tuple(int(i) for i in session._order[start:start + size])
+    return chosen, session.batch_inputs(chosen)
+
+
 def _record(session: Session, trace) -> None:
     """Add step ``trace`` (a StepTrace or replay_step's StepNumbers) to the curves of
     ``session``, and note whether it stayed finite and whether it looks like divergence."""
@@ -374,8 +395,9 @@ def _record(session: Session, trace) -> None:
     # when it is shown), so it overflows only where the norms below would.
     total = trace.loss
     plain_sgd, lr = session.net.plain_sgd, trace.lr
-    for name in session.history.layer_names:
-        lt = trace.layer(name)
+    layers = trace.layers
+    for i in session._param_positions:
+        lt = layers[i]
         grad = joint_norm(lt.grads.values())
         # Plain SGD's update is -lr x grad: its norm needs no pass of its own.
         update = lr * grad if plain_sgd else joint_norm(lt.updates.values())
@@ -390,9 +412,10 @@ def _record(session: Session, trace) -> None:
     session.last_step_finite = finite = math.isfinite(total)
     # A non-finite step is the failure's to report; the watch reads the levels before
     # this step is added to them.
-    history = session.history
-    session.divergence = session.watch.check(
-        trace.step, trace.loss, grad_norm, update_ratio, history.layer_names,
-        history.level_now(), session.net.classes, lr) if finite else None
+    history, watch, classes = session.history, session.watch, session.net.classes
+    session.divergence = None
+    if finite and watch.could_fire(trace.loss, update_ratio, classes):
+        session.divergence = watch.check(trace.step, trace.loss, grad_norm, update_ratio,
+                                         history.layer_names, history.level_now(), classes, lr)
     # A batch's mean loss and its fraction predicted right (0 or 1 for one sample).
     history.record(trace.step, trace.loss, trace.accuracy, grad_norm, update_ratio)
