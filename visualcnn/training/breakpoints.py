@@ -46,12 +46,13 @@ class Breakpoints:
     sample_is: int | None = None
     prediction_changed: bool = False
 
-    @property
-    def any_ticked(self) -> bool:
-        return (self.wrong_prediction or self.loss_above is not None
-                or self.label_is is not None or bool(self.grad_norm_above)
-                or bool(self.grad_norm_below) or self.at_step is not None
-                or self.sample_is is not None or self.prediction_changed)
+    def __post_init__(self) -> None:
+        # Asked after every step: worked out once (frozen, so it cannot go stale).
+        object.__setattr__(self, "any_ticked", bool(
+            self.wrong_prediction or self.loss_above is not None
+            or self.label_is is not None or self.grad_norm_above or self.grad_norm_below
+            or self.at_step is not None or self.sample_is is not None
+            or self.prediction_changed))
 
     def check(self, trace: StepTrace, finite: bool | None = None,
               grad_norms: dict[str, float] | None = None, sample: int | None = None,
@@ -173,12 +174,17 @@ class PredictionMemory:
         self._after = resident_zeros(capacity, np.int16)
         self._size = 0  # entries logged
         self._applied = 0  # of them, the first ones, whose change ``last`` holds
+        self._count_bytes()
+
+    def _count_bytes(self) -> None:
+        # Asked after every step (the rewind's budget): counted when an array is replaced.
+        last = 0 if self.last is None else self.last.nbytes
+        self._nbytes = last + sum(a.nbytes for a in (self._steps, self._samples,
+                                                     self._before, self._after))
 
     def nbytes(self) -> int:
         """Bytes held: the per-sample memory and the change log."""
-        last = 0 if self.last is None else self.last.nbytes
-        return last + sum(a.nbytes for a in (self._steps, self._samples, self._before,
-                                             self._after))
+        return self._nbytes
 
     def new_run(self) -> None:
         """A new run starts (a reset, a checkpoint opened): its steps cannot go back to the
@@ -192,13 +198,15 @@ class PredictionMemory:
         the step that made it, logs the change for ``go_to``."""
         if index is None:
             return None
-        if dataset is not self.dataset or self.last is None:
+        last = self.last
+        if dataset is not self.dataset or last is None:
             size = len(dataset.y_train)
             dtype = np.int8 if dataset.classes <= np.iinfo(np.int8).max else np.int16
             self.dataset, self.last = dataset, np.full(size, -1, dtype=dtype)
             self._new_log(0)
-        previous = int(self.last[index])
-        self.last[index] = prediction
+            last = self.last
+        previous = int(last[index])
+        last[index] = prediction
         if step is not None:
             self._log(int(step), int(index), previous, int(prediction))
         return None if previous < 0 else previous
@@ -221,6 +229,7 @@ class PredictionMemory:
                 bigger = resident_zeros(grown, old.dtype)
                 bigger[:self._size] = old[:self._size]
                 setattr(self, name, bigger)
+            self._count_bytes()
         i = self._size
         self._steps[i], self._samples[i] = step, index
         self._before[i], self._after[i] = previous, prediction
@@ -240,6 +249,7 @@ class PredictionMemory:
             smaller[:left] = old[drop:self._size]
             setattr(self, name, smaller)
         self._size, self._applied = left, self._applied - drop
+        self._count_bytes()
 
     def go_to(self, step: int) -> None:
         """Every sample's last prediction as it stood after step ``step``: the changes of

@@ -118,7 +118,9 @@ class Debugger:
         else:  # a batch: each sample's own prediction, in the batch's order
             previous = [self.predictions.record(session.dataset, i, int(p), trace.step)
                         for i, p in zip(index, trace.predictions, strict=True)]
-        self.rewind.record(session, trace, index, session.note_for(trace))
+        # The note says what a step from elsewhere (index None) trained on.
+        self.rewind.record(session, trace, index,
+                           session.note_for(trace) if index is None else None)
         if self.hits and next(reversed(self.hits)) >= trace.step:  # a new branch
             self.hits = {s: r for s, r in self.hits.items() if s < trace.step}
         self._remember()

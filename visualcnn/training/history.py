@@ -80,7 +80,7 @@ class History:
         new array stays untouched, so it costs no memory until filled)."""
         return self._copy(self._size)
 
-    def rewound_copy(self, mark: tuple[int, np.ndarray], step: int) -> History:
+    def rewound_copy(self, mark: tuple[int, tuple], step: int) -> History:
         """A copy rewound to ``mark`` (see ``rewind``), this history left as it is: only the
         rows up to the mark are copied (a jump back copies megabytes less)."""
         new = self._copy(max(0, min(self._size, mark[0] - self._first_index)))
@@ -151,13 +151,13 @@ class History:
             return None
         return self._loss_sum / weight, [s / weight for s in self._grad_sums]
 
-    def mark(self) -> tuple[int, np.ndarray]:
+    def mark(self) -> tuple[int, tuple[float, ...]]:
         """What ``rewind`` needs to bring the history back to this point (Step back): the
-        count of steps and the running sums."""
-        return len(self), np.array([self._loss_sum, self._correct_sum, self._weight,
-                                    *self._grad_sums])
+        count of steps and the running sums (Python floats: a mark is taken every step)."""
+        return (self._first_index + self._size,
+                (self._loss_sum, self._correct_sum, self._weight, *self._grad_sums))
 
-    def rewind(self, mark: tuple[int, np.ndarray], step: int) -> None:
+    def rewind(self, mark: tuple[int, tuple], step: int) -> None:
         """Forget what was recorded after ``mark``, and test results after ``step``.
 
         Exact while the mark is within the full-resolution steps (the last ``capacity / 2``

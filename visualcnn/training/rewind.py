@@ -18,15 +18,15 @@ steps up to ``n`` again; the last of them is step ``n``'s trace.
     >>> trace = rewind.go_to(session, 1234)  # weights, velocity, position, curves of step 1234
 
 Two kinds of snapshot are kept within ``budget_bytes`` (with the log): checkpoints, every
-``every`` steps, and a cache of single steps (each step as it is trained, the last few steps
-a jump replays) that makes Step back cost one step. Past the budget the cache goes first,
-oldest first, then every other checkpoint of the oldest half: a jump far back then replays
-longer. The start of the run is kept, so every step of it can be reached, until the per-step
-logs (42 bytes a step here, 16 for the debugger's predictions) pass LOG_SHARE of the budget:
-then the run starts anew at the last checkpoint a quarter of the way in or before, the steps
-before it forgotten (for the default budget, after 600,000 to 860,000 steps). Thinning has
-made the oldest checkpoints the sparsest by then: when the start is the only one there, the
-run starts at the next, often much further in.
+``every`` steps, and a cache of the last CACHE_STEPS single steps (each step as it is
+trained, the last few steps a jump replays) that makes Step back cost one step. Past the
+budget the cache goes first, oldest first, then every other checkpoint of the oldest half: a
+jump far back then replays longer. The start of the run is kept, so every step of it can be
+reached, until the per-step logs (42 bytes a step here, 16 for the debugger's predictions)
+pass LOG_SHARE of the budget: then the run starts anew at the last checkpoint a quarter of
+the way in or before, the steps before it forgotten (for the default budget, after 600,000
+to 860,000 steps). Thinning has made the oldest checkpoints the sparsest by then: when the
+start is the only one there, the run starts at the next, often much further in.
 """
 
 from __future__ import annotations
@@ -35,50 +35,54 @@ import bisect
 import copy
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from visualcnn.nn.network import replay_step
-from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB, held_nbytes
+from visualcnn.training.memory import ARRAY_BYTES, DEFAULT_BUDGET_MB, FLOAT_BYTES, MB, held_nbytes
 from visualcnn.training.step_log import StepLog
 
 CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 steps: 86 MB
 # Replayed steps a jump keeps in the cache: the last few, so that Step back after a jump costs
 # one step a few times over; keeping them all would only push checkpoints out of the budget.
 CACHE_REPLAYED = 8
+# Single steps the cache keeps at most. Each holds the parameters a step made: a cache of
+# hundreds of steps (all a budget could hold) made every step write its new weights into
+# memory last used hundreds of steps before, out of every CPU cache (9 us a step of the
+# default network, as much as the rest of the rewind's work). A few steps stay in the cache:
+# Step back costs one step for the last CACHE_STEPS, then one jump caches CACHE_REPLAYED more.
+CACHE_STEPS = 8
 # The per-step logs (what each step trained on, the predictions it changed) may take this
 # share of the budget; past it the oldest quarter of the run is forgotten, so that a Run of
 # any length stays within the budget (the default network: after about a million steps).
 LOG_SHARE = 0.5
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """The state after ``step`` steps. Arrays are the network's own: an update replaces its
-    parameters and the optimiser's arrays with new ones and never writes into the old ones."""
+    parameters and the optimiser's arrays with new ones and never writes into the old ones.
+    (A named tuple: one is made every step, in a quarter of a frozen dataclass's time.)"""
 
     step: int
-    params: dict  # (layer, key) -> array
+    params: tuple  # per layer of the network, the values of its ``params`` dict in its order
     optimizer: dict  # (slot, layer, key) -> array: Network.optimizer_arrays(), {} for SGD
     position: tuple  # (epoch, index_in_epoch, sample_index)
-    mark: tuple  # History.mark()
+    mark: tuple  # History.mark(): the count of steps and a tuple of running sums
     nbytes: int
-
-
-def _mark_arrays(mark) -> list:
-    return [a for a in mark if isinstance(a, np.ndarray)]
 
 
 def take_snapshot(session, position: tuple, nbytes: int | None = None) -> Snapshot:
     """The session's state now; ``nbytes`` when known (the same for every snapshot of a
     run: the shapes do not change)."""
     net = session.net
-    params = {(layer.name, k): v for layer in net.layers for k, v in layer.params.items()}
-    state = net.optimizer_arrays()
+    # Tuples rather than a dict keyed by layer and name: a snapshot is taken every step.
+    params = tuple([tuple(layer.params.values()) for layer in net.layers])
+    state = net.optimizer_arrays() if net.optimizer != "sgd" else {}
     mark = session.history.mark()
-    if nbytes is None:
-        nbytes = held_nbytes([*params.values(), *state.values(), *_mark_arrays(mark)])
+    if nbytes is None:  # the running sums counted as the array of floats they amount to
+        nbytes = (held_nbytes([a for arrays in params for a in arrays] + [*state.values()])
+                  + FLOAT_BYTES * len(mark[1]) + ARRAY_BYTES)
     return Snapshot(net.step, params, state, position, mark, nbytes)
 
 
@@ -168,7 +172,7 @@ class RunRewind:
         saying what it was)."""
         n = trace.step
         position = (session.epoch, session.index_in_epoch, session.sample_index)
-        if n <= self.last_step:
+        if n <= self.log.last_step:
             if self.log.same(n, index, trace, position):
                 self._on_the_logged_path(session, n, position)
                 return
@@ -183,7 +187,8 @@ class RunRewind:
             self._add_cached(snap)
         # The logs' bytes, counted once a step: trimming snapshots leaves them as they are.
         logs = self._logs_nbytes()
-        self._trim(logs)
+        if self._nbytes + logs > self.budget_bytes:
+            self._trim(logs)
         self._forget_oldest(logs)
 
     def _logs_nbytes(self) -> int:
@@ -237,13 +242,24 @@ class RunRewind:
         self._nbytes += snap.nbytes
 
     def _add_cached(self, snap: Snapshot) -> None:
-        old = self._cache.pop(snap.step, None)
-        if old is not None:
-            self._nbytes -= old.nbytes
+        step, steps = snap.step, self._cached_steps
+        if not steps or step > steps[-1]:  # a step trained at the head of the run
+            steps.append(step)
         else:
-            bisect.insort(self._cached_steps, snap.step)
-        self._cache[snap.step] = snap
+            old = self._cache.pop(step, None)
+            if old is not None:
+                self._nbytes -= old.nbytes
+            else:
+                bisect.insort(steps, step)
+        self._cache[step] = snap
         self._nbytes += snap.nbytes
+        if len(steps) > CACHE_STEPS:
+            self._drop_oldest_cached()
+
+    def _drop_oldest_cached(self) -> None:
+        step, snap = self._cache.popitem(last=False)
+        self._nbytes -= snap.nbytes
+        del self._cached_steps[bisect.bisect_left(self._cached_steps, step)]
 
     def set_budget(self, budget_bytes: int) -> None:
         self.budget_bytes = int(budget_bytes)
@@ -254,9 +270,7 @@ class RunRewind:
         the logs' bytes when known (dropping snapshots does not change them)."""
         room = self.budget_bytes - (self._logs_nbytes() if logs is None else logs)
         while self._cache and self._nbytes > room:
-            step, snap = self._cache.popitem(last=False)
-            self._nbytes -= snap.nbytes
-            del self._cached_steps[bisect.bisect_left(self._cached_steps, step)]
+            self._drop_oldest_cached()
         while self._nbytes > room and len(self._checkpoints) > 2:
             self._thin_oldest()
 
@@ -336,9 +350,9 @@ class RunRewind:
 
     def _restore(self, net, snap: Snapshot) -> None:
         # Copies: the snapshot's arrays stay as they are whatever is done to the network.
-        for layer in net.layers:
-            for k in layer.params:
-                layer.params[k] = np.array(snap.params[(layer.name, k)])
+        for layer, values in zip(net.layers, snap.params, strict=True):
+            for k, value in zip(list(layer.params), values, strict=True):
+                layer.params[k] = np.array(value)
         net.set_optimizer_arrays(snap.optimizer)
         net.step = snap.step  # Adam's step count with it
 

@@ -1,0 +1,89 @@
+"""What a session step keeps and converts, held to what it must: a sample converted with
+its chunk is the sample converted alone, and the rewind's cache of single steps stays a few
+steps (a cache of hundreds made each step write its weights into memory out of every CPU
+cache) while Step back still costs one step."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from visualcnn.data.dataset import Dataset
+from visualcnn.data.pixels import Pixels
+from visualcnn.nn import Network
+from visualcnn.training.breakpoints import Breakpoints
+from visualcnn.training.debugger import Debugger
+from visualcnn.training.rewind import CACHE_REPLAYED, CACHE_STEPS
+from visualcnn.training.sample_feed import CHUNK, EpochFeed
+from visualcnn.training.session import Session
+
+DEFAULT = "conv8x3-pool2-dense10"
+
+
+def _bytes_dataset(n_train, seed=0):
+    rng = np.random.default_rng(seed)
+    return Dataset("bytes", Pixels(rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8)),
+                   rng.integers(0, 10, n_train).astype(np.int64),
+                   Pixels(rng.integers(0, 256, (7, 28, 28), dtype=np.uint8)),
+                   rng.integers(0, 10, 7).astype(np.int64))
+
+
+@pytest.mark.parametrize("floats", [False, True])
+def test_the_feed_hands_out_each_sample_as_indexing_the_split_gives_it(floats):
+    data = _bytes_dataset(CHUNK * 2 + 11, seed=1)
+    if floats:  # a split held as float32 rather than bytes
+        data = dataclasses.replace(data, x_train=np.asarray(data.x_train))
+    feed, rng = EpochFeed(), np.random.default_rng(2)
+    orders = {e: rng.permutation(len(data.y_train)) for e in range(2)}
+    # In order across chunk ends, then jumps back, into another epoch, and a new dataset.
+    visits = [(0, p) for p in range(len(data.y_train))] + [(0, 3), (1, CHUNK + 5), (0, 70)]
+    for epoch, position in visits:
+        index, x, label = feed.sample(data, epoch, orders[epoch], position)
+        assert index == orders[epoch][position]
+        np.testing.assert_array_equal(x.view(np.uint32),
+                                      data.x_train[index].view(np.uint32))  # bit for bit
+        assert label == data.y_train[index] and type(label) is int
+    other = _bytes_dataset(CHUNK, seed=3)
+    index, x, label = feed.sample(other, 0, orders[0][:CHUNK] % CHUNK, 0)
+    np.testing.assert_array_equal(x, other.x_train[index])
+
+
+def test_a_run_trains_on_the_same_floats_as_steps_on_each_sample_alone():
+    data = _bytes_dataset(150)
+    session = Session(data, Network.from_arch(DEFAULT), lr=0.05, seed=4, eval_every=0)
+    alone = Network.from_arch(DEFAULT)
+    for _ in range(170):  # past an epoch's end
+        index = session.next_sample_index
+        trace = session.step()
+        theirs = alone.train_step(data.x_train[index], int(data.y_train[index]), 0.05)
+        assert trace.loss == theirs.loss
+    for (layer, key, mine), (_, _, theirs) in zip(session.net.parameters(), alone.parameters(),
+                                                   strict=True):
+        np.testing.assert_array_equal(mine, theirs, err_msg=f"{layer.name}/{key}")
+
+
+def test_the_rewind_caches_a_few_steps_however_large_its_budget():
+    data = _bytes_dataset(300)
+    session = Session(data, Network.from_arch(DEFAULT), lr=0.02, eval_every=0)
+    debugger = Debugger(session)  # 100 MB: room for hundreds of steps of this network
+    for _ in range(260):
+        session.step()
+    rewind = debugger.rewind
+    assert len(rewind._cache) == CACHE_STEPS
+    # The run's memory: the checkpoints and the few cached steps, not a budget's worth.
+    points = len(rewind.checkpoint_steps()) + CACHE_STEPS
+    assert debugger.history_nbytes() < (points + 1) * rewind._point_nbytes + 10 ** 6
+    # Step back costs one step over the cached steps, and after a longer jump back as well.
+    for back in range(1, CACHE_STEPS):  # step 260 - back restores step 259 - back
+        assert rewind.replay_length(260 - back) == 1
+    debugger.go_to(200)  # replays from step 128, caching its last CACHE_REPLAYED steps
+    assert all(rewind.replay_length(200 - back) == 1 for back in range(CACHE_REPLAYED - 1))
+    assert len(rewind._cache) <= CACHE_STEPS
+
+
+def test_breakpoints_know_whether_any_is_ticked_after_a_change():
+    none = Breakpoints()
+    assert not none.any_ticked
+    assert dataclasses.replace(none, loss_above=2.0).any_ticked
+    assert dataclasses.replace(none, grad_norm_below={"conv1": 0.1}).any_ticked
+    assert not dataclasses.replace(Breakpoints(at_step=3), at_step=None).any_ticked
