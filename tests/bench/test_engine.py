@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 import pytest
 
 from visualcnn.bench.engine import format_bench, run_bench
@@ -33,7 +34,7 @@ def test_quick_bench_structure(quick_result):
         r["reference_train_step_us"] / r["train_step_us"]["default"])
     assert [t["name"] for t in r["targets"]] == [
         "speedup_vs_reference", "torch_ratio_float64", "train_step_vs_torch_float32_1thread",
-        "predict_us_per_image", "session_step_us", "session_debugger_step_us",
+        "predict_us_per_image", "session_overhead_ratio", "session_debugger_overhead_ratio",
         "predict_vs_torch_ratio", "evaluate_test_vs_torch_ratio"]
     for t in r["targets"]:
         assert t["met"] in (True, False, None) and t["goal"]
@@ -90,22 +91,14 @@ def test_bench_json_reports_session_step_and_torch_forward(monkeypatch, capsys):
     assert positive(r["session_step_us"]) and positive(r["session_step_us_median"])
     # Against the bare step timed in turns with the session's, not the one timed before it.
     assert positive(r["session_bare_step_us"]) and positive(r["session_bare_step_us_median"])
-    assert r["session_overhead_ratio"] == pytest.approx(
-        r["session_step_us"] / r["session_bare_step_us"])
+    assert positive(r["session_debugger_step_us"]) and r["session_rounds"] == 2
     assert positive(r["evaluate_test_ms"]) and r["evaluate_test_images"] == 30
     assert r["predict_batch_size"] >= 1
     targets = {t["name"]: t for t in r["targets"]}
-    session = targets["session_step_us"]
-    assert session["value"] == r["session_step_us"]
-    limit = max(1.3 * r["session_bare_step_us"], r["session_bare_step_us"] + 30)
-    assert session["met"] == (r["session_step_us"] <= limit)
+    assert targets["session_overhead_ratio"]["value"] == r["session_overhead_ratio"]
     # The window's session has the debugger attached: its step is timed too, in the same turns.
-    debugged = targets["session_debugger_step_us"]
-    assert positive(r["session_debugger_step_us"]) and debugged["value"] == \
-        r["session_debugger_step_us"]
-    assert debugged["met"] == (r["session_debugger_step_us"] <= limit)
-    assert r["session_debugger_overhead_ratio"] == pytest.approx(
-        r["session_debugger_step_us"] / r["session_bare_step_us"])
+    assert targets["session_debugger_overhead_ratio"]["value"] == \
+        r["session_debugger_overhead_ratio"]
     t = r["torch"]
     if t["available"]:
         assert positive(t["predict_us_per_image"]) and positive(t["evaluate_test_ms"])
@@ -132,6 +125,44 @@ def test_bench_json_reports_session_step_and_torch_forward(monkeypatch, capsys):
     else:
         assert r["predict_vs_torch_ratio"] is None and r["evaluate_test_vs_torch_ratio"] is None
         assert targets["predict_vs_torch_ratio"]["met"] is None
+
+
+def test_session_ratios_are_the_median_of_rounds_timed_in_turns(monkeypatch, capsys):
+    """Each round times the session, the session with the debugger and the bare step in
+    turn; a ratio is the median of the rounds' own ratios, so a round on a slow second
+    counts against the bare step of the same second."""
+    from visualcnn import cli
+    from visualcnn.bench import engine
+
+    rounds = np.array([[130.0, 150.0, 100.0],   # session, with the debugger, bare
+                       [260.0, 300.0, 200.0],   # the machine at half speed
+                       [125.0, 200.0, 100.0]])
+    monkeypatch.setattr(engine, "FULL", engine.QUICK)
+    monkeypatch.setattr(engine, "_session_step_us", lambda X, y, cfg: rounds)
+    assert cli.main(["bench", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["session_overhead_ratio"] == pytest.approx(1.3)  # of 1.3, 1.3 and 1.25
+    assert r["session_debugger_overhead_ratio"] == pytest.approx(1.5)  # of 1.5, 1.5, 2.0
+    assert (r["session_step_us"], r["session_step_us_median"]) == (125.0, 130.0)
+    assert r["session_bare_step_us_median"] == 100.0
+    targets = {t["name"]: t for t in r["targets"]}
+    # 30 % or 30 us, whichever is more: here both are 1.3x the bare step's median.
+    assert targets["session_overhead_ratio"]["met"] is True
+    assert targets["session_debugger_overhead_ratio"]["met"] is False
+    # Where 30 us is more than 30 %, it is the limit.
+    monkeypatch.setattr(engine, "_session_step_us", lambda X, y, cfg: rounds / 2)
+    assert cli.main(["bench", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    targets = {t["name"]: t for t in r["targets"]}
+    assert "1.60x" in targets["session_overhead_ratio"]["goal"]
+    assert targets["session_debugger_overhead_ratio"]["met"] is True
+
+
+def test_the_session_is_timed_in_rounds_of_its_three_contenders():
+    from visualcnn.bench import engine
+
+    rounds = engine._session_step_us(*engine._samples(), engine.QUICK)
+    assert rounds.shape == (engine.QUICK["session_rounds"], 3) and (rounds > 0).all()
 
 
 def test_bench_text_shows_session_step_and_test_evaluation(quick_result):
