@@ -49,9 +49,9 @@ CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 ste
 CACHE_REPLAYED = 8
 # Single steps the cache keeps at most. Each holds the parameters a step made: a cache of
 # hundreds of steps (all a budget could hold) made every step write its new weights into
-# memory last used hundreds of steps before, out of every CPU cache (9 us a step of the
-# default network, as much as the rest of the rewind's work). A few steps stay in the cache:
-# Step back costs one step for the last CACHE_STEPS, then one jump caches CACHE_REPLAYED more.
+# memory last used hundreds of steps before, out of every CPU cache (measured alone, 9 us
+# more for an update of the default network's dense weights). With a few, Step back costs one
+# step over the last CACHE_STEPS - 1 steps, and a jump further back caches CACHE_REPLAYED.
 CACHE_STEPS = 8
 # The per-step logs (what each step trained on, the predictions it changed) may take this
 # share of the budget; past it the oldest quarter of the run is forgotten, so that a Run of
