@@ -177,7 +177,7 @@ def _session_step_us(X, y, cfg) -> np.ndarray:
     Debugger(debugged)
     calls = [lambda i: plain.step(), lambda i: debugged.step(), _our_step(DEFAULT_ARCH, X, y)]
     clock, block = time.perf_counter, cfg["session_block"]
-    for call in calls:
+    for call in calls:  # past the rewind's first checkpoints and the feed's first chunks
         for i in range(cfg["warmup"] * 10):
             call(i)
     timed = np.zeros((cfg["session_rounds"], len(calls)))

@@ -35,6 +35,11 @@ LOSS_CAP = 100  # times log(classes)
 MIN_UPDATE_RATIO = 0.5
 
 
+def _uniform_loss(classes: int) -> float:
+    """The loss of a uniform guess over ``classes`` classes, log(classes) (1 for one)."""
+    return math.log(classes) if classes > 1 else 1.0
+
+
 @dataclass(frozen=True)
 class Divergence:
     """The first sign of a blow-up: at ``step``, ``what`` ("loss", "conv1 gradient norm")
@@ -90,8 +95,7 @@ class DivergenceWatch:
             return False
         if self.fired_at is not None:
             return True
-        uniform = math.log(classes) if classes > 1 else 1.0
-        return (loss > min(self.factor, LOSS_CAP) * uniform
+        return (loss > min(self.factor, LOSS_CAP) * _uniform_loss(classes)
                 or any(ratio >= MIN_UPDATE_RATIO for ratio in update_ratios))
 
     def check(self, step: int, loss: float, grad_norms, update_ratios, names, level,
@@ -100,7 +104,7 @@ class DivergenceWatch:
         the step is recorded (None before the first); the other lists are per layer."""
         if self.factor is None:
             return None
-        uniform = math.log(classes) if classes > 1 else 1.0
+        uniform = _uniform_loss(classes)
         if self.fired_at is not None:
             if step > self.fired_at and (level is None or level[0] > uniform):
                 return None

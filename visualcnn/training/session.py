@@ -52,13 +52,8 @@ def checked_batch(size) -> int:
 
 
 def joint_norm(arrays) -> float:
-    """The L2 norm of several arrays taken together."""
-    return math.sqrt(_sum_of_squares(arrays))
-
-
-def _sum_of_squares(arrays) -> float:
-    """The sum of the squares of every entry of ``arrays``: one BLAS dot product an array,
-    or, when OpenBLAS may have threads, one a block of a large one."""
+    """The L2 norm of several arrays taken together: one BLAS dot product an array, or, when
+    OpenBLAS may have threads, one a block of a large one."""
     # OpenBLAS with threads hands a dot product of over 10,000 entries (a dense layer's
     # 10 x 1352 weights) to a second thread: on a busy machine, waiting for it costs
     # milliseconds instead of microseconds. Blocks of at most 8192 stay on this thread.
@@ -68,13 +63,13 @@ def _sum_of_squares(arrays) -> float:
     if ONE_BLAS_THREAD:
         for a in arrays:
             squares += np.vdot(a, a)
-        return float(squares)
+        return math.sqrt(squares)
     for a in arrays:
         flat = a.reshape(-1)
         for i in range(0, flat.size, 8192):
             part = flat[i:i + 8192]
             squares += np.vdot(part, part)
-    return float(squares)
+    return math.sqrt(squares)
 
 
 class Session:

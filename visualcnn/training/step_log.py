@@ -84,7 +84,7 @@ class StepLog:
         """Step ``step`` (the next one) trained on training sample ``index`` (a sequence of
         indices for a batch), or on ``trace.input`` (None: a drawn digit or a test image),
         leaving the session at ``position`` (epoch, index_in_epoch, sample_index)."""
-        if step != self.first_step + self._size + 1:
+        if step != self.last_step + 1:
             raise ValueError(f"step {step} does not follow step {self.last_step}")
         if self._size == len(self._cols["lr"]):
             # Half as much again: doubling would overshoot the rewind's budget by megabytes.
@@ -94,16 +94,13 @@ class StepLog:
             self._cols = bigger
         i, c = self._size, self._cols
         epoch, in_epoch, shown = position
-        if type(index) is int:  # one training sample, as every step of a Run
-            c["sample"][i], c["count"][i] = index, 1
-        else:
-            indices = _as_indices(index)
-            c["sample"][i] = FOREIGN if indices is None else indices[0]
-            c["count"][i] = 1 if indices is None else len(indices)
-            if indices is not None and len(indices) > 1 and not self._in_order(
-                    indices, epoch, in_epoch):
-                kept = self._batches[step] = np.array(indices, dtype=np.int32)
-                self._batches_nbytes += kept.nbytes + BATCH_BYTES
+        indices = _as_indices(index)
+        c["sample"][i] = FOREIGN if indices is None else indices[0]
+        c["count"][i] = 1 if indices is None else len(indices)
+        if indices is not None and len(indices) > 1 and not self._in_order(indices, epoch,
+                                                                            in_epoch):
+            kept = self._batches[step] = np.array(indices, dtype=np.int32)
+            self._batches_nbytes += kept.nbytes + BATCH_BYTES
         c["lr"][i] = trace.lr
         c["epoch"][i], c["index"][i] = epoch, in_epoch
         c["shown"][i] = NONE if shown is None else shown
