@@ -18,6 +18,7 @@ from visualcnn.training.memory import (
     rewind_point_nbytes,
     steps_kept,
 )
+from visualcnn.training.rewind import CACHE_EVERY
 from visualcnn.training.session import Session
 
 DEFAULT = "conv8x3-pool2-dense10"
@@ -39,14 +40,17 @@ def session(arch=DEFAULT, momentum=0.0, n=40):
 def test_a_rewind_point_costs_what_the_architecture_says(arch, momentum):
     s = session(arch, momentum)
     dbg = Debugger(s)
-    for _ in range(5):
+    for _ in range(CACHE_EVERY):
         s.step()
     point = rewind_point_nbytes(parse_arch(arch), momentum > 0)
-    assert dbg.rewind_depth == 5
-    # The start of the run and a point per recent step (Step back then costs one step), plus
-    # the step log: tens of bytes a step, in a few kilobytes while the run is short.
+    assert dbg.rewind_depth == CACHE_EVERY
+    # The start of the run and the cache's snapshots (at least the one CACHE_EVERY steps on;
+    # more when these steps took longer than CACHE_SECONDS), plus the step log: tens of bytes
+    # a step, in a few kilobytes while the run is short.
+    points = len(dbg.rewind.checkpoint_steps()) + len(dbg.rewind._cache)
+    assert points >= 2
     held = dbg.history_nbytes()
-    assert 6 * point <= held <= 6 * point + 64 * 1024, (held, point)
+    assert points * point <= held <= points * point + 64 * 1024, (held, point)
     values = sum(v.size for _, _, v in s.net.parameters())
     assert point >= (2 if momentum else 1) * 8 * values  # at least the arrays themselves
 

@@ -1,7 +1,8 @@
 """What a session step keeps and converts, held to what it must: a sample converted with
-its chunk is the sample converted alone, and the rewind's cache of single steps stays a few
-steps (a cache of hundreds made each step write its weights into memory out of every CPU
-cache) while Step back still costs one step."""
+its chunk is the sample converted alone, and the rewind's cache stays a few snapshots, taken
+every few steps of a fast Run (a cache of hundreds made each step write its weights into memory
+out of every CPU cache; one every step cost 4 % of Run), while Step back replays a few steps
+at most, then one."""
 
 import dataclasses
 
@@ -11,9 +12,10 @@ import pytest
 from visualcnn.data.dataset import Dataset
 from visualcnn.data.pixels import Pixels
 from visualcnn.nn import Network
+from visualcnn.training import rewind as rewind_module
 from visualcnn.training.breakpoints import Breakpoints
 from visualcnn.training.debugger import Debugger
-from visualcnn.training.rewind import CACHE_REPLAYED, CACHE_STEPS
+from visualcnn.training.rewind import CACHE_EVERY, CACHE_REPLAYED, CACHE_STEPS
 from visualcnn.training.sample_feed import CHUNK, EpochFeed
 from visualcnn.training.session import Session
 
@@ -73,12 +75,46 @@ def test_the_rewind_caches_a_few_steps_however_large_its_budget():
     # The run's memory: the checkpoints and the few cached steps, not a budget's worth.
     points = len(rewind.checkpoint_steps()) + CACHE_STEPS
     assert debugger.history_nbytes() < (points + 1) * rewind._point_nbytes + 10 ** 6
-    # Step back costs one step over the cached steps, and after a longer jump back as well.
-    for back in range(1, CACHE_STEPS):  # step 260 - back restores step 259 - back
-        assert rewind.replay_length(260 - back) == 1
-    debugger.go_to(200)  # replays from step 128, caching its last CACHE_REPLAYED steps
-    assert all(rewind.replay_length(200 - back) == 1 for back in range(CACHE_REPLAYED - 1))
+    # Step back from the head replays at most CACHE_EVERY steps (those it replays are cached:
+    # most of the next ones cost one step); walking further back, a replay from a checkpoint
+    # now and then, which caches its last steps in turn.
+    lengths = []
+    for step in range(259, 200, -1):
+        lengths.append(rewind.replay_length(step))
+        debugger.go_to(step)
+    assert max(lengths[:CACHE_EVERY]) <= CACHE_EVERY
+    assert max(lengths) <= rewind.every and lengths.count(1) > 3 * len(lengths) // 4
+    debugger.go_to(180)  # replays from step 128, caching its last CACHE_REPLAYED steps
+    assert all(rewind.replay_length(180 - back) == 1 for back in range(CACHE_REPLAYED - 1))
     assert len(rewind._cache) <= CACHE_STEPS
+
+
+class _Clock:
+    """A stand-in for ``perf_counter`` that moves ``tick`` seconds a reading."""
+
+    def __init__(self, tick):
+        self.now, self.tick = 0.0, tick
+
+    def __call__(self):
+        self.now += self.tick
+        return self.now
+
+
+@pytest.mark.parametrize("tick, spacing",
+                         [(1e-6, CACHE_EVERY), (10 * rewind_module.CACHE_SECONDS, 1)])
+def test_the_cache_snapshots_every_few_fast_steps_and_every_slow_one(monkeypatch, tick, spacing):
+    # A fast Run is snapshotted every CACHE_EVERY steps; steps slower than CACHE_SECONDS
+    # (a big network, or a user pressing Step) each get one, so that Step back never
+    # replays more than about CACHE_SECONDS of training.
+    monkeypatch.setattr(rewind_module, "perf_counter", _Clock(tick))
+    session = Session(_bytes_dataset(100), Network.from_arch(DEFAULT), lr=0.02, eval_every=0)
+    debugger = Debugger(session)
+    for _ in range(5 * CACHE_EVERY):
+        session.step()
+    assert debugger.rewind._cached_steps == list(range(5 * CACHE_EVERY, 0, -spacing))[
+        :CACHE_STEPS][::-1]
+    assert debugger.rewind.replay_length(5 * CACHE_EVERY - 1) == (
+        CACHE_EVERY - 1 if spacing > 1 else 1)
 
 
 def test_breakpoints_know_whether_any_is_ticked_after_a_change():

@@ -18,10 +18,11 @@ steps up to ``n`` again; the last of them is step ``n``'s trace.
     >>> trace = rewind.go_to(session, 1234)  # weights, velocity, position, curves of step 1234
 
 Two kinds of snapshot are kept within ``budget_bytes`` (with the log): checkpoints, every
-``every`` steps, and a cache of the last CACHE_STEPS single steps (each step as it is
-trained, the last few steps a jump replays) that makes Step back cost one step. Past the
-budget the cache goes first, oldest first, then every other checkpoint of the oldest half: a
-jump far back then replays longer. The start of the run is kept, so every step of it can be
+``every`` steps, and a cache of at most CACHE_STEPS recent ones (one every CACHE_EVERY steps
+as a run is recorded, or sooner when those steps took CACHE_SECONDS; and the last few steps a
+jump replays), so that Step back replays a few steps at most, then one. Past the budget the
+cache goes first, oldest first, then every other checkpoint of the oldest half: a jump far
+back then replays longer. The start of the run is kept, so every step of it can be
 reached, until the per-step logs (42 bytes a step here, 16 for the debugger's predictions)
 pass LOG_SHARE of the budget: then the run starts anew at the last checkpoint a quarter of
 the way in or before, the steps before it forgotten (for the default budget, after 600,000
@@ -35,6 +36,7 @@ import bisect
 import copy
 import time
 from collections import OrderedDict
+from time import perf_counter
 from typing import NamedTuple
 
 import numpy as np
@@ -47,12 +49,18 @@ CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 ste
 # Replayed steps a jump keeps in the cache: the last few, so that Step back after a jump costs
 # one step a few times over; keeping them all would only push checkpoints out of the budget.
 CACHE_REPLAYED = 8
-# Single steps the cache keeps at most. Each holds the parameters a step made: a cache of
+# Snapshots the cache keeps at most. Each holds the parameters a step made: a cache of
 # hundreds of steps (all a budget could hold) made every step write its new weights into
 # memory last used hundreds of steps before, out of every CPU cache (measured alone, 9 us
-# more for an update of the default network's dense weights). With a few, Step back costs one
-# step over the last CACHE_STEPS - 1 steps, and a jump further back caches CACHE_REPLAYED.
+# more for an update of the default network's dense weights).
 CACHE_STEPS = 8
+# While a run is recorded, the cache takes a snapshot every CACHE_EVERY steps, or sooner once
+# the steps since the last one took CACHE_SECONDS (a big network's slow steps): Step back from
+# the head replays what came after it, a millisecond or two, and caches those steps, so the
+# next Step backs cost one step each. A snapshot every step (each step's weights kept alive
+# and the budget counted) made the default network's Run with the debugger 4 % slower.
+CACHE_EVERY = 8
+CACHE_SECONDS = 2e-3
 # The per-step logs (what each step trained on, the predictions it changed) may take this
 # share of the budget; past it the oldest quarter of the run is forgotten, so that a Run of
 # any length stays within the budget (the default network: after about a million steps).
@@ -98,6 +106,7 @@ class RunRewind:
         self._checkpoints: list[Snapshot] = []
         self._cache: OrderedDict[int, Snapshot] = OrderedDict()
         self._cached_steps: list[int] = []  # the cache's steps in order, for bisect
+        self._last_point = (0, 0.0)  # the step and the time of the last snapshot recorded
         self._nbytes = 0
         self._head_history = None  # the run's curves while the session shows an older step
         self._failure: tuple[int, str] | None = None  # (first step, message)
@@ -165,6 +174,7 @@ class RunRewind:
                                        session.sample_index))
         self._point_nbytes = base.nbytes
         self._add_checkpoint(base)
+        self._last_point = (base.step, perf_counter())
 
     def record(self, session, trace, index, note: str | None = None) -> None:
         """After step ``trace.step``: ``index`` its training sample (a batch: a sequence of
@@ -180,12 +190,18 @@ class RunRewind:
         self.log.append(n, index, trace, position, note)
         if session.failure and self._failure is None:
             self._failure = (n, session.failure)
+        checkpoint = n % self.every == 0
+        last_step, last_time = self._last_point
+        now = perf_counter()
+        if not (checkpoint or n - last_step >= CACHE_EVERY or now - last_time >= CACHE_SECONDS):
+            return  # the budget is counted with the next snapshot, a few steps on
+        self._last_point = (n, now)
         snap = take_snapshot(session, position, self._point_nbytes)
-        if n % self.every == 0:
+        if checkpoint:
             self._add_checkpoint(snap)
         else:
             self._add_cached(snap)
-        # The logs' bytes, counted once a step: trimming snapshots leaves them as they are.
+        # The logs' bytes, counted once a snapshot: trimming snapshots leaves them as they are.
         logs = self._logs_nbytes()
         if self._nbytes + logs > self.budget_bytes:
             self._trim(logs)
@@ -233,6 +249,7 @@ class RunRewind:
         for s in [s for s in self._cache if s > step]:
             self._nbytes -= self._cache.pop(s).nbytes
         del self._cached_steps[bisect.bisect_right(self._cached_steps, step):]
+        self._last_point = (self.nearest(step).step, perf_counter())
         self._head_history = None
         if self._failure is not None and self._failure[0] > step:
             self._failure = None
