@@ -87,16 +87,31 @@ def test_replayed_steps_give_the_curves_the_norms_they_had(dot_sizes):
 
 @pytest.mark.parametrize("one_thread", [True, False])
 def test_a_joint_norm_is_the_same_in_blocks_or_whole(monkeypatch, dot_sizes, one_thread):
-    """With one BLAS thread a large array is one dot product, else blocks: the same norm."""
+    """With one BLAS thread a large array is one dot product, else blocks; short vectors
+    (biases) need none: the same norm."""
     monkeypatch.setattr(session_module, "ONE_BLAS_THREAD", one_thread)
     sizes, on = dot_sizes
     rng = np.random.default_rng(5)
-    arrays = [rng.standard_normal((10, 1352)), rng.standard_normal(10), np.zeros((0,))]
+    arrays = [rng.standard_normal((10, 1352)), rng.standard_normal(10), np.zeros((0,)),
+              rng.standard_normal((8, 1, 3, 3)), rng.standard_normal(12)[::2]]
     on[0] = True
     norm = joint_norm(arrays)
     on[0] = False
     assert norm == pytest.approx(_norm(arrays), rel=1e-13)
-    assert sizes == ([13_520, 10, 0] if one_thread else [8192, 13_520 - 8192, 10])
+    assert sizes == ([13_520, 72] if one_thread else [8192, 13_520 - 8192, 72])
+    # Only short vectors, or none at all.
+    assert joint_norm(arrays[1:3]) == pytest.approx(_norm(arrays[1:3]), rel=1e-13)
+    assert joint_norm([]) == 0.0
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_a_joint_norm_is_not_finite_exactly_when_an_entry_is_not(bad):
+    big, short = np.ones((10, 1352)), np.ones(10)
+    for arrays in ([big, short], [short], [big]):
+        assert math.isfinite(joint_norm(arrays))
+        arrays[-1][3] = bad
+        assert not math.isfinite(joint_norm(arrays))
+        arrays[-1][3] = 1.0
 
 
 @pytest.mark.parametrize("numpy_first, setting, expected", [

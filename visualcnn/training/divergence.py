@@ -86,17 +86,16 @@ class DivergenceWatch:
     def reset(self) -> None:
         self.fired_at = None
 
-    def could_fire(self, loss: float, update_ratios, classes: int) -> bool:
+    def could_fire(self, loss: float, largest_update_ratio: float, classes: int) -> bool:
         """False when ``check`` would find nothing whatever the recent level: the loss is
         within the limits of a uniform guess's (times ``factor`` and LOSS_CAP), every update
-        is under MIN_UPDATE_RATIO of its weights, and no earlier sign waits to be let go.
-        Most steps: the session then skips ``check`` and the level it reads."""
+        is under MIN_UPDATE_RATIO of its weights (``largest_update_ratio``, NaN ratios left
+        out), and no earlier sign waits to be let go. Most steps: the session then skips
+        ``check`` and the level it reads."""
         if self.factor is None:
             return False
-        if self.fired_at is not None:
-            return True
-        return (loss > min(self.factor, LOSS_CAP) * _uniform_loss(classes)
-                or any(ratio >= MIN_UPDATE_RATIO for ratio in update_ratios))
+        return (self.fired_at is not None or largest_update_ratio >= MIN_UPDATE_RATIO
+                or loss > min(self.factor, LOSS_CAP) * _uniform_loss(classes))
 
     def check(self, step: int, loss: float, grad_norms, update_ratios, names, level,
               classes: int, lr: float) -> Divergence | None:

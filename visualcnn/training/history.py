@@ -111,17 +111,20 @@ class History:
     def record(self, step: int, loss: float, correct: float, grad_norm, update_ratio) -> None:
         """One step: its (batch mean) loss, whether it was right (for a batch, the fraction
         of its samples that was), and per layer the gradient norm and update ratio."""
+        # Called every step: kept to the fewest Python operations (the sums updated in place,
+        # no conversions: a row of the wrong length fails as it is written).
         i = self._size
         if i == self._capacity:
             self._fold()
             i = self._size
         d = self._decay
-        c = float(correct)
         self._loss_sum = loss_sum = self._loss_sum * d + loss
-        self._correct_sum = correct_sum = self._correct_sum * d + c
+        self._correct_sum = correct_sum = self._correct_sum * d + correct
         self._weight = weight = self._weight * d + 1.0
-        self._grad_sums = [s * d + g for s, g in zip(self._grad_sums, grad_norm, strict=True)]
-        self._rows[i] = (step, loss, c, loss_sum / weight, correct_sum / weight,
+        sums = self._grad_sums
+        for j, g in enumerate(grad_norm):
+            sums[j] = sums[j] * d + g
+        self._rows[i] = (step, loss, correct, loss_sum / weight, correct_sum / weight,
                          *grad_norm, *update_ratio)
         self._size = i + 1
 

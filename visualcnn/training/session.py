@@ -51,25 +51,35 @@ def checked_batch(size) -> int:
     return int(size)
 
 
+# Vectors of at most this many entries (biases) are added up by math.hypot, not NumPy.
+SHORT_VECTOR = 64
+
+
 def joint_norm(arrays) -> float:
-    """The L2 norm of several arrays taken together: one BLAS dot product an array, or, when
-    OpenBLAS may have threads, one a block of a large one."""
+    """The L2 norm of several arrays taken together: one BLAS dot product an array (or, when
+    OpenBLAS may have threads, one a block of a large one); a short vector's entries (a
+    bias) go to ``math.hypot`` as they are, cheaper than NumPy's call."""
     # OpenBLAS with threads hands a dot product of over 10,000 entries (a dense layer's
     # 10 x 1352 weights) to a second thread: on a busy machine, waiting for it costs
     # milliseconds instead of microseconds. Blocks of at most 8192 stay on this thread.
     # ``vdot`` flattens without a copy, and unlike ``dot`` it does not warn of an overflow,
-    # which a diverging run makes on purpose (the session reports it in words).
+    # which a diverging run makes on purpose (the session reports it in words); neither
+    # does ``hypot``, which cannot overflow for finite entries.
     squares = 0.0
-    if ONE_BLAS_THREAD:
-        for a in arrays:
-            squares += np.vdot(a, a)
-        return math.sqrt(squares)
+    short = None
     for a in arrays:
-        flat = a.reshape(-1)
-        for i in range(0, flat.size, 8192):
-            part = flat[i:i + 8192]
-            squares += np.vdot(part, part)
-    return math.sqrt(squares)
+        if a.ndim == 1 and a.size <= SHORT_VECTOR:
+            short = a.tolist() if short is None else short + a.tolist()
+        elif ONE_BLAS_THREAD or a.size <= 8192:
+            squares += np.vdot(a, a)
+        else:
+            flat = a.reshape(-1)
+            for i in range(0, flat.size, 8192):
+                part = flat[i:i + 8192]
+                squares += np.vdot(part, part)
+    if short is None:
+        return math.sqrt(squares)
+    return math.hypot(math.sqrt(squares), *short)
 
 
 class Session:
@@ -388,9 +398,10 @@ def _record(session: Session, trace) -> None:
     grad_norm, update_ratio = [], []
     # dL/d(input) is left out: it is W.T times finite gradients (a trace computes it only
     # when it is shown), so it overflows only where the norms below would.
-    total = trace.loss
+    total = loss = trace.loss
     plain_sgd, lr = session.net.plain_sgd, trace.lr
     layers = trace.layers
+    largest = 0.0  # update ratio, for the divergence watch
     for i in session._param_positions:
         lt = layers[i]
         grad = joint_norm(lt.grads.values())
@@ -400,7 +411,10 @@ def _record(session: Session, trace) -> None:
         total += grad + update + weight
         grad_norm.append(grad)
         # Zero weights (a zero-initialised layer at step 1) have no ratio: NaN, not inf.
-        update_ratio.append(update / weight if weight > 0 else math.nan)
+        ratio = update / weight if weight > 0 else math.nan
+        update_ratio.append(ratio)
+        if ratio > largest:
+            largest = ratio
     # A norm is inf or NaN exactly when an entry is (or the squares overflow, which is as
     # good as divergence), so the curves' norms check the step for free: no second pass
     # over every array as StepTrace.is_finite would make.
@@ -409,8 +423,8 @@ def _record(session: Session, trace) -> None:
     # this step is added to them.
     history, watch, classes = session.history, session.watch, session.net.classes
     session.divergence = None
-    if finite and watch.could_fire(trace.loss, update_ratio, classes):
-        session.divergence = watch.check(trace.step, trace.loss, grad_norm, update_ratio,
+    if finite and watch.could_fire(loss, largest, classes):
+        session.divergence = watch.check(trace.step, loss, grad_norm, update_ratio,
                                          history.layer_names, history.level_now(), classes, lr)
     # A batch's mean loss and its fraction predicted right (0 or 1 for one sample).
-    history.record(trace.step, trace.loss, trace.accuracy, grad_norm, update_ratio)
+    history.record(trace.step, loss, trace.accuracy, grad_norm, update_ratio)
