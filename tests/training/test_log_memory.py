@@ -42,12 +42,14 @@ def test_the_prediction_log_takes_the_memory_it_counts_when_it_grows():
         step += 1
     counted = memory.nbytes()
     capacity = (counted - memory.last.nbytes) // 16  # 16 bytes a logged change
-    while step <= capacity:  # up to the step that grows the log
+    while step <= capacity:  # up to the step that grows the log (or a few steps on: the
+        memory.record(Data, step % 100, step % 10, step=step)  # newest wait to be written)
+        step += 1
+    while memory.nbytes() == counted:
+        return_freed_memory()
+        before = resident_bytes()
         memory.record(Data, step % 100, step % 10, step=step)
         step += 1
-    return_freed_memory()
-    before = resident_bytes()
-    memory.record(Data, step % 100, step % 10, step=step)
     return_freed_memory()  # the old columns, wherever they were
     grown = resident_bytes() - before
     # The new columns are resident in full: the process grew by the bytes counted.

@@ -13,11 +13,12 @@ from visualcnn.data.dataset import Dataset
 from visualcnn.data.pixels import Pixels
 from visualcnn.nn import Network
 from visualcnn.training import rewind as rewind_module
-from visualcnn.training.breakpoints import Breakpoints
+from visualcnn.training.breakpoints import PENDING_ENTRIES, Breakpoints, PredictionMemory
 from visualcnn.training.debugger import Debugger
 from visualcnn.training.rewind import CACHE_EVERY, CACHE_REPLAYED, CACHE_STEPS
 from visualcnn.training.sample_feed import CHUNK, EpochFeed
 from visualcnn.training.session import Session
+from visualcnn.training.step_log import PENDING_ROWS, StepLog
 
 DEFAULT = "conv8x3-pool2-dense10"
 
@@ -123,3 +124,89 @@ def test_breakpoints_know_whether_any_is_ticked_after_a_change():
     assert dataclasses.replace(none, loss_above=2.0).any_ticked
     assert dataclasses.replace(none, grad_norm_below={"conv1": 0.1}).any_ticked
     assert not dataclasses.replace(Breakpoints(at_step=3), at_step=None).any_ticked
+
+
+def test_the_prediction_memory_goes_back_and_forth_with_entries_waiting_to_be_written():
+    # The newest entries wait as tuples (PENDING_ENTRIES at a time): every way of reading
+    # the log sees them as if they had been written at once.
+    class Data:
+        y_train = np.zeros(30, np.int64)
+        classes = 10
+
+    rng = np.random.default_rng(4)
+    memory = PredictionMemory()
+    records = []  # (step, sample, prediction) in order
+    for step in range(1, 3 * PENDING_ENTRIES + 11):
+        sample, prediction = int(rng.integers(30)), int(rng.integers(10))
+        memory.record(Data, sample, prediction, step=step)
+        records.append((step, sample, prediction))
+
+    def expected(step):
+        last = np.full(30, -1)
+        for s, sample, prediction in records:
+            if s <= step:
+                last[sample] = prediction
+        return last
+
+    head = records[-1][0]
+    for target in [head - 1, head - 70, 5, 0, head - 3, head]:
+        memory.go_to(target)
+        np.testing.assert_array_equal(memory.last, expected(target), err_msg=str(target))
+    # Trained again along the logged steps, then on a new branch from step 100.
+    memory.go_to(90)
+    for step, sample, prediction in records[90:100]:
+        memory.record(Data, sample, prediction, step=step)
+    memory.go_to(head)
+    np.testing.assert_array_equal(memory.last, expected(head))
+    memory.go_to(100)
+    records = records[:100]
+    for step in range(101, 101 + PENDING_ENTRIES + 5):
+        sample, prediction = int(rng.integers(30)), int(rng.integers(10))
+        assert memory.record(Data, sample, prediction, step=step) == (
+            None if expected(step - 1)[sample] < 0 else expected(step - 1)[sample])
+        records.append((step, sample, prediction))
+    for target in [150, 120, 101, 100, 40]:
+        memory.go_to(target)
+        np.testing.assert_array_equal(memory.last, expected(target), err_msg=str(target))
+
+
+def test_the_step_log_reads_its_newest_steps_before_they_are_written():
+    # Run's steps wait as tuples (PENDING_ROWS at a time); a batch, a drawn digit, a read,
+    # a truncation and the columns' growth all see every step as logged.
+    class Trace:
+        def __init__(self, lr, image=None):
+            self.lr, self.label = lr, 3
+            self.input = image
+
+    log = StepLog(10, capacity=50, order=lambda epoch: np.arange(1000))
+    rng = np.random.default_rng(6)
+    logged = {}
+    step = 10
+    for k in range(3 * PENDING_ROWS + 7):
+        step += 1
+        lr = float(rng.choice([0.01, 0.05, 1e-5]))
+        position = (k // 100, k % 100 + 1, k % 100)
+        if k == 70:  # a batch taken in the order, then a drawn digit
+            log.append(step, (k % 100 - 1, k % 100), Trace(lr), position, None)
+            logged[step] = (lr, position, (k % 100 - 1, k % 100))
+            step += 1
+            image = np.full((1, 1, 28, 28), 0.5)
+            log.append(step, None, Trace(lr, image), position, "a drawn digit")
+            logged[step] = (lr, position, None)
+            continue
+        log.append(step, k % 100, Trace(lr), position, None)
+        logged[step] = (lr, position, (k % 100,))
+        if k == 100:  # a read while rows wait
+            assert log.position(step) == position and log.lr_in_force(step, 1.0) == lr
+    assert log.last_step == step and len(log) == step - 10
+    for s, (lr, position, samples) in logged.items():
+        assert log.lr_in_force(s, 1.0) == lr
+        assert log.position(s) == position
+        assert log.samples(s) == samples
+    # Truncated while rows wait: the rest is gone, the next step follows on.
+    for extra in range(5):
+        log.append(step + 1 + extra, extra, Trace(0.02), (9, 9, 9), None)
+    log.truncate(step)
+    assert log.last_step == step and log.samples(step) == logged[step][2]
+    log.append(step + 1, 4, Trace(0.03), (9, 10, 4), None)
+    assert log.position(step + 1) == (9, 10, 4) and log.lr_in_force(step + 1, 1.0) == 0.03

@@ -150,6 +150,10 @@ class Breakpoints:
         return None
 
 
+# Log entries of the newest steps kept as tuples before they are written into the arrays.
+PENDING_ENTRIES = 64
+
+
 class PredictionMemory:
     """The last prediction of every training sample, one small integer each (-1: not seen
     yet), so that a run over all of MNIST's 60,000 costs 60 KB. Starts over for another
@@ -172,8 +176,13 @@ class PredictionMemory:
         self._samples = resident_zeros(capacity, np.int32)
         self._before = resident_zeros(capacity, np.int16)
         self._after = resident_zeros(capacity, np.int16)
-        self._size = 0  # entries logged
+        self._size = 0  # entries logged (the arrays' and the pending ones)
         self._applied = 0  # of them, the first ones, whose change ``last`` holds
+        # The newest entries, logged at the head of the run, as tuples: written into the
+        # arrays PENDING_ENTRIES at a time, or before anything reads them. Four NumPy item
+        # writes a step cost more than the list and one block write.
+        self._pending: list[tuple[int, int, int, int]] = []
+        self._last_step = -1  # the step of the last entry applied (-1: none)
         self._count_bytes()
 
     def _count_bytes(self) -> None:
@@ -208,10 +217,45 @@ class PredictionMemory:
         previous = int(last[index])
         last[index] = prediction
         if step is not None:
-            self._log(int(step), int(index), previous, int(prediction))
+            if self._applied == self._size and step >= self._last_step:
+                # At the head of the run (nothing logged ahead), in the same run: pending.
+                pending = self._pending
+                pending.append((step, index, previous, prediction))
+                self._size = self._applied = self._size + 1
+                self._last_step = step
+                if len(pending) == PENDING_ENTRIES:
+                    self._write_pending()
+            else:
+                self._log(int(step), int(index), previous, int(prediction))
         return None if previous < 0 else previous
 
+    def _write_pending(self) -> None:
+        """The pending entries into the arrays (grown as the step log grows)."""
+        pending = self._pending
+        if not pending:
+            return
+        start = self._size - len(pending)
+        if self._size > len(self._steps):
+            self._grow(self._size)
+        rows = np.array(pending, dtype=np.int64)
+        self._steps[start:self._size] = rows[:, 0]
+        self._samples[start:self._size] = rows[:, 1]
+        self._before[start:self._size] = rows[:, 2]
+        self._after[start:self._size] = rows[:, 3]
+        pending.clear()
+
+    def _grow(self, needed: int) -> None:
+        stored = self._size - len(self._pending)
+        grown = max(needed, stored + max(1024, stored // 2))  # as the step log grows
+        for name in ("_steps", "_samples", "_before", "_after"):
+            old = getattr(self, name)
+            bigger = resident_zeros(grown, old.dtype)
+            bigger[:stored] = old[:stored]
+            setattr(self, name, bigger)
+        self._count_bytes()
+
     def _log(self, step: int, index: int, previous: int, prediction: int) -> None:
+        self._write_pending()
         i = self._applied
         if (i < self._size and self._steps[i] == step and self._samples[i] == index
                 and self._after[i] == prediction):
@@ -223,21 +267,17 @@ class PredictionMemory:
         if self._size and self._steps[self._size - 1] > step:
             self._new_log(0)  # the step count went back without go_to: another run
         if self._size == len(self._steps):
-            grown = self._size + max(1024, self._size // 2)  # as the step log grows
-            for name in ("_steps", "_samples", "_before", "_after"):
-                old = getattr(self, name)
-                bigger = resident_zeros(grown, old.dtype)
-                bigger[:self._size] = old[:self._size]
-                setattr(self, name, bigger)
-            self._count_bytes()
+            self._grow(self._size + 1)
         i = self._size
         self._steps[i], self._samples[i] = step, index
         self._before[i], self._after[i] = previous, prediction
         self._size = self._applied = i + 1
+        self._last_step = step
 
     def forget_before(self, step: int) -> None:
         """Forget the changes of the steps up to ``step``, which the run can no longer go
         back to (the rewind's oldest steps gone to keep its budget)."""
+        self._write_pending()
         drop = min(self._applied, int(np.searchsorted(self._steps[:self._size], step,
                                                       side="right")))
         if drop == 0:
@@ -256,6 +296,7 @@ class PredictionMemory:
         later steps undone, those of logged steps up to ``step`` done again."""
         if self.last is None:
             return
+        self._write_pending()
         cut = int(np.searchsorted(self._steps[:self._size], step, side="right"))
         if cut < self._applied:  # undo: each sample gets what it had before its first change
             samples = self._samples[cut:self._applied]
@@ -266,3 +307,4 @@ class PredictionMemory:
             changed, last = np.unique(samples, return_index=True)
             self.last[changed] = self._after[self._applied:cut][::-1][last]
         self._applied = cut
+        self._last_step = int(self._steps[cut - 1]) if cut else -1

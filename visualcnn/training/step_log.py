@@ -16,6 +16,8 @@ from visualcnn.training.memory import resident_zeros
 FOREIGN = -1  # the sample column's value for a drawn digit or a test image
 NONE = -1  # the sample_index column's value for None (before any training sample)
 ROW_BYTES = 5 * 8 + 2  # the five 8-byte columns and the batch size's
+COLUMNS = ("sample", "lr", "epoch", "index", "shown", "count")  # a pending row's order
+PENDING_ROWS = 64  # the newest rows kept as tuples before they are written (see StepLog)
 IMAGE_BYTES = 256  # the objects around a logged image
 BATCH_BYTES = 128  # the objects around the logged indices of a batch out of order
 
@@ -35,8 +37,12 @@ class StepLog:
 
     def __init__(self, first_step: int, capacity: int = 1024, order=None):
         self.first_step = int(first_step)
-        self._size = 0
+        self._size = 0  # steps logged: the columns' rows and the pending ones
         self._cols = self._allocate(capacity)
+        # The newest steps that trained on one training sample, as tuples of the columns'
+        # values in COLUMNS' order: written into the columns PENDING_ROWS at a time, or
+        # before anything reads them. Six NumPy item writes a step cost more.
+        self._pending: list[tuple] = []
         self._foreign: dict[int, tuple[np.ndarray, int, str | None]] = {}
         self._foreign_nbytes = 0
         self._order_of = order
@@ -78,7 +84,31 @@ class StepLog:
     def _row(self, step: int) -> int:
         if not self.first_step < step <= self.last_step:
             raise IndexError(f"step {step} is not logged")
+        self._write_pending()
         return step - self.first_step - 1
+
+    def _write_pending(self) -> None:
+        """The pending rows into the columns."""
+        pending = self._pending
+        if not pending:
+            return
+        if self._size > len(self._cols["lr"]):
+            self._grow()
+        start = self._size - len(pending)
+        # Floats hold every value exactly: learning rates, and integers far below 2 ** 53.
+        block = np.array(pending, dtype=np.float64)
+        for k, key in enumerate(COLUMNS):
+            self._cols[key][start:self._size] = block[:, k]
+        pending.clear()
+
+    def _grow(self) -> None:
+        """Room for ``_size`` rows at least: half as much again (doubling would overshoot
+        the rewind's budget by megabytes)."""
+        stored = self._size - len(self._pending)
+        bigger = self._allocate(max(self._size, stored + max(1024, stored // 2)))
+        for key, a in self._cols.items():
+            bigger[key][:stored] = a[:stored]
+        self._cols = bigger
 
     def append(self, step: int, index, trace, position, note) -> None:
         """Step ``step`` (the next one) trained on training sample ``index`` (a sequence of
@@ -86,14 +116,19 @@ class StepLog:
         leaving the session at ``position`` (epoch, index_in_epoch, sample_index)."""
         if step != self.last_step + 1:
             raise ValueError(f"step {step} does not follow step {self.last_step}")
-        if self._size == len(self._cols["lr"]):
-            # Half as much again: doubling would overshoot the rewind's budget by megabytes.
-            bigger = self._allocate(self._size + max(1024, self._size // 2))
-            for key, a in self._cols.items():
-                bigger[key][:self._size] = a
-            self._cols = bigger
-        i, c = self._size, self._cols
         epoch, in_epoch, shown = position
+        if type(index) is int:  # one training sample (Run's steps): the row waits
+            pending = self._pending
+            pending.append((index, trace.lr, epoch, in_epoch,
+                            NONE if shown is None else shown, 1))
+            self._size += 1
+            if len(pending) == PENDING_ROWS:
+                self._write_pending()
+            return
+        self._write_pending()
+        if self._size == len(self._cols["lr"]):
+            self._grow()
+        i, c = self._size, self._cols
         indices = _as_indices(index)
         c["sample"][i] = FOREIGN if indices is None else indices[0]
         c["count"][i] = 1 if indices is None else len(indices)
@@ -113,6 +148,7 @@ class StepLog:
     def forget_before(self, step: int) -> None:
         """Forget the steps up to ``step``: the run now starts after it (the rewind keeps
         to its byte budget however long a run is). The columns shrink to what is left."""
+        self._write_pending()
         drop = max(0, min(self._size, int(step) - self.first_step))
         left = self._size - drop
         smaller = self._allocate(left + max(1024, left // 4))
@@ -127,6 +163,7 @@ class StepLog:
 
     def truncate(self, step: int) -> None:
         """Forget the steps after ``step``."""
+        self._write_pending()
         self._size = max(0, min(self._size, int(step) - self.first_step))
         for s in [s for s in self._foreign if s > step]:
             self._foreign_nbytes -= self._foreign.pop(s)[0].nbytes + IMAGE_BYTES
@@ -153,7 +190,8 @@ class StepLog:
     def sample(self, step: int) -> int | None:
         """The training index step ``step`` trained on (the first of a batch), None for a
         foreign image."""
-        index = int(self._cols["sample"][self._row(step)])
+        i = self._row(step)  # first: it may write the pending rows into new columns
+        index = int(self._cols["sample"][i])
         return None if index == FOREIGN else index
 
     def samples(self, step: int) -> tuple[int, ...] | None:
@@ -191,5 +229,7 @@ class StepLog:
         """The learning rate step ``step`` trained with (at the start of the run, the one the
         first step took), else ``default``."""
         if step > self.first_step:
-            return float(self._cols["lr"][self._row(step)])
+            i = self._row(step)
+            return float(self._cols["lr"][i])
+        self._write_pending()
         return float(self._cols["lr"][0]) if self._size else default
