@@ -17,7 +17,7 @@ import numpy as np
 
 from visualcnn.common.i18n import tr
 from visualcnn.nn.trace import StepTrace
-from visualcnn.training.memory import resident_zeros
+from visualcnn.training.memory import grown_capacity, resident_zeros, write_rows
 
 
 def layer_grad_norms(trace: StepTrace) -> dict[str, float]:
@@ -234,19 +234,15 @@ class PredictionMemory:
         pending = self._pending
         if not pending:
             return
-        start = self._size - len(pending)
         if self._size > len(self._steps):
             self._grow(self._size)
-        rows = np.array(pending, dtype=np.int64)
-        self._steps[start:self._size] = rows[:, 0]
-        self._samples[start:self._size] = rows[:, 1]
-        self._before[start:self._size] = rows[:, 2]
-        self._after[start:self._size] = rows[:, 3]
+        write_rows((self._steps, self._samples, self._before, self._after),
+                   self._size - len(pending), pending, np.int64)
         pending.clear()
 
     def _grow(self, needed: int) -> None:
         stored = self._size - len(self._pending)
-        grown = max(needed, stored + max(1024, stored // 2))  # as the step log grows
+        grown = grown_capacity(stored, needed)  # as the step log grows
         for name in ("_steps", "_samples", "_before", "_after"):
             old = getattr(self, name)
             bigger = resident_zeros(grown, old.dtype)

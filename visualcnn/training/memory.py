@@ -73,6 +73,22 @@ def resident_zeros(size: int, dtype) -> np.ndarray:
     return a
 
 
+def grown_capacity(stored: int, needed: int) -> int:
+    """The new capacity of a per-step log holding ``stored`` rows that needs ``needed``:
+    half as much again, at least 1024 more (doubling would overshoot the rewind's budget by
+    megabytes)."""
+    return max(needed, stored + max(1024, stored // 2))
+
+
+def write_rows(columns, start: int, rows: list[tuple], dtype) -> None:
+    """Write ``rows`` (tuples, a value for each of ``columns`` in their order) into the
+    columns from ``start`` on, in one block: a per-step log's newest rows wait as tuples,
+    since NumPy item writes one at a time cost more."""
+    block = np.array(rows, dtype=dtype)
+    for k, column in enumerate(columns):
+        column[start:start + len(rows)] = block[:, k]
+
+
 def steps_kept(budget_mb: int, point: int) -> int:
     """How many rewind points of ``point`` bytes a budget of ``budget_mb`` MB holds."""
     return int(budget_mb) * MB // point

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import bisect
 import copy
-import time
 from collections import OrderedDict
 from time import perf_counter
 from typing import NamedTuple
@@ -313,7 +312,7 @@ class RunRewind:
         if not self.first_step <= step <= self.last_step:
             raise ValueError(f"step {step} is not in the run ({self.first_step} to "
                              f"{self.last_step})")
-        start = time.perf_counter()
+        start = perf_counter()
         # A rate changed since the step on screen is meant for the next step ("lower the
         # learning rate, then step back"): it stays. Otherwise the step's own comes back.
         pending = session.lr != self.log.lr_in_force(session.net.step, session.lr)
@@ -335,7 +334,7 @@ class RunRewind:
         failure = self._failure
         session.failure = failure[1] if failure is not None and failure[0] <= step else None
         if steps:
-            self.step_seconds = (time.perf_counter() - start) / len(steps)
+            self.step_seconds = (perf_counter() - start) / len(steps)
         self._trim()
         return trace
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualcnn.training.memory import resident_zeros
+from visualcnn.training.memory import grown_capacity, resident_zeros, write_rows
 
 FOREIGN = -1  # the sample column's value for a drawn digit or a test image
 NONE = -1  # the sample_index column's value for None (before any training sample)
@@ -94,18 +94,15 @@ class StepLog:
             return
         if self._size > len(self._cols["lr"]):
             self._grow()
-        start = self._size - len(pending)
         # Floats hold every value exactly: learning rates, and integers far below 2 ** 53.
-        block = np.array(pending, dtype=np.float64)
-        for k, key in enumerate(COLUMNS):
-            self._cols[key][start:self._size] = block[:, k]
+        write_rows([self._cols[key] for key in COLUMNS], self._size - len(pending), pending,
+                   np.float64)
         pending.clear()
 
     def _grow(self) -> None:
-        """Room for ``_size`` rows at least: half as much again (doubling would overshoot
-        the rewind's budget by megabytes)."""
+        """Room for ``_size`` rows at least (see ``grown_capacity``)."""
         stored = self._size - len(self._pending)
-        bigger = self._allocate(max(self._size, stored + max(1024, stored // 2)))
+        bigger = self._allocate(grown_capacity(stored, self._size))
         for key, a in self._cols.items():
             bigger[key][:stored] = a[:stored]
         self._cols = bigger
