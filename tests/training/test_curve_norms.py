@@ -12,6 +12,7 @@ import pytest
 
 from visualcnn.data.dataset import Dataset
 from visualcnn.nn import Network
+from visualcnn.training import rewind as rewind_module
 from visualcnn.training import session as session_module
 from visualcnn.training.debugger import Debugger
 from visualcnn.training.session import Session, joint_norm
@@ -68,8 +69,10 @@ def test_a_steps_norms_take_no_dot_product_a_second_thread_would_compute(dot_siz
         assert recorded == pytest.approx(_norm(layer.grads.values()), rel=1e-12)
 
 
-def test_replayed_steps_give_the_curves_the_norms_they_had(dot_sizes):
+def test_replayed_steps_give_the_curves_the_norms_they_had(dot_sizes, monkeypatch):
     sizes, on = dot_sizes
+    # A clock that stands still: the cache snapshots only its grid, whatever the machine's pace.
+    monkeypatch.setattr(rewind_module, "perf_counter", lambda: 0.0)
     session = Session(_dataset(), Network.from_arch("conv8x3-pool2-dense10"), lr=0.01,
                       eval_every=1000)
     debugger = Debugger(session, budget_bytes=10 ** 6)  # a few snapshots: jumps replay

@@ -65,31 +65,6 @@ def test_a_run_trains_on_the_same_floats_as_steps_on_each_sample_alone():
         np.testing.assert_array_equal(mine, theirs, err_msg=f"{layer.name}/{key}")
 
 
-def test_the_rewind_caches_a_few_steps_however_large_its_budget():
-    data = _bytes_dataset(300)
-    session = Session(data, Network.from_arch(DEFAULT), lr=0.02, eval_every=0)
-    debugger = Debugger(session)  # 100 MB: room for hundreds of steps of this network
-    for _ in range(260):
-        session.step()
-    rewind = debugger.rewind
-    assert len(rewind._cache) == CACHE_STEPS
-    # The run's memory: the checkpoints and the few cached steps, not a budget's worth.
-    points = len(rewind.checkpoint_steps()) + CACHE_STEPS
-    assert debugger.history_nbytes() < (points + 1) * rewind._point_nbytes + 10 ** 6
-    # Step back from the head replays at most CACHE_EVERY steps (those it replays are cached:
-    # most of the next ones cost one step); walking further back, a replay from a checkpoint
-    # now and then, which caches its last steps in turn.
-    lengths = []
-    for step in range(259, 200, -1):
-        lengths.append(rewind.replay_length(step))
-        debugger.go_to(step)
-    assert max(lengths[:CACHE_EVERY]) <= CACHE_EVERY
-    assert max(lengths) <= rewind.every and lengths.count(1) > 3 * len(lengths) // 4
-    debugger.go_to(180)  # replays from step 128, caching its last CACHE_REPLAYED steps
-    assert all(rewind.replay_length(180 - back) == 1 for back in range(CACHE_REPLAYED - 1))
-    assert len(rewind._cache) <= CACHE_STEPS
-
-
 class _Clock:
     """A stand-in for ``perf_counter`` that moves ``tick`` seconds a reading."""
 
@@ -101,8 +76,40 @@ class _Clock:
         return self.now
 
 
-@pytest.mark.parametrize("tick, spacing",
-                         [(1e-6, CACHE_EVERY), (10 * rewind_module.CACHE_SECONDS, 1)])
+FAST, SLOW = 1e-6, 10 * rewind_module.CACHE_SECONDS  # seconds a clock reading (a step)
+
+
+@pytest.mark.parametrize("tick", [FAST, SLOW])
+def test_the_rewind_caches_a_few_steps_however_large_its_budget(monkeypatch, tick):
+    # A fast machine's Run, and a slow one's (each step its own snapshot): the same walk back.
+    monkeypatch.setattr(rewind_module, "perf_counter", _Clock(tick))
+    data = _bytes_dataset(300)
+    session = Session(data, Network.from_arch(DEFAULT), lr=0.02, eval_every=0)
+    debugger = Debugger(session)  # 100 MB: room for hundreds of steps of this network
+    for _ in range(260):
+        session.step()
+    rewind = debugger.rewind
+    kinds = 2 if tick == SLOW else 1  # the grid's snapshots, and the slow steps' own
+    assert len(rewind._cache) == kinds * CACHE_STEPS
+    # The run's memory: the checkpoints and the few cached steps, not a budget's worth.
+    points = len(rewind.checkpoint_steps()) + kinds * CACHE_STEPS
+    assert debugger.history_nbytes() < (points + 1) * rewind._point_nbytes + 10 ** 6
+    # Step back from the head replays at most CACHE_EVERY steps (those it replays are cached:
+    # most of the next ones cost one step) for CACHE_EVERY * CACHE_STEPS steps back; walking
+    # further back, a replay from a checkpoint now and then, which caches its last steps.
+    lengths = []
+    for step in range(259, 130, -1):
+        lengths.append(rewind.replay_length(step))
+        debugger.go_to(step)
+    assert max(lengths[:CACHE_EVERY * CACHE_STEPS]) <= CACHE_EVERY
+    assert max(lengths) <= rewind.every and lengths.count(1) > 3 * len(lengths) // 4
+    debugger.go_to(180)  # replays from a snapshot before it, caching the steps it replays
+    assert rewind.replay_length(180) == 1
+    assert all(rewind.replay_length(180 - back) <= CACHE_EVERY for back in range(CACHE_REPLAYED))
+    assert len(rewind._cache) <= 2 * CACHE_STEPS
+
+
+@pytest.mark.parametrize("tick, spacing", [(FAST, CACHE_EVERY), (SLOW, 1)])
 def test_the_cache_snapshots_every_few_fast_steps_and_every_slow_one(monkeypatch, tick, spacing):
     # A fast Run is snapshotted every CACHE_EVERY steps; steps slower than CACHE_SECONDS
     # (a big network, or a user pressing Step) each get one, so that Step back never
@@ -110,12 +117,13 @@ def test_the_cache_snapshots_every_few_fast_steps_and_every_slow_one(monkeypatch
     monkeypatch.setattr(rewind_module, "perf_counter", _Clock(tick))
     session = Session(_bytes_dataset(100), Network.from_arch(DEFAULT), lr=0.02, eval_every=0)
     debugger = Debugger(session)
-    for _ in range(5 * CACHE_EVERY):
+    steps = 5 * CACHE_EVERY + 3
+    for _ in range(steps):
         session.step()
-    assert debugger.rewind._cached_steps == list(range(5 * CACHE_EVERY, 0, -spacing))[
-        :CACHE_STEPS][::-1]
-    assert debugger.rewind.replay_length(5 * CACHE_EVERY - 1) == (
-        CACHE_EVERY - 1 if spacing > 1 else 1)
+    grid = list(range(CACHE_EVERY, steps + 1, CACHE_EVERY))
+    others = [n for n in range(1, steps + 1) if n % CACHE_EVERY][-CACHE_STEPS:]
+    assert debugger.rewind._cached_steps == (grid if spacing > 1 else sorted(grid + others))
+    assert debugger.rewind.replay_length(steps) == (3 if spacing > 1 else 1)
 
 
 def test_breakpoints_know_whether_any_is_ticked_after_a_change():

@@ -18,9 +18,10 @@ steps up to ``n`` again; the last of them is step ``n``'s trace.
     >>> trace = rewind.go_to(session, 1234)  # weights, velocity, position, curves of step 1234
 
 Two kinds of snapshot are kept within ``budget_bytes`` (with the log): checkpoints, every
-``every`` steps, and a cache of at most CACHE_STEPS recent ones (one every CACHE_EVERY steps
-as a run is recorded, or sooner when those steps took CACHE_SECONDS; and the last few steps a
-jump replays), so that Step back replays a few steps at most, then one. Past the budget the
+``every`` steps, and a cache of recent ones: at most CACHE_STEPS at steps that are multiples
+of CACHE_EVERY (taken as a run is recorded) and at most CACHE_STEPS others (steps slow enough
+to take CACHE_SECONDS since the last snapshot, and the last few steps a jump replays), so that
+Step back replays a few steps at most, then one, however fast the machine. Past the budget the
 cache goes first, oldest first, then every other checkpoint of the oldest half: a jump far
 back then replays longer. The start of the run is kept, so every step of it can be
 reached, until the per-step logs (42 bytes a step here, 16 for the debugger's predictions)
@@ -48,16 +49,20 @@ CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 ste
 # Replayed steps a jump keeps in the cache: the last few, so that Step back after a jump costs
 # one step a few times over; keeping them all would only push checkpoints out of the budget.
 CACHE_REPLAYED = 8
-# Snapshots the cache keeps at most. Each holds the parameters a step made: a cache of
+# Snapshots the cache keeps at most of each kind (on the CACHE_EVERY grid, and others). Each
+# holds the parameters a step made: a cache of
 # hundreds of steps (all a budget could hold) made every step write its new weights into
 # memory last used hundreds of steps before, out of every CPU cache (measured alone, 9 us
 # more for an update of the default network's dense weights).
 CACHE_STEPS = 8
-# While a run is recorded, the cache takes a snapshot every CACHE_EVERY steps, or sooner once
-# the steps since the last one took CACHE_SECONDS (a big network's slow steps): Step back from
-# the head replays what came after it, a millisecond or two, and caches those steps, so the
-# next Step backs cost one step each. A snapshot every step (each step's weights kept alive
-# and the budget counted) made the default network's Run with the debugger 4 % slower.
+# While a run is recorded, the cache takes a snapshot at every multiple of CACHE_EVERY, and
+# between them once the steps since the last snapshot took CACHE_SECONDS (a slow machine, a
+# big network, a user pressing Step): Step back from the head replays at most what came after
+# the last one, a millisecond or two, and caches those steps, so the next Step backs cost one
+# step each. The two kinds are kept apart so that slow steps never push the grid's out: on a
+# slow machine, the 9th Step back would otherwise replay from a checkpoint up to 128 steps
+# before. A snapshot every step (each step's weights kept alive and the budget counted) made
+# the default network's Run with the debugger 4 % slower.
 CACHE_EVERY = 8
 CACHE_SECONDS = 2e-3
 # The per-step logs (what each step trained on, the predictions it changed) may take this
@@ -105,7 +110,7 @@ class RunRewind:
         self._checkpoints: list[Snapshot] = []
         self._cache: OrderedDict[int, Snapshot] = OrderedDict()
         self._cached_steps: list[int] = []  # the cache's steps in order, for bisect
-        self._last_point = (0, 0.0)  # the step and the time of the last snapshot recorded
+        self._last_snapshot_time = 0.0  # of the last snapshot taken as the run is recorded
         self._nbytes = 0
         self._head_history = None  # the run's curves while the session shows an older step
         self._failure: tuple[int, str] | None = None  # (first step, message)
@@ -173,7 +178,7 @@ class RunRewind:
                                        session.sample_index))
         self._point_nbytes = base.nbytes
         self._add_checkpoint(base)
-        self._last_point = (base.step, perf_counter())
+        self._last_snapshot_time = perf_counter()
 
     def record(self, session, trace, index, note: str | None = None) -> None:
         """After step ``trace.step``: ``index`` its training sample (a batch: a sequence of
@@ -190,11 +195,11 @@ class RunRewind:
         if session.failure and self._failure is None:
             self._failure = (n, session.failure)
         checkpoint = n % self.every == 0
-        last_step, last_time = self._last_point
         now = perf_counter()
-        if not (checkpoint or n - last_step >= CACHE_EVERY or now - last_time >= CACHE_SECONDS):
+        if not (checkpoint or n % CACHE_EVERY == 0
+                or now - self._last_snapshot_time >= CACHE_SECONDS):
             return  # the budget is counted with the next snapshot, a few steps on
-        self._last_point = (n, now)
+        self._last_snapshot_time = now
         snap = take_snapshot(session, position, self._point_nbytes)
         if checkpoint:
             self._add_checkpoint(snap)
@@ -248,7 +253,7 @@ class RunRewind:
         for s in [s for s in self._cache if s > step]:
             self._nbytes -= self._cache.pop(s).nbytes
         del self._cached_steps[bisect.bisect_right(self._cached_steps, step):]
-        self._last_point = (self.nearest(step).step, perf_counter())
+        self._last_snapshot_time = perf_counter()
         self._head_history = None
         if self._failure is not None and self._failure[0] > step:
             self._failure = None
@@ -269,12 +274,16 @@ class RunRewind:
                 bisect.insort(steps, step)
         self._cache[step] = snap
         self._nbytes += snap.nbytes
-        if len(steps) > CACHE_STEPS:
-            self._drop_oldest_cached()
+        on_grid = step % CACHE_EVERY == 0
+        if sum((s % CACHE_EVERY == 0) == on_grid for s in steps) > CACHE_STEPS:
+            self._drop_oldest_cached(on_grid)
 
-    def _drop_oldest_cached(self) -> None:
-        step, snap = self._cache.popitem(last=False)
-        self._nbytes -= snap.nbytes
+    def _drop_oldest_cached(self, on_grid: bool | None = None) -> None:
+        """The snapshot cached first (of those on the CACHE_EVERY grid, or of the others, when
+        ``on_grid`` says which)."""
+        step = next(s for s in self._cache
+                    if on_grid is None or (s % CACHE_EVERY == 0) == on_grid)
+        self._nbytes -= self._cache.pop(step).nbytes
         del self._cached_steps[bisect.bisect_left(self._cached_steps, step)]
 
     def set_budget(self, budget_bytes: int) -> None:
