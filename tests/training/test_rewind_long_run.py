@@ -4,9 +4,11 @@ budget the oldest part of the run is forgotten, and what is left still comes bac
 bit."""
 
 import numpy as np
+import pytest
 
 from visualcnn.data.dataset import Dataset
 from visualcnn.nn import Network
+from visualcnn.training import rewind as rewind_module
 from visualcnn.training.debugger import Debugger
 from visualcnn.training.rewind import LOG_SHARE
 from visualcnn.training.session import Session
@@ -22,7 +24,24 @@ def tiny_dataset(n=64, seed=0):
                    rng.integers(0, 4, 8).astype(np.int64), classes=4)
 
 
-def test_a_long_run_stays_within_the_budget_and_its_steps_left_come_back_exactly():
+class _Clock:
+    """A stand-in for the rewind's ``perf_counter``: each reading a fast step's time, or, with
+    probability ``slow``, a step slow enough for a snapshot of its own (seeded)."""
+
+    def __init__(self, slow: float, seed: int = 0):
+        self.now, self.slow, self.rng = 0.0, slow, np.random.default_rng(seed)
+
+    def __call__(self):
+        slow = self.rng.random() < self.slow
+        self.now += 10 * rewind_module.CACHE_SECONDS if slow else 1e-6
+        return self.now
+
+
+@pytest.mark.parametrize("slow", [0.0, 0.3, 1.0])
+def test_a_long_run_stays_within_the_budget_and_its_steps_left_come_back_exactly(
+        monkeypatch, slow):
+    # Some steps slow, some fast (a busy machine): the logs then grow between snapshots.
+    monkeypatch.setattr(rewind_module, "perf_counter", _Clock(slow))
     data = tiny_dataset()
     session = Session(data, Network.from_arch(TINY, input_shape=(1, 8, 8), classes=4),
                       lr=0.05, seed=0, eval_every=0)

@@ -168,6 +168,9 @@ class PredictionMemory:
     def __init__(self):
         self.dataset = None
         self.last: np.ndarray | None = None
+        # Called when the bytes held change (an array replaced): the rewind keeps its budget
+        # counting them at once, not at its next snapshot.
+        self.on_resize = None
         self._new_log(0)
 
     def _new_log(self, capacity: int) -> None:
@@ -190,6 +193,8 @@ class PredictionMemory:
         last = 0 if self.last is None else self.last.nbytes
         self._nbytes = last + sum(a.nbytes for a in (self._steps, self._samples,
                                                      self._before, self._after))
+        if self.on_resize is not None:
+            self.on_resize()
 
     def nbytes(self) -> int:
         """Bytes held: the per-sample memory and the change log."""

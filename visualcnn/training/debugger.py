@@ -76,6 +76,7 @@ class Debugger:
         self.predictions = PredictionMemory()  # for "this sample's prediction changed"
         self.rewind.also_held = self.predictions.nbytes
         self.rewind.on_forget = self.predictions.forget_before
+        self.predictions.on_resize = self.rewind.logs_resized
         self._walk: _Walk | None = None
         # The last dry run and its samples (one index, or a batch's tuple).
         self._dry: tuple[StepTrace, tuple[int, ...]] | None = None

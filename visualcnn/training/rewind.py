@@ -111,6 +111,7 @@ class RunRewind:
         self._cache: OrderedDict[int, Snapshot] = OrderedDict()
         self._cached_steps: list[int] = []  # the cache's steps in order, for bisect
         self._last_snapshot_time = 0.0  # of the last snapshot taken as the run is recorded
+        self._logs_resized = False  # since the budget was last counted
         self._nbytes = 0
         self._head_history = None  # the run's curves while the session shows an older step
         self._failure: tuple[int, str] | None = None  # (first step, message)
@@ -170,6 +171,7 @@ class RunRewind:
     def start(self, session) -> None:
         """A new run from the session's present state (its first step is the next one)."""
         self.log = StepLog(session.net.step, order=session.epoch_order)
+        self.log.on_resize = self.logs_resized
         self._checkpoints, self._cache, self._nbytes = [], OrderedDict(), 0
         self._cached_steps = []
         self._head_history = None
@@ -196,16 +198,25 @@ class RunRewind:
             self._failure = (n, session.failure)
         checkpoint = n % self.every == 0
         now = perf_counter()
-        if not (checkpoint or n % CACHE_EVERY == 0
-                or now - self._last_snapshot_time >= CACHE_SECONDS):
+        if checkpoint or n % CACHE_EVERY == 0 or now - self._last_snapshot_time >= CACHE_SECONDS:
+            self._last_snapshot_time = now
+            snap = take_snapshot(session, position, self._point_nbytes)
+            if checkpoint:
+                self._add_checkpoint(snap)
+            else:
+                self._add_cached(snap)
+        elif not self._logs_resized:
             return  # the budget is counted with the next snapshot, a few steps on
-        self._last_snapshot_time = now
-        snap = take_snapshot(session, position, self._point_nbytes)
-        if checkpoint:
-            self._add_checkpoint(snap)
-        else:
-            self._add_cached(snap)
-        # The logs' bytes, counted once a snapshot: trimming snapshots leaves them as they are.
+        self._keep_to_budget()
+
+    def logs_resized(self) -> None:
+        """The bytes a log holds changed (it grew, or kept an image): the budget is counted
+        after this step, before the next snapshot."""
+        self._logs_resized = True
+
+    def _keep_to_budget(self) -> None:
+        self._logs_resized = False
+        # The logs' bytes, counted once: trimming snapshots leaves them as they are.
         logs = self._logs_nbytes()
         if self._nbytes + logs > self.budget_bytes:
             self._trim(logs)

@@ -49,6 +49,9 @@ class StepLog:
         self._order: tuple[int, np.ndarray] | None = None  # (epoch, its order), the last used
         self._batches: dict[int, np.ndarray] = {}  # step -> indices of a batch out of order
         self._batches_nbytes = 0
+        # Called when the bytes held grow (the columns, a kept batch or image): the rewind
+        # keeps its budget counting them at once, not at its next snapshot.
+        self.on_resize = None
 
     @staticmethod
     def _allocate(capacity: int) -> dict[str, np.ndarray]:
@@ -106,6 +109,11 @@ class StepLog:
         for key, a in self._cols.items():
             bigger[key][:stored] = a[:stored]
         self._cols = bigger
+        self._resized()
+
+    def _resized(self) -> None:
+        if self.on_resize is not None:
+            self.on_resize()
 
     def append(self, step: int, index, trace, position, note) -> None:
         """Step ``step`` (the next one) trained on training sample ``index`` (a sequence of
@@ -133,6 +141,7 @@ class StepLog:
                                                                             in_epoch):
             kept = self._batches[step] = np.array(indices, dtype=np.int32)
             self._batches_nbytes += kept.nbytes + BATCH_BYTES
+            self._resized()
         c["lr"][i] = trace.lr
         c["epoch"][i], c["index"][i] = epoch, in_epoch
         c["shown"][i] = NONE if shown is None else shown
@@ -140,6 +149,7 @@ class StepLog:
             # The trace's own frozen copy of the image: read-only, never written.
             self._foreign[step] = (trace.input[0], int(trace.label), note)
             self._foreign_nbytes += trace.input.nbytes + IMAGE_BYTES
+            self._resized()
         self._size += 1
 
     def forget_before(self, step: int) -> None:
