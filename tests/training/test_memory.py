@@ -47,7 +47,7 @@ def test_a_rewind_point_costs_what_the_architecture_says(arch, momentum):
     # The start of the run and the cache's snapshots (at least the one CACHE_EVERY steps on;
     # more when these steps took longer than CACHE_SECONDS), plus the step log: tens of bytes
     # a step, in a few kilobytes while the run is short.
-    points = len(dbg.rewind.checkpoint_steps()) + len(dbg.rewind._cache)
+    points = len(dbg.rewind.checkpoint_steps()) + len(dbg.rewind.cache)
     assert points >= 2
     held = dbg.history_nbytes()
     assert points * point <= held <= points * point + 64 * 1024, (held, point)

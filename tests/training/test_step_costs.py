@@ -15,7 +15,7 @@ from visualcnn.nn import Network
 from visualcnn.training import rewind as rewind_module
 from visualcnn.training.breakpoints import PENDING_ENTRIES, Breakpoints, PredictionMemory
 from visualcnn.training.debugger import Debugger
-from visualcnn.training.rewind import CACHE_EVERY, CACHE_REPLAYED, CACHE_STEPS
+from visualcnn.training.rewind import CACHE_EVERY, CACHE_REPLAYED, CACHE_STEPS, CHECKPOINT_EVERY
 from visualcnn.training.sample_feed import CHUNK, EpochFeed
 from visualcnn.training.session import Session
 from visualcnn.training.step_log import PENDING_ROWS, StepLog
@@ -86,27 +86,30 @@ def test_the_rewind_caches_a_few_steps_however_large_its_budget(monkeypatch, tic
     data = _bytes_dataset(300)
     session = Session(data, Network.from_arch(DEFAULT), lr=0.02, eval_every=0)
     debugger = Debugger(session)  # 100 MB: room for hundreds of steps of this network
-    for _ in range(260):
+    # Past the step where the grid's part of the cache is full (checkpoints are not cached).
+    grid = [n for n in range(CACHE_EVERY, 10 ** 6, CACHE_EVERY) if n % CHECKPOINT_EVERY]
+    head = grid[CACHE_STEPS] + 3
+    for _ in range(head):
         session.step()
     rewind = debugger.rewind
     kinds = 2 if tick == SLOW else 1  # the grid's snapshots, and the slow steps' own
-    assert len(rewind._cache) == kinds * CACHE_STEPS
+    assert len(rewind.cache) == kinds * CACHE_STEPS
     # The run's memory: the checkpoints and the few cached steps, not a budget's worth.
     points = len(rewind.checkpoint_steps()) + kinds * CACHE_STEPS
     assert debugger.history_nbytes() < (points + 1) * rewind._point_nbytes + 10 ** 6
-    # Step back from the head replays at most CACHE_EVERY steps (those it replays are cached:
-    # most of the next ones cost one step) for CACHE_EVERY * CACHE_STEPS steps back; walking
-    # further back, a replay from a checkpoint now and then, which caches its last steps.
+    # Step back from the head replays at most CACHE_EVERY steps, and caches the last ones it
+    # replays: most of the next ones cost one step.
     lengths = []
-    for step in range(259, 130, -1):
+    for step in range(head - 1, head - 1 - 3 * CACHE_EVERY, -1):
         lengths.append(rewind.replay_length(step))
         debugger.go_to(step)
-    assert max(lengths[:CACHE_EVERY * CACHE_STEPS]) <= CACHE_EVERY
-    assert max(lengths) <= rewind.every and lengths.count(1) > 3 * len(lengths) // 4
-    debugger.go_to(180)  # replays from a snapshot before it, caching the steps it replays
-    assert rewind.replay_length(180) == 1
-    assert all(rewind.replay_length(180 - back) <= CACHE_EVERY for back in range(CACHE_REPLAYED))
-    assert len(rewind._cache) <= 2 * CACHE_STEPS
+    assert max(lengths) <= CACHE_EVERY and lengths.count(1) > 3 * len(lengths) // 4
+    target = head - 4 * CACHE_EVERY - 5  # a jump further back, then Step back from there
+    debugger.go_to(target)
+    assert rewind.replay_length(target) == 1
+    assert all(rewind.replay_length(target - back) <= CACHE_EVERY
+               for back in range(CACHE_REPLAYED))
+    assert len(rewind.cache) <= 2 * CACHE_STEPS
 
 
 @pytest.mark.parametrize("tick, spacing", [(FAST, CACHE_EVERY), (SLOW, 1)])
@@ -120,9 +123,10 @@ def test_the_cache_snapshots_every_few_fast_steps_and_every_slow_one(monkeypatch
     steps = 5 * CACHE_EVERY + 3
     for _ in range(steps):
         session.step()
-    grid = list(range(CACHE_EVERY, steps + 1, CACHE_EVERY))
+    # Checkpoints are kept apart from the cache.
+    grid = [n for n in range(CACHE_EVERY, steps + 1, CACHE_EVERY) if n % CHECKPOINT_EVERY]
     others = [n for n in range(1, steps + 1) if n % CACHE_EVERY][-CACHE_STEPS:]
-    assert debugger.rewind._cached_steps == (grid if spacing > 1 else sorted(grid + others))
+    assert debugger.rewind.cache.steps == (grid if spacing > 1 else sorted(grid + others))
     assert debugger.rewind.replay_length(steps) == (3 if spacing > 1 else 1)
 
 

@@ -234,6 +234,28 @@ class PredictionMemory:
                 self._log(int(step), int(index), previous, int(prediction))
         return None if previous < 0 else previous
 
+    def record_run(self, dataset, steps, indices, predictions) -> None:
+        """``record`` for each of Run's steps, given as columns (a value a step), each on one
+        training sample, in order: a block write when they come at the head of the run and
+        no sample comes twice."""
+        if (dataset is not self.dataset or self.last is None or self._applied != self._size
+                or steps[0] < self._last_step or len(set(indices)) < len(indices)):
+            for step, index, prediction in zip(steps, indices, predictions, strict=True):
+                self.record(dataset, index, prediction, step)
+            return
+        self._write_pending()
+        samples = np.array(indices, dtype=np.int64)
+        previous = self.last[samples]
+        self.last[samples] = predictions
+        start, end = self._size, self._size + len(samples)
+        if end > len(self._steps):
+            self._grow(end)
+        for column, values in ((self._steps, steps), (self._samples, samples),
+                               (self._before, previous), (self._after, predictions)):
+            column[start:end] = values
+        self._size = self._applied = end
+        self._last_step = steps[-1]
+
     def _write_pending(self) -> None:
         """The pending entries into the arrays (grown as the step log grows)."""
         pending = self._pending

@@ -31,6 +31,11 @@ from visualcnn.training.breakpoints import Breakpoints, PredictionMemory
 from visualcnn.training.memory import DEFAULT_BUDGET_MB, MB
 from visualcnn.training.rewind import RunRewind
 
+# Run's steps that wait to be logged (see Debugger._waiting): written at the first snapshot
+# once this many wait. Written at every snapshot (8 steps), Run with the debugger was 3 %
+# slower: each block's Python costs the engine's next step its caches again.
+WAITING_STEPS = 64
+
 
 @dataclass
 class _Walk:
@@ -68,21 +73,50 @@ class Debugger:
         self.session = None
         self.breakpoints = Breakpoints()
         self.event: PhaseEvent | None = None  # the walk's latest phase, None outside a walk
-        self.rewind = RunRewind(budget_bytes)
+        self._rewind = RunRewind(budget_bytes)
         self.hits: dict[int, str] = {}  # step -> the breakpoint that fired after it
         # Breakpoints of features outside this package (the window's "my layers disagree"):
         # callables (session, trace) -> a reason, or None; asked after the built-in ones.
         self.extra_breakpoints: list = []
-        self.predictions = PredictionMemory()  # for "this sample's prediction changed"
-        self.rewind.also_held = self.predictions.nbytes
-        self.rewind.on_forget = self.predictions.forget_before
-        self.predictions.on_resize = self.rewind.logs_resized
+        self._predictions = PredictionMemory()  # for "this sample's prediction changed"
+        self._rewind.also_held = self._predictions.nbytes
+        self._rewind.on_forget = self._predictions.forget_before
+        self._predictions.on_resize = self._rewind.logs_resized
+        # Run's steps at the head of the run, one training sample each, nothing to check
+        # after them (no breakpoint ticked): (step, index, lr, epoch, index in the epoch,
+        # sample index, prediction), written into the rewind's log and the memory of
+        # predictions at the step's snapshot, a few steps on, or before either is read.
+        # Their bookkeeping a step at a time made Run with the debugger 5 % slower.
+        self._waiting: list[tuple] = []
+        self._fast_next: int | None = None  # the step that may wait next, None: none
         self._walk: _Walk | None = None
         # The last dry run and its samples (one index, or a batch's tuple).
         self._dry: tuple[StepTrace, tuple[int, ...]] | None = None
         self._committing = False
-        self._expect = None
+        self._expect = None  # (net, history, first layer with parameters, its first key)
+        self._expect_at = (0, None)  # the network's step and first parameter array then
         self.attach(session)
+
+    @property
+    def rewind(self) -> RunRewind:
+        """The run's rewind history, with every step recorded so far written into it."""
+        self._write_waiting()
+        return self._rewind
+
+    @property
+    def predictions(self) -> PredictionMemory:
+        """The memory of predictions, with every step recorded so far written into it."""
+        self._write_waiting()
+        return self._predictions
+
+    def _write_waiting(self) -> None:
+        waiting = self._waiting
+        if not waiting:
+            return
+        self._waiting = []
+        steps, indices, lrs, epochs, in_epoch, shown, predictions = zip(*waiting, strict=True)
+        self._predictions.record_run(self.session.dataset, steps, indices, predictions)
+        self._rewind.record_run(steps, indices, lrs, epochs, in_epoch, shown)
 
     @property
     def budget_bytes(self) -> int:
@@ -93,25 +127,45 @@ class Debugger:
         """Follow ``session`` (a new one after a dataset change); forgets the old run."""
         if session is self.session:
             return
+        if self.session is not None:
+            self._write_waiting()
         if self.session is not None and self.session.step_hook is self:
             self.session.step_hook = None
         self.session = session
         session.step_hook = self
         self._walk = self.event = self._dry = None
-        self._expect = None
+        self._expect = self._fast_next = None
 
     # ---------------------------------------------------------------- the session's hook
     def before_step(self, session):
-        if not self._committing:
+        if self._walk is not None and not self._committing:
             self._walk = self.event = None  # any other step ends a walk
         if not self._continuous():
             # A reset, a checkpoint or an unrecorded step came between: a new run.
             self.rewind.start(session)
             self.predictions.new_run()
             self.hits = {}
+            self._fast_next = None
         return None
 
     def after_step(self, session, trace: StepTrace, index: int | None, before) -> None:
+        n = trace.step
+        if (n == self._fast_next and type(index) is int and session.failure is None
+                and not self.extra_breakpoints and not self.breakpoints.any_ticked):
+            # Run's step: it waits (see _waiting), unless its snapshot is due.
+            self._fast_next = n + 1
+            waiting = self._waiting
+            waiting.append((n, index, trace.lr, session.epoch, session.index_in_epoch,
+                            session.sample_index, trace.prediction))
+            _, _, layer, key = self._expect
+            self._expect_at = (n, None if layer is None else layer.params[key])
+            session.pause_reason = None
+            rewind = self._rewind
+            if rewind.snapshot_due(n):
+                if len(waiting) >= WAITING_STEPS:
+                    self._write_waiting()
+                rewind.logged(session, n, waiting[-1][3:6])
+            return
         # The predictions first: the rewind keeps to its budget counting their log too.
         if index is None or isinstance(index, (int, np.integer)):
             previous = self.predictions.record(session.dataset, index, trace.prediction,
@@ -143,6 +197,8 @@ class Debugger:
             if reason is not None:
                 session.pause_reason = reason
                 self.hits[trace.step] = reason
+        # At the head of the run, the next step may wait.
+        self._fast_next = n + 1 if n == self._rewind.last_step else None
 
     def set_budget(self, budget_bytes: int) -> None:
         """A new byte budget for the rewind history; it thins at once if it shrank."""
@@ -150,17 +206,21 @@ class Debugger:
 
     def _remember(self) -> None:
         net = self.session.net
-        self._expect = (net, net.step, _first_param(net), self.session.history)
+        layer = next((layer for layer in net.layers if layer.params), None)
+        key = None if layer is None else next(iter(layer.params))
+        self._expect = (net, self.session.history, layer, key)
+        self._expect_at = (net.step, None if layer is None else layer.params[key])
 
     def _continuous(self) -> bool:
         """True while nothing but the steps recorded here has changed the network: no reset,
         no checkpoint opened, no step trained past the session's ``step``."""
-        if self._expect is None or not self.rewind.started:
+        if self._expect is None or self._rewind.log is None:  # nothing recorded yet
             return False
-        net, step, first, history = self._expect
+        net, history, layer, key = self._expect
+        step, first = self._expect_at
         s = self.session
-        return (s.net is net and net.step == step and _first_param(net) is first
-                and s.history is history)
+        return (s.net is net and net.step == step and s.history is history
+                and (layer is None or layer.params.get(key) is first))
 
     # -------------------------------------------------------------------------- rewind
     @property
@@ -304,16 +364,17 @@ class Debugger:
     def end_walk(self) -> None:
         self._walk = self.event = None
 
-    # ------------------------------------------------------------------- gradient check
-    def gradcheck(self, x, y: int, tensor: str, max_entries: int | None = None,
-                  seed: int = 0) -> GradcheckReport:
-        """Backprop against centred finite differences for one tensor ("conv1/W", "input")
-        on sample ``x`` (C, H, W) with label ``y``, on a copy of the network: the session's
-        is not touched (nor a walk in progress)."""
-        twin = copy.deepcopy(self.session.net)
-        with np.errstate(all="ignore"):
-            return gradcheck(twin, x, int(y), tensors=[tensor], max_entries=max_entries,
-                             seed=seed)
 
-    def tensor_names(self) -> list[str]:
-        return [f"{layer.name}/{k}" for layer, k, _ in self.session.net.parameters()] + ["input"]
+def gradcheck_copy(net, x, y: int, tensor: str, max_entries: int | None = None,
+                   seed: int = 0) -> GradcheckReport:
+    """Backprop against centred finite differences for one tensor ("conv1/W", "input") on
+    sample ``x`` (C, H, W) with label ``y``, on a copy of ``net``: the network itself is not
+    touched (nor a phase walk in progress)."""
+    twin = copy.deepcopy(net)
+    with np.errstate(all="ignore"):
+        return gradcheck(twin, x, int(y), tensors=[tensor], max_entries=max_entries, seed=seed)
+
+
+def tensor_names(net) -> list[str]:
+    """The tensors ``gradcheck_copy`` can check: "layer/key" of each parameter, "input"."""
+    return [f"{layer.name}/{k}" for layer, k, _ in net.parameters()] + ["input"]

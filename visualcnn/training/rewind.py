@@ -50,21 +50,22 @@ CHECKPOINT_EVERY = 128  # 782 checkpoints of the default network for 100,000 ste
 # one step a few times over; keeping them all would only push checkpoints out of the budget.
 CACHE_REPLAYED = 8
 # Snapshots the cache keeps at most of each kind (on the CACHE_EVERY grid, and others). Each
-# holds the parameters a step made: a cache of
-# hundreds of steps (all a budget could hold) made every step write its new weights into
-# memory last used hundreds of steps before, out of every CPU cache (measured alone, 9 us
-# more for an update of the default network's dense weights).
+# holds the parameters a step made: a cache of hundreds of steps (all a budget could hold)
+# made every step write its new weights into memory last used hundreds of steps before, out
+# of every CPU cache (measured alone, 9 us more for an update of the default network's dense
+# weights).
 CACHE_STEPS = 8
 # While a run is recorded, the cache takes a snapshot at every multiple of CACHE_EVERY, and
 # between them once the steps since the last snapshot took CACHE_SECONDS (a slow machine, a
 # big network, a user pressing Step): Step back from the head replays at most what came after
-# the last one, a millisecond or two, and caches those steps, so the next Step backs cost one
-# step each. The two kinds are kept apart so that slow steps never push the grid's out: on a
-# slow machine, the 9th Step back would otherwise replay from a checkpoint up to 128 steps
-# before. A snapshot every step (each step's weights kept alive and the budget counted) made
-# the default network's Run with the debugger 4 % slower.
-CACHE_EVERY = 8
-CACHE_SECONDS = 2e-3
+# the last one (here 64 of the default network's steps, about 8 ms, below a frame) and caches
+# those steps, so the next Step backs cost one step each. The two kinds are kept apart so that
+# slow steps never push the grid's out. Each snapshot costs the Run about 20 us (the
+# snapshot, the cache's bookkeeping, its arrays kept alive, and the next step's caches): one
+# every 8 steps made Run with the debugger 4 % slower than one every 64, and one every step
+# 4 % slower again.
+CACHE_EVERY = 64
+CACHE_SECONDS = 0.01
 # The per-step logs (what each step trained on, the predictions it changed) may take this
 # share of the budget; past it the oldest quarter of the run is forgotten, so that a Run of
 # any length stays within the budget (the default network: after about a million steps).
@@ -98,6 +99,59 @@ def take_snapshot(session, position: tuple, nbytes: int | None = None) -> Snapsh
     return Snapshot(net.step, params, state, position, mark, nbytes)
 
 
+class SnapshotCache:
+    """Recent snapshots beside the checkpoints: at most CACHE_STEPS at steps on the
+    CACHE_EVERY grid and CACHE_STEPS others, the one cached first going first of its kind.
+    ``add`` and the ``drop`` methods return the change in bytes held."""
+
+    def __init__(self):
+        self._snapshots: OrderedDict[int, Snapshot] = OrderedDict()  # in the order cached
+        self.steps: list[int] = []  # their steps in order, for bisect
+
+    def __len__(self) -> int:
+        return len(self._snapshots)
+
+    def __contains__(self, step: int) -> bool:
+        return step in self._snapshots
+
+    def latest(self, step: int) -> Snapshot | None:
+        """The latest snapshot cached at or before ``step``, or None."""
+        # The cache once held hundreds of steps: a loop over them cost milliseconds a jump.
+        j = bisect.bisect_right(self.steps, step) - 1
+        return self._snapshots[self.steps[j]] if j >= 0 else None
+
+    def add(self, snap: Snapshot) -> int:
+        step, steps = snap.step, self.steps
+        change = snap.nbytes
+        if not steps or step > steps[-1]:  # a step trained at the head of the run
+            steps.append(step)
+        else:
+            old = self._snapshots.pop(step, None)
+            if old is not None:
+                change -= old.nbytes
+            else:
+                bisect.insort(steps, step)
+        self._snapshots[step] = snap
+        on_grid = step % CACHE_EVERY == 0
+        if sum((s % CACHE_EVERY == 0) == on_grid for s in steps) > CACHE_STEPS:
+            change += self.drop_oldest(on_grid)
+        return change
+
+    def drop_oldest(self, on_grid: bool | None = None) -> int:
+        """The snapshot cached first (of those on the grid, or of the others, when
+        ``on_grid`` says which) goes."""
+        step = next(s for s in self._snapshots
+                    if on_grid is None or (s % CACHE_EVERY == 0) == on_grid)
+        del self.steps[bisect.bisect_left(self.steps, step)]
+        return -self._snapshots.pop(step).nbytes
+
+    def drop_where(self, gone) -> int:
+        """The snapshots of the steps for which ``gone(step)`` is true go."""
+        steps = [s for s in self.steps if gone(s)]
+        self.steps = [s for s in self.steps if not gone(s)]
+        return -sum(self._snapshots.pop(s).nbytes for s in steps)
+
+
 class RunRewind:
     """Snapshots and the step log of one run of one session (see the module's docstring)."""
 
@@ -108,8 +162,7 @@ class RunRewind:
         self.step_seconds = 2e-4  # a replayed step, measured by each jump
         self.log: StepLog | None = None
         self._checkpoints: list[Snapshot] = []
-        self._cache: OrderedDict[int, Snapshot] = OrderedDict()
-        self._cached_steps: list[int] = []  # the cache's steps in order, for bisect
+        self.cache = SnapshotCache()
         self._last_snapshot_time = 0.0  # of the last snapshot taken as the run is recorded
         self._logs_resized = False  # since the budget was last counted
         self._nbytes = 0
@@ -150,11 +203,8 @@ class RunRewind:
         """The latest snapshot at or before ``step`` (the start of the run at worst)."""
         i = bisect.bisect_right(self._checkpoints, step, key=lambda c: c.step) - 1
         best = self._checkpoints[max(i, 0)]
-        # The cache may hold hundreds of steps: a loop over them cost milliseconds a jump.
-        j = bisect.bisect_right(self._cached_steps, step) - 1
-        if j >= 0 and self._cached_steps[j] > best.step:
-            return self._cache[self._cached_steps[j]]
-        return best
+        cached = self.cache.latest(step)
+        return cached if cached is not None and cached.step > best.step else best
 
     def replay_length(self, step: int) -> int:
         """How many steps a jump to ``step`` trains again."""
@@ -162,7 +212,7 @@ class RunRewind:
 
     def replay_lengths(self, steps: np.ndarray) -> np.ndarray:
         """``replay_length`` of many steps at once (the timeline's shading)."""
-        points = np.array(sorted({c.step for c in self._checkpoints} | set(self._cached_steps)))
+        points = np.array(sorted({c.step for c in self._checkpoints} | set(self.cache.steps)))
         steps = np.asarray(steps, dtype=np.int64)
         i = np.searchsorted(points, steps - 1, side="right") - 1
         return np.where(steps <= self.first_step, 0, steps - points[np.maximum(i, 0)])
@@ -172,8 +222,7 @@ class RunRewind:
         """A new run from the session's present state (its first step is the next one)."""
         self.log = StepLog(session.net.step, order=session.epoch_order)
         self.log.on_resize = self.logs_resized
-        self._checkpoints, self._cache, self._nbytes = [], OrderedDict(), 0
-        self._cached_steps = []
+        self._checkpoints, self.cache, self._nbytes = [], SnapshotCache(), 0
         self._head_history = None
         self._failure = (session.net.step, session.failure) if session.failure else None
         base = take_snapshot(session, (session.epoch, session.index_in_epoch,
@@ -196,6 +245,24 @@ class RunRewind:
         self.log.append(n, index, trace, position, note)
         if session.failure and self._failure is None:
             self._failure = (n, session.failure)
+        self.logged(session, n, position)
+
+    def record_run(self, steps, indices, lrs, epochs, in_epoch, shown) -> None:
+        """Steps of one training sample each at the head of the run, in order, as columns
+        (see ``StepLog.append_run``); ``logged`` was told of those whose snapshot was due."""
+        self.log.append_run(steps[0], indices, lrs, epochs, in_epoch, shown)
+        if self._logs_resized:
+            self._keep_to_budget()
+
+    def snapshot_due(self, n: int) -> bool:
+        """Whether step ``n`` at the head of the run takes a snapshot (a checkpoint, the
+        cache's grid, or a slow stretch since the last one)."""
+        return (n % CACHE_EVERY == 0 or n % self.every == 0
+                or perf_counter() - self._last_snapshot_time >= CACHE_SECONDS)
+
+    def logged(self, session, n: int, position) -> None:
+        """Step ``n``, just logged at the head of the run, leaving the session at
+        ``position``: its snapshot when one is due, and the budget."""
         checkpoint = n % self.every == 0
         now = perf_counter()
         if checkpoint or n % CACHE_EVERY == 0 or now - self._last_snapshot_time >= CACHE_SECONDS:
@@ -204,7 +271,7 @@ class RunRewind:
             if checkpoint:
                 self._add_checkpoint(snap)
             else:
-                self._add_cached(snap)
+                self._nbytes += self.cache.add(snap)
         elif not self._logs_resized:
             return  # the budget is counted with the next snapshot, a few steps on
         self._keep_to_budget()
@@ -240,9 +307,7 @@ class RunRewind:
         for gone in self._checkpoints[:kept]:
             self._nbytes -= gone.nbytes
         self._checkpoints = self._checkpoints[kept:]
-        for step in [s for s in self._cached_steps if s <= start.step]:
-            self._nbytes -= self._cache.pop(step).nbytes
-        del self._cached_steps[:bisect.bisect_right(self._cached_steps, start.step)]
+        self._nbytes += self.cache.drop_where(lambda s: s <= start.step)
         self.log.forget_before(start.step)
         if self.on_forget is not None:
             self.on_forget(start.step)
@@ -252,8 +317,8 @@ class RunRewind:
         so the rest of the run stays; once at its end the session's curves are the run's."""
         if n == self.last_step:
             self._head_history = None
-        if n % self.every and n not in self._cache:
-            self._add_cached(take_snapshot(session, position, self._point_nbytes))
+        if n % self.every and n not in self.cache:
+            self._nbytes += self.cache.add(take_snapshot(session, position, self._point_nbytes))
             self._trim()
 
     def _forget_after(self, step: int) -> None:
@@ -261,9 +326,7 @@ class RunRewind:
         self.log.truncate(step)
         while self._checkpoints[-1].step > step and len(self._checkpoints) > 1:
             self._nbytes -= self._checkpoints.pop().nbytes
-        for s in [s for s in self._cache if s > step]:
-            self._nbytes -= self._cache.pop(s).nbytes
-        del self._cached_steps[bisect.bisect_right(self._cached_steps, step):]
+        self._nbytes += self.cache.drop_where(lambda s: s > step)
         self._last_snapshot_time = perf_counter()
         self._head_history = None
         if self._failure is not None and self._failure[0] > step:
@@ -273,30 +336,6 @@ class RunRewind:
         self._checkpoints.append(snap)
         self._nbytes += snap.nbytes
 
-    def _add_cached(self, snap: Snapshot) -> None:
-        step, steps = snap.step, self._cached_steps
-        if not steps or step > steps[-1]:  # a step trained at the head of the run
-            steps.append(step)
-        else:
-            old = self._cache.pop(step, None)
-            if old is not None:
-                self._nbytes -= old.nbytes
-            else:
-                bisect.insort(steps, step)
-        self._cache[step] = snap
-        self._nbytes += snap.nbytes
-        on_grid = step % CACHE_EVERY == 0
-        if sum((s % CACHE_EVERY == 0) == on_grid for s in steps) > CACHE_STEPS:
-            self._drop_oldest_cached(on_grid)
-
-    def _drop_oldest_cached(self, on_grid: bool | None = None) -> None:
-        """The snapshot cached first (of those on the CACHE_EVERY grid, or of the others, when
-        ``on_grid`` says which)."""
-        step = next(s for s in self._cache
-                    if on_grid is None or (s % CACHE_EVERY == 0) == on_grid)
-        self._nbytes -= self._cache.pop(step).nbytes
-        del self._cached_steps[bisect.bisect_left(self._cached_steps, step)]
-
     def set_budget(self, budget_bytes: int) -> None:
         self.budget_bytes = int(budget_bytes)
         self._trim()
@@ -305,8 +344,8 @@ class RunRewind:
         """Snapshots go, the cached ones first, until the budget holds everything; ``logs``:
         the logs' bytes when known (dropping snapshots does not change them)."""
         room = self.budget_bytes - (self._logs_nbytes() if logs is None else logs)
-        while self._cache and self._nbytes > room:
-            self._drop_oldest_cached()
+        while self.cache and self._nbytes > room:
+            self._nbytes += self.cache.drop_oldest()
         while self._nbytes > room and len(self._checkpoints) > 2:
             self._thin_oldest()
 
@@ -394,6 +433,6 @@ class RunRewind:
 
     def _cache_replayed(self, session, trace, target: int) -> None:
         step = trace.step
-        if target - step < CACHE_REPLAYED and step % self.every and step not in self._cache:
-            self._add_cached(take_snapshot(session, self.log.position(step),
-                                           self._point_nbytes))
+        if target - step < CACHE_REPLAYED and step % self.every and step not in self.cache:
+            self._nbytes += self.cache.add(take_snapshot(session, self.log.position(step),
+                                                         self._point_nbytes))

@@ -96,16 +96,16 @@ class StepLog:
         if not pending:
             return
         if self._size > len(self._cols["lr"]):
-            self._grow()
+            self._grow(self._size - len(pending), self._size)
         # Floats hold every value exactly: learning rates, and integers far below 2 ** 53.
         write_rows([self._cols[key] for key in COLUMNS], self._size - len(pending), pending,
                    np.float64)
         pending.clear()
 
-    def _grow(self) -> None:
-        """Room for ``_size`` rows at least (see ``grown_capacity``)."""
-        stored = self._size - len(self._pending)
-        bigger = self._allocate(grown_capacity(stored, self._size))
+    def _grow(self, stored: int, needed: int) -> None:
+        """Room for ``needed`` rows at least, the first ``stored`` kept (see
+        ``grown_capacity``)."""
+        bigger = self._allocate(grown_capacity(stored, needed))
         for key, a in self._cols.items():
             bigger[key][:stored] = a[:stored]
         self._cols = bigger
@@ -132,7 +132,7 @@ class StepLog:
             return
         self._write_pending()
         if self._size == len(self._cols["lr"]):
-            self._grow()
+            self._grow(self._size, self._size + 1)
         i, c = self._size, self._cols
         indices = _as_indices(index)
         c["sample"][i] = FOREIGN if indices is None else indices[0]
@@ -151,6 +151,23 @@ class StepLog:
             self._foreign_nbytes += trace.input.nbytes + IMAGE_BYTES
             self._resized()
         self._size += 1
+
+    def append_run(self, first_step: int, indices, lrs, epochs, in_epoch, shown) -> None:
+        """Steps that each trained on one training sample, in order from ``first_step`` (the
+        next one), as columns: each a sequence with a value a step (``shown``: the sample
+        index, never None here). Written at once, a column at a time."""
+        if first_step != self.last_step + 1:
+            raise ValueError(f"step {first_step} does not follow step {self.last_step}")
+        self._write_pending()
+        start, end, c = self._size, self._size + len(indices), self._cols
+        if end > len(c["lr"]):
+            self._grow(start, end)
+            c = self._cols
+        for key, values in (("sample", indices), ("lr", lrs), ("epoch", epochs),
+                            ("index", in_epoch), ("shown", shown)):
+            c[key][start:end] = values
+        c["count"][start:end] = 1
+        self._size = end
 
     def forget_before(self, step: int) -> None:
         """Forget the steps up to ``step``: the run now starts after it (the rewind keeps

@@ -31,7 +31,7 @@ from visualcnn.app.debug.update_view import UpdateWidget
 from visualcnn.app.menus import named_menu
 from visualcnn.app.views.panels import InputPanel
 from visualcnn.common.i18n import tr
-from visualcnn.training.debugger import Debugger
+from visualcnn.training.debugger import Debugger, gradcheck_copy, tensor_names
 
 SIDE_REFRESH_S = 0.25  # inspector and update view while running
 
@@ -152,7 +152,7 @@ class DebuggerView:
         net = self.window.session.net
         sizes = {f"{la.name}/{k}": v.size for la, k, v in net.parameters()}
         sizes["input"] = int(np.prod(net.input_shape))
-        self.gradcheck.set_tensors(self.debugger.tensor_names(), sizes)
+        self.gradcheck.set_tensors(tensor_names(net), sizes)
         self._add_view_entries()
 
     def _new_breakpoints_widget(self, names: list[str]) -> None:
@@ -258,7 +258,7 @@ class DebuggerView:
         self._pause()
         self._sync_session()
         self.window.reveal(self.gradcheck_dock)
-        name = self.gradcheck.tensor.currentData() or self.debugger.tensor_names()[0]
+        name = self.gradcheck.tensor.currentData() or tensor_names(self.window.session.net)[0]
         s, trace = self.window.session, self.trace
         # The sample on screen, whatever it came from (training set, test image, drawing).
         note = s.note_for(trace) if trace is not None and hasattr(s, "note_for") else None
@@ -271,7 +271,7 @@ class DebuggerView:
             x, y, what = s.dataset.x_train[index], int(s.dataset.y_train[index]), f"#{index}"
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            report = self.debugger.gradcheck(x, y, name, self.gradcheck.max_entries())
+            report = gradcheck_copy(s.net, x, y, name, self.gradcheck.max_entries())
         finally:
             QGuiApplication.restoreOverrideCursor()
         self.gradcheck.show_report(report, what, s.net.step)

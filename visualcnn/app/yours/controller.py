@@ -65,9 +65,11 @@ class MyLayers:
         self._reload_timer.setInterval(RELOAD_DELAY_MS)
         self._reload_timer.timeout.connect(self.reload)
         window.trace_shown.connect(self._on_trace_shown)
+        # The debugger's breakpoints, which hold "my layers disagree" while a file is in use
+        # (a breakpoint asked after every step keeps Run's steps off the debugger's fast way).
         debugger = getattr(window, "debugger", None)
-        if debugger is not None:
-            debugger.debugger.extra_breakpoints.append(self._breakpoint)
+        self._extra_breakpoints = (debugger.debugger.extra_breakpoints if debugger is not None
+                                   else [])
 
     # ------------------------------------------------------------------------ a file
     def ask(self) -> None:
@@ -86,6 +88,7 @@ class MyLayers:
             return False
         self.stop(quiet=True)
         self.yours = yours
+        self._extra_breakpoints.append(self._breakpoint)
         self.path = Path(path)
         self._reloaded = ""
         self.watcher.addPath(str(self.path))
@@ -104,6 +107,7 @@ class MyLayers:
             self.watcher.removePath(path)
         self.yours.close()
         self.yours = None
+        self._extra_breakpoints.remove(self._breakpoint)
         self.stop_action.setEnabled(False)
         self.widget.show_calls([])
         self.widget.status.setText(tr("No file of your own layers in use: File > Use my "
@@ -210,3 +214,4 @@ class MyLayers:
         if self.yours is not None:
             self.yours.close()
             self.yours = None
+            self._extra_breakpoints.remove(self._breakpoint)
