@@ -6,7 +6,7 @@ fires: every step of it is logged at once)."""
 import numpy as np
 import pytest
 
-from visualcnn.data.dataset import Dataset
+from tests.training.test_rewind_whole_run import dataset
 from visualcnn.nn import Network
 from visualcnn.training import rewind as rewind_module
 from visualcnn.training.breakpoints import Breakpoints
@@ -16,19 +16,11 @@ from visualcnn.training.session import Session
 NEVER = Breakpoints(at_step=10 ** 9)  # ticked, so every step is checked, and never fires
 
 
-def _dataset(n_train=40, seed=0):
-    rng = np.random.default_rng(seed)
-    return Dataset("random", rng.random((n_train, 1, 28, 28), dtype=np.float32),
-                   rng.integers(0, 10, n_train).astype(np.int64),
-                   rng.random((6, 1, 28, 28), dtype=np.float32),
-                   rng.integers(0, 10, 6).astype(np.int64))
-
-
 @pytest.fixture
 def pair(monkeypatch):
     """Two sessions alike, one debugged as the window has it, one checked at every step."""
     monkeypatch.setattr(rewind_module, "perf_counter", lambda: 0.0)  # every machine alike
-    data = _dataset()
+    data = dataset(n=40)
     debuggers = []
     for breakpoints in (Breakpoints(), NEVER):
         session = Session(data, Network.from_arch("conv4x3-pool2-dense10", seed=1), lr=0.02,
@@ -125,7 +117,7 @@ def test_steps_waiting_when_the_debugger_follows_a_new_session_stay_with_the_old
     for _ in range(45):
         _both(pair, lambda s, d: s.step())
     assert fast._waiting
-    other = _dataset(seed=9)
+    other = dataset(n=40, seed=9)
     for debugger in pair:
         old = debugger.session
         debugger.attach(Session(other, old.net, lr=0.02, seed=3, eval_every=0))

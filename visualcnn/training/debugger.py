@@ -120,7 +120,7 @@ class Debugger:
 
     @property
     def budget_bytes(self) -> int:
-        return self.rewind.budget_bytes
+        return self._rewind.budget_bytes
 
     # ------------------------------------------------------------------------ attaching
     def attach(self, session) -> None:
@@ -164,7 +164,7 @@ class Debugger:
             if rewind.snapshot_due(n):
                 if len(waiting) >= WAITING_STEPS:
                     self._write_waiting()
-                rewind.logged(session, n, waiting[-1][3:6])
+                rewind.snapshot(session, n, waiting[-1][3:6])
             return
         # The predictions first: the rewind keeps to its budget counting their log too.
         if index is None or isinstance(index, (int, np.integer)):

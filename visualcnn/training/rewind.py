@@ -245,11 +245,14 @@ class RunRewind:
         self.log.append(n, index, trace, position, note)
         if session.failure and self._failure is None:
             self._failure = (n, session.failure)
-        self.logged(session, n, position)
+        if self.snapshot_due(n):
+            self.snapshot(session, n, position)
+        elif self._logs_resized:
+            self._keep_to_budget()
 
     def record_run(self, steps, indices, lrs, epochs, in_epoch, shown) -> None:
         """Steps of one training sample each at the head of the run, in order, as columns
-        (see ``StepLog.append_run``); ``logged`` was told of those whose snapshot was due."""
+        (see ``StepLog.append_run``); ``snapshot`` was called for those whose snapshot was due."""
         self.log.append_run(steps[0], indices, lrs, epochs, in_epoch, shown)
         if self._logs_resized:
             self._keep_to_budget()
@@ -260,20 +263,15 @@ class RunRewind:
         return (n % CACHE_EVERY == 0 or n % self.every == 0
                 or perf_counter() - self._last_snapshot_time >= CACHE_SECONDS)
 
-    def logged(self, session, n: int, position) -> None:
-        """Step ``n``, just logged at the head of the run, leaving the session at
-        ``position``: its snapshot when one is due, and the budget."""
-        checkpoint = n % self.every == 0
-        now = perf_counter()
-        if checkpoint or n % CACHE_EVERY == 0 or now - self._last_snapshot_time >= CACHE_SECONDS:
-            self._last_snapshot_time = now
-            snap = take_snapshot(session, position, self._point_nbytes)
-            if checkpoint:
-                self._add_checkpoint(snap)
-            else:
-                self._nbytes += self.cache.add(snap)
-        elif not self._logs_resized:
-            return  # the budget is counted with the next snapshot, a few steps on
+    def snapshot(self, session, n: int, position) -> None:
+        """The snapshot of step ``n`` at the head of the run (``snapshot_due``), the session
+        at ``position``, and the budget counted with it."""
+        self._last_snapshot_time = perf_counter()
+        snap = take_snapshot(session, position, self._point_nbytes)
+        if n % self.every == 0:
+            self._add_checkpoint(snap)
+        else:
+            self._nbytes += self.cache.add(snap)
         self._keep_to_budget()
 
     def logs_resized(self) -> None:
