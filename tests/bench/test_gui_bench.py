@@ -76,3 +76,11 @@ def test_gui_bench_on_data_of_three_classes_resizes_the_output_layer(capsys, tmp
     assert code == 0, err
     assert "dense10 -> dense3 for 3 classes" in err
     assert json.loads(out)["run_steps_per_s"] > 0
+
+
+@pytest.mark.parametrize("mb", [281.25, 99.95, 130.0])
+def test_a_spread_of_one_sample_equals_that_sample_as_reported(mb):
+    from visualcnn.bench.long_run import _spread
+
+    # A sample of x.x5 MB used to be reported rounded but its spread not.
+    assert _spread([mb]) == {"min": round(mb, 1), "max": round(mb, 1)}

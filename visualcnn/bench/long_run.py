@@ -122,7 +122,10 @@ def _history_filled(session) -> bool:
 
 
 def _spread(values: list[float]) -> dict:
-    return {"min": min(values), "max": max(values)} if values else {"min": None, "max": None}
+    # Rounded as the samples are, so that a spread of one sample equals that sample.
+    if not values:
+        return {"min": None, "max": None}
+    return {"min": round(min(values), 1), "max": round(max(values), 1)}
 
 
 def _grown_lines(before, after) -> list[dict]:
