@@ -51,3 +51,34 @@ def test_a_refresh_leaves_ranges_it_has_and_restores_a_zoomed_one(window, qtbot)
     curves.accuracy_plot.setXRange(12, 40, padding=0)
     curves.show_history(history)
     assert [plot.viewRange() for plot in plots] == shown
+
+
+@pytest.mark.parametrize("shown", ["whole run", "last 1,000"])
+def test_the_curves_hold_only_the_steps_shown_and_moving_the_axis_reworks_none(
+        window, qtbot, monkeypatch, shown):
+    import pyqtgraph as pg
+
+    curves = window.curves_panel
+    curves.range_box.setCurrentIndex(curves.range_box.findData(shown))
+    for _ in range(1_200):
+        window.session.step()
+    curves.show_history(window.session.history)
+    items = [item for plot in (curves.loss_plot, curves.accuracy_plot, curves.grad_plot,
+                               curves.ratio_plot)
+             for item in plot.listDataItems()]
+    for plot in (curves.loss_plot, curves.accuracy_plot, curves.grad_plot, curves.ratio_plot):
+        x_low, x_high = plot.viewRange()[0]
+        for item in plot.listDataItems():
+            steps = item.getData()[0]
+            if steps is not None and len(steps):
+                assert x_low <= steps.min() and steps.max() <= x_high
+    # A refresh early in a Run moves the steps axis on: pyqtgraph must not work every curve
+    # out again for it (it did, after each curve's new data, while they were clipped).
+    worked = []
+    real = pg.PlotDataItem.updateItems
+    monkeypatch.setattr(pg.PlotDataItem, "updateItems",
+                        lambda self, *a, **k: (worked.append(self), real(self, *a, **k))[1])
+    for plot in (curves.loss_plot, curves.accuracy_plot, curves.grad_plot, curves.ratio_plot):
+        low, high = plot.viewRange()[0]
+        plot.setXRange(low + 100, high + 100, padding=0)
+    assert worked == [] and len(items) >= 6

@@ -200,7 +200,9 @@ class CurvesPanel(Panel):
         curve = plot.plot(name=name, pen=pg.mkPen(colour, width=width),
                           symbol="o" if symbol else None, symbolSize=5,
                           symbolBrush=colour if symbol else None)
-        curve.setClipToView(True)
+        # Not clipped to the view: show_history gives only the steps shown, a point per
+        # pixel column, and clipping made pyqtgraph work every curve out again each time the
+        # steps axis moved on (at every refresh early in a Run), after its setData.
         return curve
 
     # ------------------------------------------------------------------------- drawing
