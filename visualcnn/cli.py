@@ -625,9 +625,11 @@ def cmd_bench(args) -> int:
             print(f"redraw {result['redraw_ms']:.2f} ms (median); run mode "
                   f"{result['run_steps_per_s']:.0f} steps/s at {result['fps']:.1f} fps; headless "
                   f"{result['headless_steps_per_s']:.0f} steps/s; ratio {result['run_ratio']:.2f} "
-                  f"(median of {', '.join(f'{r:.2f}' for r in result['run_ratios'])}); "
+                  f"(median of {', '.join(f'{r:.2f}' for r in result['run_ratios'])}), "
+                  f"training {result['run_training_share']:.2f} of Run's time; "
                   f"with 50 ms frames ratio {result['run_ratio_slow_draw']:.2f} at "
-                  f"{result['fps_slow_draw']:.1f} fps")
+                  f"{result['fps_slow_draw']:.1f} fps, training "
+                  f"{result['run_training_share_slow_draw']:.2f}")
         return 0
     from visualcnn.bench.engine import format_bench, run_bench
 

@@ -110,3 +110,30 @@ def test_freed_memory_goes_back_to_the_system_every_second_of_a_run(qtbot, monke
     run(qtbot, monkeypatch, lambda n: 0.005, seconds=10.0, returns=returns)
     assert len(returns) >= 9
     assert max(b - a for a, b in zip(returns, returns[1:], strict=False)) < 1.1
+
+
+@pytest.mark.parametrize("cost", [0.005, 0.05])
+def test_the_loop_times_training_apart_from_drawing(qtbot, monkeypatch, cost):
+    clock = Clock()
+    monkeypatch.setattr(run_loop.time, "perf_counter", clock)
+    session = SteppedSession(clock)
+    loop = RunLoop(session)
+    frames = []
+
+    def draw(_trace):
+        if loop.running:  # not the frame Pause draws, after the Run
+            frames.append(cost)
+        clock.now += cost
+
+    loop.trace_ready.connect(draw)
+    start = clock.now
+    loop.start()
+    while clock.now < start + 5.0:
+        loop._tick()
+    elapsed = clock.now - start
+    loop.stop()
+    # On this clock only steps and frames take time: training is the steps' time, exactly,
+    # and the rest of the Run's time went to drawing.
+    assert loop.training_s == pytest.approx(session.steps * STEP_S)
+    assert loop.training_s + sum(frames) == pytest.approx(elapsed)
+    assert len(frames) >= 0.9 * min(5.0 / FRAME_S, 5.0 * DRAW_SHARE / cost)

@@ -24,8 +24,14 @@ def test_gui_bench_reports_run_with_slow_drawing(capsys):
     assert code == 0
     r = json.loads(out)
     for key in ("redraw_ms", "run_steps_per_s", "headless_steps_per_s", "run_ratio", "fps",
-                "run_ratio_slow_draw", "fps_slow_draw"):
+                "run_ratio_slow_draw", "fps_slow_draw", "run_training_share",
+                "run_training_share_slow_draw"):
         assert isinstance(r[key], float) and r[key] > 0, key
+    # Shares of each Run's time: training and drawing both take some of it.
+    assert all(0 < share < 1 for share in (*r["run_training_shares"],
+                                           r["run_training_share_slow_draw"]))
+    assert r["run_training_share"] == pytest.approx(sorted(r["run_training_shares"])[1],
+                                                    abs=1e-3)
     # The ratio given is the middle one of the rounds, each a Run between two headless spells.
     assert len(r["run_ratios"]) == 3
     assert r["run_ratio"] == pytest.approx(sorted(r["run_ratios"])[1], abs=1e-3)

@@ -73,6 +73,9 @@ class RunLoop(QObject):
         self.speed = MAX_SPEED
         self.steps_run = 0          # steps since the loop (or its speed) last started
         self.frames = 0             # trace_ready emissions while running
+        # Seconds spent in steps and test chunks while running: against the time a Run
+        # took, the share of it that trained rather than drew (bench --gui reports it).
+        self.training_s = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
@@ -172,6 +175,8 @@ class RunLoop(QObject):
             # instead of waiting for the end of a slice.
             slice_end = min(slice_end, self._next_frame)
         session = self.session
+        started = time.perf_counter()
+        stopped_by = None  # the signal and its argument, when a step made the loop pause
         while True:
             if session.pending_test is not None:
                 # The periodic test evaluation, a chunk a turn, before the next step: its
@@ -184,24 +189,22 @@ class RunLoop(QObject):
                 due = int((time.perf_counter() - self._started) * self.speed) - self.steps_run
                 if due <= 0:
                     break
-            self._pending = self.session.step()
+            self._pending = session.step()
             self.steps_run += 1
-            if self.session.failure:
-                self.stop()
-                self.failed.emit(self.session.failure)
-                return
-            if self.session.divergence is not None:
-                divergence = self.session.divergence
-                self.stop()
-                self.diverged.emit(divergence)
-                return
-            if self.session.pause_reason is not None:  # a breakpoint fired (debugger.py)
-                reason = self.session.pause_reason
-                self.stop()
-                self.breakpoint_hit.emit(reason)
-                return
-            if time.perf_counter() >= slice_end:
+            if session.failure:
+                stopped_by = (self.failed, session.failure)
+            elif session.divergence is not None:
+                stopped_by = (self.diverged, session.divergence)
+            elif session.pause_reason is not None:  # a breakpoint fired (debugger.py)
+                stopped_by = (self.breakpoint_hit, session.pause_reason)
+            if stopped_by is not None or time.perf_counter() >= slice_end:
                 break
+        self.training_s += time.perf_counter() - started
+        if stopped_by is not None:
+            signal, argument = stopped_by
+            self.stop()
+            signal.emit(argument)
+            return
         if self._pending is not None and (self._every_step_drawn()
                                           or time.perf_counter() >= self._next_frame):
             self._flush()

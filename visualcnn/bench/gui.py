@@ -25,9 +25,11 @@ def busy_wait(seconds: float) -> None:
         pass
 
 
-def run_for(window, seconds: float, frame_costs: list | None = None) -> tuple[float, float]:
+def run_for(window, seconds: float, frame_costs: list | None = None,
+            ) -> tuple[float, float, float]:
     """Run at full speed through the real run loop and event loop for ``seconds``; returns
-    (steps per second, frames per second). ``frame_costs`` gets what each frame cost as the
+    (steps per second, frames per second, the share of the time spent training: steps and
+    test chunks, as the loop times them). ``frame_costs`` gets what each frame cost as the
     loop measured it (its slots, the painting and other events before its next tick)."""
     from PyQt6.QtCore import QEventLoop, QTimer
 
@@ -36,6 +38,7 @@ def run_for(window, seconds: float, frame_costs: list | None = None) -> tuple[fl
     loop, session = window.loop, window.session
     loop.set_speed(MAX_SPEED)
     frames_before, steps_before = loop.frames, session.net.step
+    training_before = loop.training_s
 
     def note_cost(_trace):  # at each frame, the cost of the frame before it is known
         if frame_costs is not None and loop.frames > frames_before + 1:
@@ -50,7 +53,8 @@ def run_for(window, seconds: float, frame_costs: list | None = None) -> tuple[fl
     elapsed = time.perf_counter() - start
     loop.stop()
     loop.trace_ready.disconnect(note_cost)
-    return (session.net.step - steps_before) / elapsed, (loop.frames - frames_before) / elapsed
+    return ((session.net.step - steps_before) / elapsed, (loop.frames - frames_before) / elapsed,
+            (loop.training_s - training_before) / elapsed)
 
 
 def headless_steps_per_s(session, seconds: float) -> float:
@@ -83,8 +87,13 @@ def gui_benchmark(dataset, net, seconds: float = 5.0, rounds: int = RUN_ROUNDS) 
     (the same session stepping with no window),
     ``run_ratio`` = run / headless, and the same with every frame made SLOW_DRAW_S slower
     (a slot on ``trace_ready`` that holds the thread): ``run_ratio_slow_draw`` and
-    ``fps_slow_draw``. Headless speed is measured before and after each Run and averaged, so
-    that a machine whose load changes during the benchmark skews the ratios less. The fast
+    ``fps_slow_draw``. ``run_training_share`` (``run_training_shares`` for each round,
+    ``run_training_share_slow_draw``) is the share of each Run's time that went to steps and
+    test chunks, timed inside the Run: unlike the ratios it does not depend on the machine
+    running at the same speed in the Run and the headless spells, and it leaves out what
+    drawing costs the steps themselves (caches it cooled). Headless speed is measured before
+    and after each Run and averaged, so that a machine whose load changes during the
+    benchmark skews the ratios less. The fast
     case is ``rounds`` Runs of ``seconds`` each, their ratios ``run_ratios``; ``run_ratio``,
     ``run_steps_per_s``, ``fps`` and ``headless_steps_per_s`` are the median round's.
     """
@@ -104,35 +113,39 @@ def gui_benchmark(dataset, net, seconds: float = 5.0, rounds: int = RUN_ROUNDS) 
 
         headless = [headless_steps_per_s(session, seconds / 2)]
         frame_costs: list[float] = []
-        fast = []  # (ratio, run steps/s, fps, headless steps/s) per round
+        fast = []  # (ratio, run steps/s, fps, headless steps/s, training share) per round
         for _ in range(max(1, rounds)):
-            run, fps = run_for(window, seconds, frame_costs)
+            run, fps, training = run_for(window, seconds, frame_costs)
             headless.append(headless_steps_per_s(session, seconds / 2))
             head = (headless[-2] + headless[-1]) / 2
-            fast.append((run / head, run, fps, head))
+            fast.append((run / head, run, fps, head, training))
 
         def slow_drawing(_trace):
             busy_wait(SLOW_DRAW_S)
 
         window.loop.trace_ready.connect(slow_drawing)
-        run_slow, fps_slow = run_for(window, seconds)
+        run_slow, fps_slow, training_slow = run_for(window, seconds)
         window.loop.trace_ready.disconnect(slow_drawing)
         headless.append(headless_steps_per_s(session, seconds / 2))
         window.close()
         window.deleteLater()
         app.processEvents()
     head_slow = (headless[-2] + headless[-1]) / 2
-    ratio, run, fps, head_fast = sorted(fast)[len(fast) // 2]
+    ratio, run, fps, head_fast, _ = sorted(fast)[len(fast) // 2]
+    shares = [r[4] for r in fast]
     return {
         "redraw_ms": statistics.median(redraws) * 1000,
         "run_steps_per_s": run,
         "headless_steps_per_s": head_fast,
         "run_ratio": ratio,
         "run_ratios": [round(r[0], 3) for r in fast],
+        "run_training_share": statistics.median(shares),
+        "run_training_shares": [round(share, 3) for share in shares],
         "fps": fps,
         "frame_ms": statistics.median(frame_costs) * 1000 if frame_costs else None,
         "frame_ms_p90": (statistics.quantiles(frame_costs, n=10)[-1] * 1000
                          if len(frame_costs) >= 2 else None),
         "run_ratio_slow_draw": run_slow / head_slow,
         "fps_slow_draw": fps_slow,
+        "run_training_share_slow_draw": training_slow,
     }
