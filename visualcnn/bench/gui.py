@@ -25,8 +25,8 @@ def busy_wait(seconds: float) -> None:
         pass
 
 
-def run_for(window, seconds: float, frame_costs: list | None = None,
-            ) -> tuple[float, float, float]:
+def run_for(window, seconds: float,
+            frame_costs: list | None = None) -> tuple[float, float, float]:
     """Run at full speed through the real run loop and event loop for ``seconds``; returns
     (steps per second, frames per second, the share of the time spent training: steps and
     test chunks, as the loop times them). ``frame_costs`` gets what each frame cost as the
@@ -93,9 +93,9 @@ def gui_benchmark(dataset, net, seconds: float = 5.0, rounds: int = RUN_ROUNDS) 
     running at the same speed in the Run and the headless spells, and it leaves out what
     drawing costs the steps themselves (caches it cooled). Headless speed is measured before
     and after each Run and averaged, so that a machine whose load changes during the
-    benchmark skews the ratios less. The fast
-    case is ``rounds`` Runs of ``seconds`` each, their ratios ``run_ratios``; ``run_ratio``,
-    ``run_steps_per_s``, ``fps`` and ``headless_steps_per_s`` are the median round's.
+    benchmark skews the ratios less. The fast case is ``rounds`` Runs of ``seconds`` each,
+    their ratios ``run_ratios``; ``run_ratio``, ``run_steps_per_s``, ``fps`` and
+    ``headless_steps_per_s`` are the median round's.
     """
     app = application(offscreen=True)
 
