@@ -63,10 +63,9 @@ def test_the_curves_hold_only_the_steps_shown_and_moving_the_axis_reworks_none(
     for _ in range(1_200):
         window.session.step()
     curves.show_history(window.session.history)
-    items = [item for plot in (curves.loss_plot, curves.accuracy_plot, curves.grad_plot,
-                               curves.ratio_plot)
-             for item in plot.listDataItems()]
-    for plot in (curves.loss_plot, curves.accuracy_plot, curves.grad_plot, curves.ratio_plot):
+    plots = (curves.loss_plot, curves.accuracy_plot, curves.grad_plot, curves.ratio_plot)
+    items = [item for plot in plots for item in plot.listDataItems()]
+    for plot in plots:
         x_low, x_high = plot.viewRange()[0]
         for item in plot.listDataItems():
             steps = item.getData()[0]
@@ -78,7 +77,7 @@ def test_the_curves_hold_only_the_steps_shown_and_moving_the_axis_reworks_none(
     real = pg.PlotDataItem.updateItems
     monkeypatch.setattr(pg.PlotDataItem, "updateItems",
                         lambda self, *a, **k: (worked.append(self), real(self, *a, **k))[1])
-    for plot in (curves.loss_plot, curves.accuracy_plot, curves.grad_plot, curves.ratio_plot):
+    for plot in plots:
         low, high = plot.viewRange()[0]
         plot.setXRange(low + 100, high + 100, padding=0)
     assert worked == [] and len(items) >= 6
