@@ -3,10 +3,11 @@
 Each timer tick trains for at most ``SLICE_S`` and returns to the event loop, so a click on
 Pause (or any other event) waits at most one slice. When a frame is due, the newest trace goes
 out through ``trace_ready`` and every trace stepped since the last frame is dropped ("latest
-wins"). Drawing never holds training back: a frame's cost (its slots, then the painting and
-any other events until the loop's next tick) is paid for by training before the next frame,
-until drawing is back within ``DRAW_SHARE`` of the time, or from what cheaper frames left of
-their share (at most ``DRAW_BANK_S``), so slow frames drop frames, never steps. A periodic
+wins"). Drawing never holds training back: all the time a Run spends outside its steps (a
+frame's slots, the painting and any other events, whenever they land, and the loop's own
+turns) is paid for by training before the next frame, until it is back within
+``DRAW_SHARE`` of the time, or from what cheaper frames left of their share (at most
+``DRAW_BANK_S``), so slow frames drop frames, never steps. A periodic
 test evaluation that falls due during Run is done TEST_CHUNK_IMAGES at a turn before the next
 step (``training.periodic_eval``), so it holds the window no longer than a slice either.
 
@@ -32,8 +33,9 @@ from visualcnn.training.session import Session
 # Frame cap: 30 per second. A frame costs about 7 ms of drawing here, so frames come less
 # often than that when the share below would be exceeded.
 FRAME_S = 1 / 30
-# At full speed drawing takes at most this share of the time: frames that cost d seconds
-# each come at least d * (1 - DRAW_SHARE) / DRAW_SHARE seconds of training apart.
+# At full speed everything but the steps (drawing, other events, the loop's turns) takes at
+# most this share of the time: frames that cost d seconds each come at least
+# d * (1 - DRAW_SHARE) / DRAW_SHARE seconds of training apart.
 DRAW_SHARE = 0.2
 # Drawing time that frames cheaper than their share may bank for a dearer one. Waiting four
 # times each frame's own cost made the curves' refresh (20 to 70 ms once a second, beside
@@ -85,12 +87,14 @@ class RunLoop(QObject):
         self._pending = None        # the newest trace not yet drawn
         self._running = False
         self._frame_started = None  # when the last frame went out, until its cost is known
-        self._frame_idle_s = 0.0    # the wait for the next step planned after that frame
+        self._idle_s = 0.0          # the wait for the next step planned at the last tick's end
+        self._caught_up = False     # whether the last tick ended with no step due (set speeds)
         self.last_frame_s = 0.0     # that cost: its slots, painting and events until the tick
-        # Drawing time owed to training (positive), or banked (negative, to -DRAW_BANK_S),
-        # as of _owed_at (perf_counter s): see DRAW_BANK_S.
+        # Time outside the steps owed to training (positive), or banked (negative, to
+        # -DRAW_BANK_S), as of _owed_at (perf_counter s), and the training since: see _account.
         self._draw_owed_s = 0.0
         self._owed_at = 0.0
+        self._trained_since_owed = 0.0
 
     @property
     def running(self) -> bool:
@@ -113,6 +117,8 @@ class RunLoop(QObject):
         # The bank starts full: nothing trained while paused, and the first frame of a Run
         # (what Pause left redrawn, about 20 ms) would otherwise hold the next three back.
         self._draw_owed_s, self._owed_at = -DRAW_BANK_S, time.perf_counter()
+        self._trained_since_owed = self._idle_s = 0.0
+        self._caught_up = False
         self._running = True
         self.session.defer_tests = True
         self._timer.start(0)
@@ -159,16 +165,12 @@ class RunLoop(QObject):
     def _tick(self) -> None:
         now = time.perf_counter()
         if self._frame_started is not None:
-            # The last frame's slots and the painting they queued have run by now; time the
-            # loop would have waited anyway (a set speed, ahead of time) cost no training.
-            cost = self.last_frame_s = max(0.0, now - self._frame_started - self._frame_idle_s)
+            # The last frame's slots and the painting they queued have run by now (most of
+            # it: what lands after this tick is counted at the next one); time the loop would
+            # have waited anyway (a set speed, ahead of time) cost no training.
+            self.last_frame_s = max(0.0, now - self._frame_started - self._idle_s)
             self._frame_started = None
-            # The frame's cost against its share of the time since the last account.
-            owed = self._draw_owed_s + cost - DRAW_SHARE * (now - self._owed_at)
-            self._draw_owed_s, self._owed_at = max(-DRAW_BANK_S, owed), now
-            if owed > 0 and not self._every_step_drawn():
-                # Paid off by training: the share of the time from now on covers it.
-                self._next_frame = max(self._next_frame, now + owed / DRAW_SHARE)
+        self._account(now)
         slice_end = now + SLICE_S
         if self.speed == MAX_SPEED:
             # End the slice when the next frame is due, so that frames keep the cap's pace
@@ -177,6 +179,7 @@ class RunLoop(QObject):
         session = self.session
         started = time.perf_counter()
         stopped_by = None  # the signal and its argument, when a step made the loop pause
+        caught_up = False  # at a set speed: no step was due when the slice ended
         while True:
             if session.pending_test is not None:
                 # The periodic test evaluation, a chunk a turn, before the next step: its
@@ -188,6 +191,7 @@ class RunLoop(QObject):
             if self.speed != MAX_SPEED:
                 due = int((time.perf_counter() - self._started) * self.speed) - self.steps_run
                 if due <= 0:
+                    caught_up = True
                     break
             self._pending = session.step()
             self.steps_run += 1
@@ -199,7 +203,10 @@ class RunLoop(QObject):
                 stopped_by = (self.breakpoint_hit, session.pause_reason)
             if stopped_by is not None or time.perf_counter() >= slice_end:
                 break
-        self.training_s += time.perf_counter() - started
+        trained = time.perf_counter() - started
+        self.training_s += trained
+        self._trained_since_owed += trained
+        self._caught_up = caught_up
         if stopped_by is not None:
             signal, argument = stopped_by
             self.stop()
@@ -213,8 +220,24 @@ class RunLoop(QObject):
             self._memory_returned = time.perf_counter()
         if self._running:  # a slot of trace_ready may have paused the loop
             interval_ms = self._next_interval_ms()
-            self._frame_idle_s = interval_ms / 1000
+            self._idle_s = interval_ms / 1000
             self._timer.start(interval_ms)
+
+    def _account(self, now: float) -> None:
+        """Charge the time since the last account that did not go to training against
+        DRAW_SHARE of it; what is owed holds the next frame back until training has paid it
+        off. Timed whole, from tick to tick, this includes what no frame's own timing sees:
+        painting that lands after the next tick, other events, and the loop's turns (about
+        1.5 % of a Run). At a set speed that the loop keeps up with, the time after a tick
+        that ended with no step due is waiting, whatever else ran in it: it cost no step."""
+        elapsed = now - self._owed_at
+        outside = 0.0 if self._caught_up else max(0.0, elapsed - self._trained_since_owed)
+        owed = self._draw_owed_s + outside - DRAW_SHARE * elapsed
+        self._draw_owed_s, self._owed_at = max(-DRAW_BANK_S, owed), now
+        self._trained_since_owed = 0.0
+        if owed > 0 and not self._every_step_drawn():
+            # Paid off by training: the share of the time from now on covers it.
+            self._next_frame = max(self._next_frame, now + owed / DRAW_SHARE)
 
     def _every_step_drawn(self) -> bool:
         """At slow speeds every step is a frame; at fast ones frames are capped at FRAME_S
