@@ -13,8 +13,8 @@ SLOW_DRAW_S = 0.05  # the frame cost of the slow-drawing case: a machine ~4x slo
 # Runs at full speed, each between two headless measurements: on a 2-core machine whose
 # speed drifts by 10 to 15% from one second to the next, one Run against headless speed
 # measured before and after it gave ratios from 0.68 to 0.86 for the same code; the median
-# of three is steadier.
-RUN_ROUNDS = 3
+# of three still ranged 0.72 to 0.87 over an afternoon, the median of five is steadier.
+RUN_ROUNDS = 5
 
 
 def busy_wait(seconds: float) -> None:
