@@ -34,8 +34,9 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from visualcnn.training.memory import return_freed_memory
 from visualcnn.training.session import Session
 
-# Frame cap: 30 per second. A frame costs about 7 ms of drawing here, so frames come less
-# often than that when the share below would be exceeded.
+# Frame cap: 30 per second. A frame costs 4 to 5 ms here (slots, paint and the rest outside
+# the steps), 6 to 7 ms when the machine is slow: frames come less often than the cap when
+# the share below would be exceeded.
 FRAME_S = 1 / 30
 # At full speed everything but the steps (drawing, other events, the loop's turns) takes at
 # most this share of the time: frames that cost d seconds each come at least
