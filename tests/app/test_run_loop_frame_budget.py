@@ -34,16 +34,21 @@ class SteppedSession:
         return self.steps
 
 
+def simulated_loop(monkeypatch):
+    """A run loop over a SteppedSession, on a simulated clock: (clock, session, loop)."""
+    clock = Clock()
+    monkeypatch.setattr(run_loop.time, "perf_counter", clock)
+    session = SteppedSession(clock)
+    return clock, session, RunLoop(session)
+
+
 def run(qtbot, monkeypatch, frame_cost, seconds: float = 20.0, returns=None, drawn_at=None):
     """Run for ``seconds`` of the simulated clock, frame n costing ``frame_cost(n)``; returns
     (frames drawn, the share of the time spent drawing). ``drawn_at`` gets when each frame
     went out."""
-    clock = Clock()
-    monkeypatch.setattr(run_loop.time, "perf_counter", clock)
+    clock, session, loop = simulated_loop(monkeypatch)
     if returns is not None:  # note when freed memory goes back to the system
         monkeypatch.setattr(run_loop, "return_freed_memory", lambda: returns.append(clock.now))
-    session = SteppedSession(clock)
-    loop = RunLoop(session)
     loop.set_speed(MAX_SPEED)
     drawing = []
 
@@ -114,10 +119,7 @@ def test_freed_memory_goes_back_to_the_system_every_second_of_a_run(qtbot, monke
 
 @pytest.mark.parametrize("cost", [0.005, 0.05])
 def test_the_loop_times_training_apart_from_drawing(qtbot, monkeypatch, cost):
-    clock = Clock()
-    monkeypatch.setattr(run_loop.time, "perf_counter", clock)
-    session = SteppedSession(clock)
-    loop = RunLoop(session)
+    clock, session, loop = simulated_loop(monkeypatch)
     frames = []
 
     def draw(_trace):
@@ -144,10 +146,7 @@ def test_time_outside_the_steps_keeps_to_the_share_wherever_it_lands(qtbot, monk
     # tick; every turn of the event loop costs 0.5 ms (other timers, the loop's own turn).
     # Counted from each frame to its next tick, as before, the frames looked like 8 % of the
     # time, and training got 76 % of it.
-    clock = Clock()
-    monkeypatch.setattr(run_loop.time, "perf_counter", clock)
-    session = SteppedSession(clock)
-    loop = RunLoop(session)
+    clock, session, loop = simulated_loop(monkeypatch)
     late_paint = []
 
     def draw(_trace):
@@ -173,10 +172,7 @@ def test_time_outside_the_steps_keeps_to_the_share_wherever_it_lands(qtbot, monk
 def test_a_set_speed_the_loop_keeps_up_with_draws_every_frame(qtbot, monkeypatch):
     # 1,000 steps a second of 0.2 ms each, and 8 ms frames: drawing takes 24 % of the time,
     # but the loop keeps to its schedule, so no step waits for a frame and none is dropped.
-    clock = Clock()
-    monkeypatch.setattr(run_loop.time, "perf_counter", clock)
-    session = SteppedSession(clock)
-    loop = RunLoop(session)
+    clock, session, loop = simulated_loop(monkeypatch)
     frames = []
 
     def draw(_trace):
