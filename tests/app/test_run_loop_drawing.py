@@ -1,5 +1,9 @@
 """Run at full speed drops frames, never steps, however long a frame takes to draw."""
 
+import gc
+
+from PyQt6.QtCore import QCoreApplication, QEvent
+
 from visualcnn.app.run_loop import FRAME_S, MAX_SPEED, RunLoop
 from visualcnn.bench.gui import busy_wait
 from visualcnn.nn import Network
@@ -21,10 +25,24 @@ def steps_per_frame(loop, qtbot, draw_s: float, frames: int = 4) -> float:
     return (loop.session.net.step - steps_before) / (loop.frames - frames_before)
 
 
-def test_a_slow_frame_is_followed_by_more_training_not_by_the_next_frame(qtbot, dataset):
+def settle(qapp) -> None:
+    """Let what earlier tests left behind (windows to delete, their wrappers to collect) go
+    now: Run charges every second outside its steps to the frames, so a stall of 150 ms in
+    the first frames of a short Run held them back (214 steps a frame at no drawing cost,
+    where 105 is usual)."""
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qapp.processEvents()
+
+
+def test_a_slow_frame_is_followed_by_more_training_not_by_the_next_frame(qtbot, qapp,
+                                                                          dataset):
     loop = RunLoop(Session(dataset, Network.from_arch("conv8x3-pool2-dense10"), seed=0))
     loop.set_speed(MAX_SPEED)
-    quick = steps_per_frame(loop, qtbot, 0.0)
+    settle(qapp)
+    # Frames at no cost: over a dozen of them, a stall no drain can foresee (a collection
+    # of old windows' wrappers) is paid back once, not in every frame of four.
+    quick = steps_per_frame(loop, qtbot, 0.0, frames=12)
     # A frame three periods long: a loop that waits for drawing manages about one step per
     # frame; one that drops frames trains several times longer between frames than at the cap.
     slow = steps_per_frame(loop, qtbot, 3 * FRAME_S)
