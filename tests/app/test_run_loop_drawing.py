@@ -2,12 +2,19 @@
 
 import gc
 
+import pytest
 from PyQt6.QtCore import QCoreApplication, QEvent
 
 from visualcnn.app.run_loop import FRAME_S, MAX_SPEED, RunLoop
 from visualcnn.bench.gui import busy_wait
 from visualcnn.nn import Network
 from visualcnn.training.session import Session
+
+
+@pytest.fixture(autouse=True)
+def timer_only(monkeypatch):
+    """These are the timer's own ways: Run in a worker process is tested on its own."""
+    monkeypatch.setattr(RunLoop, "use_worker", False)
 
 
 def steps_per_frame(loop, qtbot, draw_s: float, frames: int = 4) -> float:

@@ -1,6 +1,7 @@
 """A test evaluation that falls due during Run is done a chunk at a time: the window gets
 turns while it is under way, and each point is still that of the step it fell due at."""
 
+import pytest
 from PyQt6.QtCore import QTimer
 
 from visualcnn.app.run_loop import MAX_SPEED, RunLoop
@@ -9,6 +10,12 @@ from visualcnn.nn import Network
 from visualcnn.training.session import Session
 
 EVERY = 20
+
+
+@pytest.fixture(autouse=True)
+def timer_only(monkeypatch):
+    """These are the timer's own ways: Run in a worker process is tested on its own."""
+    monkeypatch.setattr(RunLoop, "use_worker", False)
 
 
 def test_the_event_loop_gets_turns_during_a_periodic_test_evaluation(qtbot):

@@ -27,12 +27,15 @@ a slice, and rewind needs no locking.
 
 from __future__ import annotations
 
+import math
 import time
 
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
 from visualcnn.training.memory import return_freed_memory
+from visualcnn.training.run_worker import RunWorker, at_the_head, worker_possible
 from visualcnn.training.session import Session
+from visualcnn.training.worker_transfer import LayoutError
 
 # Frame cap: 30 per second. A frame costs 4 to 5 ms here (slots, paint and the rest outside
 # the steps), 6 to 7 ms when the machine is slow: frames come less often than the cap when
@@ -68,6 +71,9 @@ class RunLoop(QObject):
     sign of a blow-up (training.divergence); the loop has paused itself by then.
     """
 
+    # Run at full speed trains in a worker process where it can (training.run_worker).
+    use_worker = True
+
     trace_ready = pyqtSignal(object)
     running_changed = pyqtSignal(bool)
     failed = pyqtSignal(str)
@@ -85,6 +91,7 @@ class RunLoop(QObject):
         self.training_s = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # frames on the 30 Hz grid
         self._timer.timeout.connect(self._tick)
         self._started = 0.0
         self._memory_returned = 0.0  # when return_freed_memory last ran (perf_counter s)
@@ -100,6 +107,9 @@ class RunLoop(QObject):
         self._draw_owed_s = 0.0
         self._owed_at = 0.0
         self._trained_since_owed = 0.0
+        self.worker: RunWorker | None = None
+        self._worker_training_s = 0.0  # the worker's training_s already counted
+        self._no_worker_for = None  # the network a worker could not train (a trace it cannot send)
 
     @property
     def running(self) -> bool:
@@ -107,6 +117,8 @@ class RunLoop(QObject):
 
     def set_speed(self, steps_per_second: int) -> None:
         self.speed = int(steps_per_second)
+        if self.speed != MAX_SPEED:
+            self._end_worker()
         self._restart_clock()
 
     def _restart_clock(self) -> None:
@@ -135,6 +147,7 @@ class RunLoop(QObject):
             return
         self._running = False
         self._timer.stop()
+        self._end_worker()
         # The window evaluates the whole test split at a pause, at this very step (no step
         # runs while an evaluation is pending): a pending one would only repeat part of it.
         self.session.defer_tests = False
@@ -168,6 +181,9 @@ class RunLoop(QObject):
             self.trace_ready.emit(trace)
 
     def _tick(self) -> None:
+        if self.worker is not None or self._start_worker():
+            self._worker_tick()
+            return
         now = time.perf_counter()
         if self._frame_started is not None:
             # The last frame's slots and the painting they queued have run by now (most of
@@ -257,3 +273,76 @@ class RunLoop(QObject):
         if self._pending is not None:  # a trace waits for its frame slot
             wait = min(wait, self._next_frame - time.perf_counter())
         return max(0, int(wait * 1000))
+
+    # ------------------------------------------------------------------ the worker process
+    def _start_worker(self) -> bool:
+        """Hand Run's steps to a worker process, when it can take them."""
+        session = self.session
+        if (not self.use_worker or self.speed != MAX_SPEED or not worker_possible()
+                or not at_the_head(session) or self._no_worker_for is session.net):
+            return False
+        try:
+            self.worker = RunWorker(session)
+        except (LayoutError, OSError, ValueError):
+            # This network's traces cannot cross (a layer of its own with extras of its own
+            # kind), or the system refused a process: the timer trains it, as everywhere.
+            self._no_worker_for = session.net
+            return False
+        self._worker_training_s = 0.0
+        return True
+
+    def _end_worker(self, sync: bool = True) -> None:
+        """Back to training here: the session at the worker's last step (``sync``), or at
+        the last frame's."""
+        worker, self.worker = self.worker, None
+        if worker is None:
+            return
+        trace = worker.stop() if sync else worker.drop()
+        self._count_worker_training(worker)
+        if trace is not None:
+            self._pending = trace
+        now = time.perf_counter()
+        self._draw_owed_s, self._owed_at = -DRAW_BANK_S, now
+        self._trained_since_owed = 0.0
+
+    def _count_worker_training(self, worker: RunWorker) -> None:
+        self.training_s += worker.training_s - self._worker_training_s
+        self._worker_training_s = worker.training_s
+
+    def _worker_tick(self) -> None:
+        """A frame from the worker when one is due; the loop itself trains nothing."""
+        worker, session = self.worker, self.session
+        now = time.perf_counter()
+        if self._frame_started is not None:
+            self.last_frame_s = max(0.0, now - self._frame_started - self._idle_s)
+            self._frame_started = None
+        if worker.failed or worker.changed_under():
+            # Changed here (a reset, a checkpoint, a breakpoint ticked...): the worker's steps
+            # since the last frame are not taken; the next tick trains from the session as is.
+            self._end_worker(sync=False)
+            self._timer.start(0)
+            return
+        worker.set_lr(session.lr)
+        if now >= self._next_frame or worker.halted:
+            step_before = session.net.step
+            trace = worker.frame()
+            if trace is not None:
+                self.steps_run += session.net.step - step_before
+                self._count_worker_training(worker)
+                self._pending = trace
+                self._flush()
+                if session.failure or session.divergence is not None:
+                    signal, argument = ((self.failed, session.failure) if session.failure
+                                        else (self.diverged, session.divergence))
+                    self.stop()
+                    signal.emit(argument)
+                    return
+        if time.perf_counter() - self._memory_returned >= RETURN_MEMORY_EVERY_S:
+            return_freed_memory()
+            self._memory_returned = time.perf_counter()
+        if self._running and self.worker is not None:
+            # Until the next frame; a frame not answered yet (the child in a test evaluation)
+            # is asked for again in a millisecond.
+            interval_ms = max(1, math.ceil((self._next_frame - time.perf_counter()) * 1000))
+            self._idle_s = interval_ms / 1000
+            self._timer.start(interval_ms)

@@ -140,7 +140,7 @@ class Debugger:
     def before_step(self, session):
         if self._walk is not None and not self._committing:
             self._walk = self.event = None  # any other step ends a walk
-        if not self._continuous():
+        if not self.continuous():
             # A reset, a checkpoint or an unrecorded step came between: a new run.
             self.rewind.start(session)
             self.predictions.new_run()
@@ -178,7 +178,7 @@ class Debugger:
                            session.note_for(trace) if index is None else None)
         if self.hits and next(reversed(self.hits)) >= trace.step:  # a new branch
             self.hits = {s: r for s, r in self.hits.items() if s < trace.step}
-        self._remember()
+        self.remember()
         bp = self.breakpoints
         session.pause_reason = None
         if bp.any_ticked:
@@ -204,14 +204,15 @@ class Debugger:
         """A new byte budget for the rewind history; it thins at once if it shrank."""
         self.rewind.set_budget(budget_bytes)
 
-    def _remember(self) -> None:
+    def remember(self) -> None:
+        """Follow the network as it is now: the run goes on from it (see ``continuous``)."""
         net = self.session.net
         layer = next((layer for layer in net.layers if layer.params), None)
         key = None if layer is None else next(iter(layer.params))
         self._expect = (net, self.session.history, layer, key)
         self._expect_at = (net.step, None if layer is None else layer.params[key])
 
-    def _continuous(self) -> bool:
+    def continuous(self) -> bool:
         """True while nothing but the steps recorded here has changed the network: no reset,
         no checkpoint opened, no step trained past the session's ``step``."""
         if self._expect is None or self._rewind.log is None:  # nothing recorded yet
@@ -226,20 +227,20 @@ class Debugger:
     @property
     def first_step(self) -> int | None:
         """The first step of the run that can be gone back to (None before any step)."""
-        return self.rewind.first_step if self._continuous() else None
+        return self.rewind.first_step if self.continuous() else None
 
     @property
     def last_step(self) -> int | None:
         """The last step of the run (after the shown one when it was gone back to)."""
-        return self.rewind.last_step if self._continuous() else None
+        return self.rewind.last_step if self.continuous() else None
 
     @property
     def can_step_back(self) -> bool:
-        return self._continuous() and self.session.net.step > self.rewind.first_step
+        return self.continuous() and self.session.net.step > self.rewind.first_step
 
     @property
     def rewind_depth(self) -> int:
-        return self.session.net.step - self.rewind.first_step if self._continuous() else 0
+        return self.session.net.step - self.rewind.first_step if self.continuous() else 0
 
     def history_nbytes(self) -> int:
         """Bytes the rewind history holds: the snapshots' arrays (parameters, the
@@ -249,7 +250,7 @@ class Debugger:
 
     def run_history(self):
         """The curves of the whole run, also while an older step is shown."""
-        return self.rewind.run_history(self.session) if self._continuous() else \
+        return self.rewind.run_history(self.session) if self.continuous() else \
             self.session.history
 
     def go_to(self, step: int) -> StepTrace | None:
@@ -257,19 +258,19 @@ class Debugger:
         for bit (None at the start of the run: no step made it). Raises ValueError outside
         ``first_step`` .. ``last_step``."""
         self.end_walk()
-        if not self._continuous():
+        if not self.continuous():
             raise ValueError(tr("no run to go back in: no step was recorded since the last "
                                 "reset or checkpoint"))
         trace = self.rewind.go_to(self.session, step)
         self.predictions.go_to(step)
         self._dry = None
-        self._remember()
+        self.remember()
         return trace
 
     def weights_at(self, step: int) -> dict[str, np.ndarray]:
         """Copies of the parameters after step ``step`` of the run ("layer/key" -> array),
         without moving the session. Raises ValueError outside ``first_step`` .. ``last_step``."""
-        if not self._continuous():
+        if not self.continuous():
             raise ValueError(tr("no run to look back in: no step was recorded since the "
                                 "last reset or checkpoint"))
         return self.rewind.weights_at(self.session, step)
@@ -307,7 +308,7 @@ class Debugger:
         if sample is None:
             sample = s.batch_indices or s.next_batch_indices
         trace = s.replay(sample)
-        self._remember()
+        self.remember()
         return trace
 
     def dry_run(self, sample=None) -> StepTrace:

@@ -58,9 +58,16 @@ class PendingTest:
         if stop < size:
             return False
         session.pending_test = None
-        if self.chosen is None:
-            session.record_full_test(self.step, self.probs)
-        else:
-            labels = session.dataset.y_test[self.chosen]
-            session.history.record_test(self.step, *test_scores(self.probs, labels))
+        record_probs(session, self.step, self.probs)
         return True
+
+
+def record_probs(session, step: int, probs: np.ndarray) -> None:
+    """Record the periodic evaluation of step ``step``: ``probs`` for the test images
+    ``periodic_choice`` takes (all of them, or its seeded choice)."""
+    chosen = periodic_choice(len(session.dataset.y_test), session.seed)
+    if chosen is None:
+        session.record_full_test(step, probs)
+    else:
+        labels = session.dataset.y_test[chosen]
+        session.history.record_test(step, *test_scores(probs, labels))

@@ -155,6 +155,11 @@ class SnapshotCache:
 class RunRewind:
     """Snapshots and the step log of one run of one session (see the module's docstring)."""
 
+    # Whether a slow stretch (CACHE_SECONDS) takes a snapshot of its own: off while Run's
+    # worker process (training.run_worker) trains, which sends the states of the grid's
+    # steps only; its steps come here in bursts, not at the pace they were trained.
+    timed_snapshots = True
+
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_MB * MB,
                  every: int = CHECKPOINT_EVERY):
         self.budget_bytes = int(budget_bytes)
@@ -261,7 +266,8 @@ class RunRewind:
         """Whether step ``n`` at the head of the run takes a snapshot (a checkpoint, the
         cache's grid, or a slow stretch since the last one)."""
         return (n % CACHE_EVERY == 0 or n % self.every == 0
-                or perf_counter() - self._last_snapshot_time >= CACHE_SECONDS)
+                or (self.timed_snapshots
+                    and perf_counter() - self._last_snapshot_time >= CACHE_SECONDS))
 
     def snapshot(self, session, n: int, position) -> None:
         """The snapshot of step ``n`` at the head of the run (``snapshot_due``), the session

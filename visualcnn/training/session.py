@@ -235,9 +235,7 @@ class Session:
         self.sample_index, self.batch_indices = index, chosen
         self.last_trace = trace
         if self.failure is None and not self.last_step_finite:
-            what = "loss" if not np.isfinite(trace.loss) else "gradients or weights"
-            self.failure = (f"the {what} became infinite or NaN at step {trace.step} "
-                            f"(learning rate {self.lr:g})")
+            self.note_failure(trace.step, trace.loss)
         if self.eval_every and trace.step % self.eval_every == 0:
             self.pending_test = PendingTest(self)
             if not self.defer_tests:
@@ -246,6 +244,12 @@ class Session:
             # The hook gets the sample's index, or for a batch the tuple of them.
             hook.after_step(self, trace, index if len(chosen) == 1 else chosen, before)
         return trace
+
+    def note_failure(self, step: int, loss: float) -> None:
+        """``failure`` for step ``step``, which was not finite (its loss ``loss``)."""
+        what = "loss" if not np.isfinite(loss) else "gradients or weights"
+        self.failure = (f"the {what} became infinite or NaN at step {step} "
+                        f"(learning rate {self.lr:g})")
 
     def seek(self, epoch: int, index_in_epoch: int, sample_index: int | None,
              replay=(), after=None) -> StepTrace | None:
@@ -418,13 +422,22 @@ def _record(session: Session, trace) -> None:
     # A norm is inf or NaN exactly when an entry is (or the squares overflow, which is as
     # good as divergence), so the curves' norms check the step for free: no second pass
     # over every array as StepTrace.is_finite would make.
-    session.last_step_finite = finite = math.isfinite(total)
+    record_numbers(session, trace.step, loss, trace.accuracy, lr, grad_norm, update_ratio,
+                   largest, math.isfinite(total))
+
+
+def record_numbers(session: Session, step: int, loss: float, accuracy: float, lr: float,
+                   grad_norm: list, update_ratio: list, largest: float, finite: bool) -> None:
+    """The curves' point of step ``step`` from its numbers (``largest``: its largest update
+    ratio), whether it stayed finite, and whether it looks like divergence: what ``_record``
+    does once the norms are known, and Run's worker process sends (training.run_worker)."""
+    session.last_step_finite = finite
     # A non-finite step is the failure's to report; the watch reads the levels before
     # this step is added to them.
     history, watch, classes = session.history, session.watch, session.net.classes
     session.divergence = None
     if finite and watch.could_fire(loss, largest, classes):
-        session.divergence = watch.check(trace.step, loss, grad_norm, update_ratio,
+        session.divergence = watch.check(step, loss, grad_norm, update_ratio,
                                          history.layer_names, history.level_now(), classes, lr)
     # A batch's mean loss and its fraction predicted right (0 or 1 for one sample).
-    history.record(trace.step, loss, trace.accuracy, grad_norm, update_ratio)
+    history.record(step, loss, accuracy, grad_norm, update_ratio)
