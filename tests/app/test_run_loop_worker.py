@@ -41,14 +41,20 @@ def trained_here(data, steps):
     return session
 
 
-def test_run_draws_frames_from_the_worker_and_pause_keeps_every_step(qtbot):
-    data = tiny_data()
+def running(data):
+    """A session on ``data``, its run loop at full speed and started, and the traces drawn."""
     session = new_session(data)
     loop = RunLoop(session)
     drawn = []
     loop.trace_ready.connect(drawn.append)
     loop.set_speed(MAX_SPEED)
     loop.start()
+    return session, loop, drawn
+
+
+def test_run_draws_frames_from_the_worker_and_pause_keeps_every_step(qtbot):
+    data = tiny_data()
+    session, loop, drawn = running(data)
     qtbot.waitUntil(lambda: len(drawn) >= 4, timeout=20000)
     assert loop.worker is not None
     # At each frame the window's session is at the frame's step, weights and all.
@@ -69,11 +75,7 @@ def test_run_draws_frames_from_the_worker_and_pause_keeps_every_step(qtbot):
 
 def test_a_reset_during_run_is_kept_and_training_goes_on_from_it(qtbot):
     data = tiny_data()
-    session = new_session(data)
-    loop = RunLoop(session)
-    drawn = []
-    loop.trace_ready.connect(drawn.append)
-    loop.start()
+    session, loop, drawn = running(data)
     qtbot.waitUntil(lambda: len(drawn) >= 3 and session.net.step > 300, timeout=20000)
     session.reset()
     drawn.clear()
@@ -85,11 +87,7 @@ def test_a_reset_during_run_is_kept_and_training_goes_on_from_it(qtbot):
 
 def test_another_batch_size_during_run_trains_here_from_the_step_shown(qtbot):
     data = tiny_data()
-    session = new_session(data)
-    loop = RunLoop(session)
-    drawn = []
-    loop.trace_ready.connect(drawn.append)
-    loop.start()
+    session, loop, drawn = running(data)
     qtbot.waitUntil(lambda: len(drawn) >= 2, timeout=20000)
     session.batch = 4
     qtbot.waitUntil(lambda: drawn[-1].batch == 4, timeout=20000)
@@ -116,3 +114,18 @@ def test_a_run_that_blows_up_pauses_on_the_step_it_would_here(qtbot):
     assert session.net.step == here.net.step
     assert session.last_trace.step == here.net.step
     assert same_weights(session, here)
+
+
+def test_a_worker_that_fails_leaves_run_to_the_timer_and_no_step_is_lost(qtbot, monkeypatch):
+    from visualcnn.training import run_worker
+
+    def cannot_send(*args):
+        raise run_worker.LayoutError("a trace this worker cannot send")
+
+    monkeypatch.setattr(run_worker, "_send_trace", cannot_send)  # in the child, after the fork
+    data = tiny_data()
+    session, loop, drawn = running(data)
+    qtbot.waitUntil(lambda: len(drawn) >= 5, timeout=20000)
+    assert loop.worker is None and loop.running  # the timer trains this network from now on
+    loop.stop()
+    assert same_weights(session, trained_here(data, session.net.step))

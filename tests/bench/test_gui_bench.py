@@ -59,6 +59,9 @@ def test_long_run_reports_memory_timer_delay_and_pause(capsys):
     if returned["history_filled"] is not None:
         assert 0 < returned["history_filled"] <= r["rss_mb"]["history_filled"] + 0.05
     assert 0 < returned["end"] <= r["rss_mb"]["end"] + 0.05
+    # The whole app: the window's process and Run's worker process, their shared pages once.
+    whole = r["whole_app_pss_mb_max"]
+    assert whole is None or 0 < whole < mb + 400
     lines = r["grown_lines"]
     assert lines and all(":" in line["where"] for line in lines)
 

@@ -180,3 +180,19 @@ def test_a_trace_of_a_type_the_worker_does_not_know_is_refused():
     back = read_trace(layout, buffer)
     assert np.array_equal(back[0], np.arange(6.0).reshape(2, 3)) and back[1:] == (7, 2.5, None,
                                                                                     "conv")
+
+
+def test_a_worker_whose_window_stops_asking_ends_itself(monkeypatch):
+    from visualcnn.training import run_worker
+
+    monkeypatch.setattr(run_worker, "ORPHAN_S", 0.5)  # the child's copy is made at the fork
+    a, _ = session(dataset())
+    worker = RunWorker(a)
+    deadline = time.perf_counter() + 30
+    while worker.failed is None and time.perf_counter() < deadline:
+        time.sleep(0.05)  # no frame asked for: the journal fills, then the child waits
+    assert "stopped asking" in worker.failed and worker.halted
+    worker.drop()
+    run_worker.reap_exited(wait=True)
+    assert run_worker._exiting == []
+    assert a.net.step == 0  # nothing taken without a frame

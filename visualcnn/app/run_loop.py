@@ -11,18 +11,14 @@ turns) is paid for by training before the next frame, until it is back within
 test evaluation that falls due during Run is done TEST_CHUNK_IMAGES at a turn before the next
 step (``training.periodic_eval``), so it holds the window no longer than a slice either.
 
-Why not a worker: measured on a 2-core machine with the default network, stepping in a Python
-thread while the window drew ran at 0.25 of headless speed (13 frames a second), where the
-timer ran at 0.70 (24 frames a second): the GIL passes the interpreter back and forth between
-the step's NumPy calls and pyqtgraph's painting, and both slow down. A worker process escapes
-the GIL: a prototype (a plain session stepping in a process of its own, its newest trace's
-arrays, 0.6 MB, copied into shared memory when the window asked, 30 times a second) kept 0.91
-and 0.94 of its speed alone while the window drew every frame, against 0.80 to 0.82 for this
-timer. Sent through a pipe instead, each trace held the worker until the window read it, and
-it fell to an eighth. But the worker would need the session's whole state (rewind history,
-breakpoints, curves, the debugger's logs) on its side and back at every Pause. The timer keeps
-every Qt object and the session on one thread: breakpoints stop on the very step, Pause within
-a slice, and rewind needs no locking.
+Run at full speed trains in a worker process wherever it can (training.run_worker: one
+sample a step, the engine's own layers, no breakpoint to check, Linux x86-64): the loop then
+trains nothing itself, asks the worker for a frame every FRAME_S and draws it, the window's
+session brought to that frame's step, and starts a new worker every RENEW_WORKER_S. On a
+2-core machine the timer kept 0.74 to 0.82 of headless speed at 30 frames a second, the
+worker 0.83 to 0.91 (README, Speed). The timer trains everything else (batches, breakpoints
+that must stop on the very step, walks, set speeds), and takes over from the worker as soon
+as one of them applies.
 """
 
 from __future__ import annotations
@@ -61,6 +57,12 @@ TEST_CHUNK_IMAGES = 125
 # 231 to 254 MB, rising, where returning them every second kept it at 233 to 238 MB.
 RETURN_MEMORY_EVERY_S = 1.0
 MAX_SPEED = 0         # speed value meaning "as fast as possible"
+# Run's worker process (training.run_worker) starts with every page of the window's memory
+# shared; each page the window writes afterwards (the rewind history cycling through its
+# budget, about 8 MB a second here) leaves the child an old copy of its own. Left for a
+# whole Run the two took 360 MB together after 20 s; a new worker every second (about 10 ms
+# of the window's time: the old one's last rows taken, a fork) keeps the copies to a second's.
+RENEW_WORKER_S = 1.0
 
 
 class RunLoop(QObject):
@@ -319,6 +321,9 @@ class RunLoop(QObject):
         if worker.failed or worker.changed_under():
             # Changed here (a reset, a checkpoint, a breakpoint ticked...): the worker's steps
             # since the last frame are not taken; the next tick trains from the session as is.
+            # A worker that failed is not tried again on this network: the timer trains it.
+            if worker.failed:
+                self._no_worker_for = session.net
             self._end_worker(sync=False)
             self._timer.start(0)
             return
@@ -331,6 +336,11 @@ class RunLoop(QObject):
                 self._count_worker_training(worker)
                 self._pending = trace
                 self._flush()
+                if self.worker is worker and worker.age_s() >= RENEW_WORKER_S:
+                    # A new fork shares the window's memory afresh: see RENEW_WORKER_S.
+                    self._end_worker()
+                    self._timer.start(0)
+                    return
                 if session.failure or session.divergence is not None:
                     signal, argument = ((self.failed, session.failure) if session.failure
                                         else (self.diverged, session.divergence))

@@ -41,6 +41,27 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def pss_mb(pid: int | str = "self") -> float | None:
+    """A process's proportional share of memory in MB (Linux): pages it shares with another
+    process (Run's worker, forked from the window's) count half in each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def whole_app_mb(window) -> float | None:
+    """The window's process and, during Run, its worker process: the sum of their PSS."""
+    worker = window.loop.worker
+    mine = pss_mb()
+    theirs = pss_mb(worker.pid) if worker is not None and worker.pid is not None else 0.0
+    return None if mine is None or theirs is None else mine + theirs
+
+
 def _percentiles(values: list[float]) -> dict:
     if not values:
         return {"p50": None, "p99": None, "max": None}
@@ -146,7 +167,9 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
     ``timer_delay_last_fifth_ms`` {p50, p99, max}, ``pause_ms`` (each Pause measured) and
     ``pause_ms_max``, ``rss_mb_samples`` [[seconds, MB, MB once freed memory went back]]
     taken while running before each Pause, ``rss_mb_second_half`` and
-    ``returned_mb_second_half`` {min, max} of those in the run's second half; with
+    ``returned_mb_second_half`` {min, max} of those in the run's second half,
+    ``whole_app_pss_mb_max`` the largest PSS of the window's and the worker's processes
+    together at those moments (None without /proc); with
     ``trace_memory`` also ``grown_lines`` [{where, grew_bytes, blocks}].
     """
     app = application(offscreen=True)
@@ -167,6 +190,7 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
         snapshot_filled = snapshot_end = None
         pauses, next_pause = [], PAUSE_EVERY_S
         samples = []  # (seconds, RSS MB, returned MB) every PAUSE_EVERY_S
+        whole = []  # the whole app's PSS at the same moments (with Run's worker process)
         window.actions["run"].trigger()
         while (elapsed := time.perf_counter() - start) < seconds:
             _wait(min(0.5, seconds - elapsed))
@@ -179,6 +203,7 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
                 snapshot_filled, baseline = tracemalloc.take_snapshot(), elapsed
             if elapsed >= next_pause and elapsed < seconds:
                 samples.append((elapsed, *_rss_pair()))  # while running, before the Pause
+                whole.append(whole_app_mb(window))
                 pauses.append(_pause_ms(window))
                 next_pause += PAUSE_EVERY_S
                 window.actions["run"].trigger()
@@ -203,6 +228,7 @@ def long_run_benchmark(dataset, net, seconds: float, trace_memory: bool = False)
         "seconds": elapsed,
         "steps": steps,
         "steps_per_s": steps / elapsed,
+        "whole_app_pss_mb_max": max((m for m in whole if m is not None), default=None),
         "rss_mb": {"start": rss_start, "history_filled": filled[2] if filled else None,
                    "end": rss_end},
         "history_filled_at_s": filled[0] if filled else None,

@@ -20,8 +20,10 @@ child is dropped with the steps the window did not take yet, and the run loop st
 from the window's session. Only the engine's own record types cross (``worker_transfer``);
 nothing is pickled.
 
-Measured on a 2-core machine (README, Speed): the child keeps 0.9 of headless speed while
-the window draws 30 frames a second, where a timer in one process kept 0.74 to 0.82.
+Measured on a 2-core machine (README, Speed): the child keeps 0.83 to 0.91 of headless speed
+while the window draws 30 frames a second, where a timer in one process kept 0.74 to 0.82.
+The run loop starts a new child every second (``RENEW_WORKER_S``: the pages the window writes
+would otherwise leave the child old copies of its own, 8 MB a second).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from visualcnn.training.worker_transfer import (
     write_trace,
 )
 
-JOURNAL_ROWS = 8192        # steps the child may be ahead of the window (about 2 s here)
+JOURNAL_ROWS = 4096        # steps the child may be ahead of the window (about 1 s here)
 STATE_RING_BYTES = 64 << 20  # the states of the grid's steps not applied yet, at most
 TEST_SLOTS = 4
 LAYOUT_BYTES = 1 << 18     # a trace's structure as JSON
@@ -68,7 +70,10 @@ POLL_S = 0.0002
 (ROWS_WRITTEN, ROWS_APPLIED, STATES_WRITTEN, STATES_READ, TESTS_WRITTEN, TESTS_READ,
  WANT_TRACE, TRACE_SEQ, LAYOUT_SEQ, LAYOUT_LEN, STOP, HALTED, RELEASE, ERROR, ERROR_LEN,
  CONTROL_WORDS) = range(16)
-LR, TRAINING_S, FLOAT_WORDS = 0, 1, 2
+LR, TRAINING_S, HEARTBEAT, FLOAT_WORDS = 0, 1, 2, 3
+# A child whose window has not asked for anything for this long (a run loop dropped without
+# Pause) ends itself; a window that is alive asks at every tick, 30 times a second.
+ORPHAN_S = 10.0
 _parent_pid = 0  # in the child: the window's process
 BUILT_IN_LAYERS = "visualcnn.nn.layers"
 
@@ -171,16 +176,25 @@ class _Shared:
             pass
 
 
-def _wait(condition, control, meanwhile) -> bool:
+class _Orphaned(Exception):
+    """The window stopped asking for frames without a Pause: its run loop was dropped."""
+
+
+def _wait(condition, shared, meanwhile, stoppable: bool = True) -> bool:
     """Sleep-poll until ``condition()``, calling ``meanwhile()`` between polls; False when
-    STOP was asked for."""
+    STOP was asked for (if ``stoppable``)."""
+    control, floats = shared.control, shared.floats
+    started = time.perf_counter()
     while not condition():
         meanwhile()
-        if control[STOP]:
+        if stoppable and control[STOP]:
             return False
         if os.getppid() != _parent_pid:  # the window's process is gone
             os._exit(0)
-        time.sleep(POLL_S)
+        if time.monotonic() - floats[HEARTBEAT] > ORPHAN_S:
+            raise _Orphaned("the window stopped asking for frames")
+        # Quick to answer at first; a long wait (a window busy elsewhere) polls less often.
+        time.sleep(POLL_S if time.perf_counter() - started < 0.05 else 20 * POLL_S)
     return True
 
 
@@ -234,10 +248,10 @@ def _train_in_child(session: Session, shared: _Shared, parent: int, grid: int) -
         # test points only with a frame.
         n = session.net.step + 1
         wants_state = first or n % CACHE_EVERY == 0 or n % grid == 0
-        if not _wait(room((ROWS_WRITTEN, ROWS_APPLIED), JOURNAL_ROWS), control, answer):
+        if not _wait(room((ROWS_WRITTEN, ROWS_APPLIED), JOURNAL_ROWS), shared, answer):
             break
         if wants_state and not _wait(room((STATES_WRITTEN, STATES_READ), shared.state_slots),
-                                     control, answer):
+                                     shared, answer):
             break
         session.lr = float(floats[LR])
         started = clock()
@@ -263,7 +277,7 @@ def _train_in_child(session: Session, shared: _Shared, parent: int, grid: int) -
             while not pending.advance(session, TEST_CHUNK_IMAGES) and not control[STOP]:
                 answer()
             if session.pending_test is None and pending.done == len(pending.probs):
-                if not _wait(room((TESTS_WRITTEN, TESTS_READ), TEST_SLOTS), control, answer):
+                if not _wait(room((TESTS_WRITTEN, TESTS_READ), TEST_SLOTS), shared, answer):
                     break
                 slot = control[TESTS_WRITTEN] % TEST_SLOTS
                 shared.tests[slot] = pending.probs
@@ -273,11 +287,7 @@ def _train_in_child(session: Session, shared: _Shared, parent: int, grid: int) -
         if n % 4096 == 0 and os.getppid() != parent:
             os._exit(0)
     control[HALTED] = 1
-    while not control[RELEASE]:
-        answer()
-        if os.getppid() != parent:
-            break
-        time.sleep(POLL_S)
+    _wait(lambda: control[RELEASE], shared, answer, stoppable=False)
 
 
 def _write_row(row, session: Session, trace, numbers: list) -> None:
@@ -329,6 +339,20 @@ class _RowNumbers:
         return 1.0 if self.correct else 0.0
 
 
+_exiting: list[int] = []  # children told to exit, not reaped yet
+
+
+def reap_exited(wait: bool = False) -> None:
+    """Collect the children that have exited (all of them, waiting, with ``wait``)."""
+    for pid in list(_exiting):
+        try:
+            done, _ = os.waitpid(pid, 0 if wait else os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _exiting.remove(pid)
+
+
 class RunWorker:
     """Trains ``session`` in a forked process until ``stop()``; see the module docstring.
 
@@ -344,10 +368,12 @@ class RunWorker:
         hook = session.step_hook
         grid = hook.rewind.every if hook is not None else CACHE_EVERY
         shared.floats[LR] = session.lr
+        shared.floats[HEARTBEAT] = time.monotonic()
         self._layout, self._layout_seq = None, 0
         self._asked_at_seq: int | None = None
         self.training_s = 0.0  # the child's time in steps and test chunks, as of the last frame
         self._started = time.perf_counter()
+        reap_exited()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child never returns from here
@@ -366,6 +392,9 @@ class RunWorker:
             return "the worker process trained no step"
         return None
 
+    def age_s(self) -> float:
+        return time.perf_counter() - self._started
+
     @property
     def halted(self) -> bool:
         return bool(self.shared.control[HALTED])
@@ -376,11 +405,15 @@ class RunWorker:
         return fingerprint(self.session) != self._fingerprint or not at_the_head(self.session)
 
     def set_lr(self, lr: float) -> None:
+        """The learning rate of the child's next steps; asked at every tick of the loop, it
+        also tells the child the window is still there (see ORPHAN_S)."""
         self.shared.floats[LR] = lr
+        self.shared.floats[HEARTBEAT] = time.monotonic()
 
     def frame(self):
         """The newest trace, the session brought to its step; None when not answered yet."""
         control = self.shared.control
+        self.shared.floats[HEARTBEAT] = time.monotonic()
         if self._asked_at_seq is None:
             self._asked_at_seq = int(control[TRACE_SEQ])
             control[WANT_TRACE] = 1
@@ -411,6 +444,9 @@ class RunWorker:
                 time.sleep(POLL_S)
             if control[TRACE_SEQ] != self._asked_at_seq:
                 trace = self._take_trace()
+        elif control[HALTED] and not control[ERROR]:
+            # At the last frame's step: an evaluation the child finished since is still kept.
+            self._record_tests(before=self.session.net.step + 1)
         self._end(kill=not control[HALTED] or bool(control[ERROR]))
         return trace
 
@@ -429,10 +465,10 @@ class RunWorker:
                 pass
         else:
             self.shared.control[RELEASE] = 1
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+        # Reaped later: a child takes milliseconds to exit (its copy of the address space
+        # goes), which Pause need not wait for.
+        _exiting.append(self.pid)
+        reap_exited()
         self.pid = None
         self.shared.close()
 
