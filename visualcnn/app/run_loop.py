@@ -60,9 +60,9 @@ MAX_SPEED = 0         # speed value meaning "as fast as possible"
 # Run's worker process (training.run_worker) starts with every page of the window's memory
 # shared; each page the window writes afterwards (the rewind history cycling through its
 # budget, about 8 MB a second here) leaves the child an old copy of its own. Left for a
-# whole Run the two took 360 MB together after 20 s; a new worker every second (about 10 ms
-# of the window's time: the old one's last rows taken, a fork) keeps the copies to a second's.
-RENEW_WORKER_S = 1.0
+# whole Run the two took 360 MB together after 20 s; a new worker every half second (a few
+# ms of the child's time: the old one's last rows taken, a fork) kept them under 280 MB.
+RENEW_WORKER_S = 0.5
 
 
 class RunLoop(QObject):

@@ -22,8 +22,8 @@ nothing is pickled.
 
 Measured on a 2-core machine (README, Speed): the child keeps 0.83 to 0.91 of headless speed
 while the window draws 30 frames a second, where a timer in one process kept 0.74 to 0.82.
-The run loop starts a new child every second (``RENEW_WORKER_S``: the pages the window writes
-would otherwise leave the child old copies of its own, 8 MB a second).
+The run loop starts a new child every half second (``RENEW_WORKER_S``: the pages the window
+writes would otherwise leave the child old copies of its own, 8 MB a second).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from visualcnn.training.worker_transfer import (
     write_trace,
 )
 
-JOURNAL_ROWS = 4096        # steps the child may be ahead of the window (about 1 s here)
+JOURNAL_ROWS = 1024        # steps the child may be ahead of the window (about 0.2 s here)
 STATE_RING_BYTES = 64 << 20  # the states of the grid's steps not applied yet, at most
 TEST_SLOTS = 4
 LAYOUT_BYTES = 1 << 18     # a trace's structure as JSON
