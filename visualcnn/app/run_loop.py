@@ -187,12 +187,7 @@ class RunLoop(QObject):
             self._worker_tick()
             return
         now = time.perf_counter()
-        if self._frame_started is not None:
-            # The last frame's slots and the painting they queued have run by now (most of
-            # it: what lands after this tick is counted at the next one); time the loop would
-            # have waited anyway (a set speed, ahead of time) cost no training.
-            self.last_frame_s = max(0.0, now - self._frame_started - self._idle_s)
-            self._frame_started = None
+        self._note_frame_cost(now)
         self._account(now)
         slice_end = now + SLICE_S
         if self.speed == MAX_SPEED:
@@ -245,6 +240,14 @@ class RunLoop(QObject):
             interval_ms = self._next_interval_ms()
             self._idle_s = interval_ms / 1000
             self._timer.start(interval_ms)
+
+    def _note_frame_cost(self, now: float) -> None:
+        if self._frame_started is not None:
+            # The last frame's slots and the painting they queued have run by now (most of
+            # it: what lands after this tick is counted at the next one); time the loop would
+            # have waited anyway (a set speed, ahead of time) cost no training.
+            self.last_frame_s = max(0.0, now - self._frame_started - self._idle_s)
+            self._frame_started = None
 
     def _account(self, now: float) -> None:
         """Charge the time since the last account that did not go to training against
@@ -315,14 +318,13 @@ class RunLoop(QObject):
         """A frame from the worker when one is due; the loop itself trains nothing."""
         worker, session = self.worker, self.session
         now = time.perf_counter()
-        if self._frame_started is not None:
-            self.last_frame_s = max(0.0, now - self._frame_started - self._idle_s)
-            self._frame_started = None
-        if worker.failed or worker.changed_under():
+        self._note_frame_cost(now)
+        failed = worker.failed
+        if failed or worker.changed_under():
             # Changed here (a reset, a checkpoint, a breakpoint ticked...): the worker's steps
             # since the last frame are not taken; the next tick trains from the session as is.
             # A worker that failed is not tried again on this network: the timer trains it.
-            if worker.failed:
+            if failed:
                 self._no_worker_for = session.net
             self._end_worker(sync=False)
             self._timer.start(0)

@@ -58,14 +58,13 @@ class PendingTest:
         if stop < size:
             return False
         session.pending_test = None
-        record_probs(session, self.step, self.probs)
+        record_probs(session, self.step, self.probs, self.chosen)
         return True
 
 
-def record_probs(session, step: int, probs: np.ndarray) -> None:
+def record_probs(session, step: int, probs: np.ndarray, chosen: np.ndarray | None) -> None:
     """Record the periodic evaluation of step ``step``: ``probs`` for the test images
-    ``periodic_choice`` takes (all of them, or its seeded choice)."""
-    chosen = periodic_choice(len(session.dataset.y_test), session.seed)
+    ``chosen`` (``periodic_choice``'s: None for all of them)."""
     if chosen is None:
         session.record_full_test(step, probs)
     else:

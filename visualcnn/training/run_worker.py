@@ -40,7 +40,7 @@ import time
 import numpy as np
 
 import visualcnn.training.session as session_module
-from visualcnn.training.periodic_eval import PERIODIC_EVAL_SIZE, record_probs
+from visualcnn.training.periodic_eval import PERIODIC_EVAL_SIZE, periodic_choice, record_probs
 from visualcnn.training.rewind import CACHE_EVERY
 from visualcnn.training.session import Session, record_numbers
 from visualcnn.training.worker_transfer import (
@@ -112,14 +112,10 @@ def at_the_head(session) -> bool:
 
 
 def fingerprint(session) -> tuple:
-    """What changes when anything but the worker's rows changes the session."""
-    hook = session.step_hook
-    ticked = None if hook is None else (getattr(hook, "breakpoints", None),
-                                        getattr(getattr(hook, "breakpoints", None),
-                                                "any_ticked", None),
-                                        len(getattr(hook, "extra_breakpoints", ())))
-    return (session.net, session.net.step, session.history, session.batch,
-            session.eval_every, session.failure, session.dataset, hook, ticked, session.seed)
+    """What changes when anything but the worker's rows changes the session (beside what
+    ``at_the_head`` looks at: the batch size, a failure, breakpoints, a walk)."""
+    return (session.net, session.net.step, session.history, session.eval_every,
+            session.dataset, session.step_hook, session.seed)
 
 
 class _Shared:
@@ -127,12 +123,11 @@ class _Shared:
 
     def __init__(self, session):
         net = session.net
-        self.layers = len(session.history.layer_names)
+        layers = len(session.history.layer_names)
         row = [(name, np.int64) for name in ("step", "index", "epoch", "in_epoch", "label",
                                              "prediction", "finite")]
         row += [(name, np.float64) for name in ("loss", "accuracy", "lr", "largest")]
-        row += [("grad_norm", np.float64, (self.layers,)),
-                ("update_ratio", np.float64, (self.layers,))]
+        row += [("grad_norm", np.float64, (layers,)), ("update_ratio", np.float64, (layers,))]
         self.row_dtype = np.dtype(row)
         self.state_layout, self.state_bytes = state_layout(net)
         self.state_slots = int(np.clip(STATE_RING_BYTES // max(self.state_bytes, 1), 4,
@@ -324,19 +319,10 @@ class _RowNumbers:
     """A journal row under the StepTrace names the session's hook reads."""
 
     __slots__ = ("step", "lr", "label", "prediction", "loss")
-    batch = 1
 
     def __init__(self, step: int, lr: float, label: int, prediction: int, loss: float):
         self.step, self.lr, self.label, self.prediction, self.loss = (step, lr, label,
                                                                       prediction, loss)
-
-    @property
-    def correct(self) -> bool:
-        return self.prediction == self.label
-
-    @property
-    def accuracy(self) -> float:
-        return 1.0 if self.correct else 0.0
 
 
 _exiting: list[int] = []  # children told to exit, not reaped yet
@@ -370,6 +356,7 @@ class RunWorker:
         shared.floats[LR] = session.lr
         shared.floats[HEARTBEAT] = time.monotonic()
         self._layout, self._layout_seq = None, 0
+        self._chosen = periodic_choice(len(session.dataset.y_test), session.seed)
         self._asked_at_seq: int | None = None
         self.training_s = 0.0  # the child's time in steps and test chunks, as of the last frame
         self._started = time.perf_counter()
@@ -519,7 +506,7 @@ class RunWorker:
             step = int(shared.test_steps[slot])
             if step >= before:
                 return
-            record_probs(self.session, step, shared.tests[slot].copy())
+            record_probs(self.session, step, shared.tests[slot].copy(), self._chosen)
             control[TESTS_READ] += 1
 
     def _apply(self, row, hook) -> None:
