@@ -4,6 +4,7 @@ window's session to its last step, and a change made in the window during Run is
 import numpy as np
 import pytest
 
+from visualcnn.app import run_loop
 from visualcnn.app.run_loop import MAX_SPEED, RunLoop
 from visualcnn.data.dataset import Dataset
 from visualcnn.nn import Network
@@ -99,7 +100,10 @@ def test_another_batch_size_during_run_trains_here_from_the_step_shown(qtbot):
     assert session.last_trace.batch == 4
 
 
-def test_a_run_that_blows_up_pauses_on_the_step_it_would_here(qtbot):
+@pytest.mark.parametrize("renew_s", [None, 0.0])
+def test_a_run_that_blows_up_pauses_on_the_step_it_would_here(qtbot, monkeypatch, renew_s):
+    if renew_s is not None:  # a new worker due on the very frame that brings the blow-up
+        monkeypatch.setattr(run_loop, "RENEW_WORKER_S", renew_s)
     data = tiny_data()
     session = new_session(data)
     session.set_lr(1.0)

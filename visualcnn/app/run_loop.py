@@ -338,16 +338,17 @@ class RunLoop(QObject):
                 self._count_worker_training(worker)
                 self._pending = trace
                 self._flush()
-                if self.worker is worker and worker.age_s() >= RENEW_WORKER_S:
-                    # A new fork shares the window's memory afresh: see RENEW_WORKER_S.
-                    self._end_worker()
-                    self._timer.start(0)
-                    return
+                renewed = self.worker is worker and worker.age_s() >= RENEW_WORKER_S
+                if renewed:  # a new fork shares the window's memory afresh: RENEW_WORKER_S
+                    self._end_worker()  # its last steps taken: they may be the blow-up's
                 if session.failure or session.divergence is not None:
                     signal, argument = ((self.failed, session.failure) if session.failure
                                         else (self.diverged, session.divergence))
                     self.stop()
                     signal.emit(argument)
+                    return
+                if renewed:
+                    self._timer.start(0)
                     return
         if time.perf_counter() - self._memory_returned >= RETURN_MEMORY_EVERY_S:
             return_freed_memory()
